@@ -1,0 +1,65 @@
+"""ember: a small deep-learning framework with PyTorch's API, on NumPy (and CuPy)."""
+from . import _dtype
+from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: A004
+                     float16, float32, float64, get_default_dtype, half, int, int8, int16,  # noqa: A004
+                     int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from ._device import device
+from ._tensor import Size, Tensor
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                      seed, set_rng_state)
+from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,
+                        full_like, ones, ones_like, rand, rand_like, randn, randn_like, tensor,
+                        zeros, zeros_like)
+from ._printing import set_printoptions
+from .ops.arith import (add, div, divide, float_power, floor_divide, fmod, mul, multiply, neg,
+                        negative, pow, remainder, rsub, square, sub, subtract, true_divide)
+from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, sum_to_size
+from .ops.compare import eq, ge, gt, le, lt, ne
+from .ops.index import masked_fill
+from .ops.linalg import matmul, mm
+from .ops.reduce import mean, sum
+from .ops.shape import flatten, permute, reshape, squeeze, t, transpose, unsqueeze
+from .ops.unary import abs, clamp, clip, exp, log, relu, sigmoid, sign, sqrt, tanh
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    return _dtype.result_type_of((tensor1, tensor2))
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return builtins_bool(input.item())
+
+
+def clone(input, *, memory_format=None):
+    return input.clone()
+
+
+def detach(input):
+    return input.detach()
+
+
+import builtins as _builtins  # noqa: E402
+
+builtins_bool = _builtins.bool

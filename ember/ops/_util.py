@@ -1,0 +1,104 @@
+"""Small helpers shared by the op families: dims, promotion, array access."""
+import numpy as np
+
+from .. import _dtype as D
+from .. import _tensor
+
+_FROM_NP = D._FROM_NP
+
+
+def canon_dim(dim, ndim):
+    """Wrap a possibly negative ``dim`` into ``[0, ndim)``, with PyTorch's error."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def canon_dims(dim, ndim):
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (canon_dim(int(dim), ndim),)
+    dims = tuple(canon_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+def is_tensor(x):
+    return isinstance(x, _tensor.Tensor)
+
+
+def arr(x):
+    """The array behind a Tensor, or ``x`` itself."""
+    return x._data if isinstance(x, _tensor.Tensor) else x
+
+
+def result_dtype(a, b):
+    """PyTorch's result dtype for a binary op between Tensors and/or Python numbers."""
+    da = a.dtype if isinstance(a, _tensor.Tensor) else None
+    db = b.dtype if isinstance(b, _tensor.Tensor) else None
+    if da is not None and da is db:
+        return da
+    return D.result_type_of((a, b))
+
+
+def operands(a, b, dt=None):
+    """The arrays of a binary op, both in the result dtype (Python numbers stay numbers: NumPy
+    treats them as weak, as PyTorch does)."""
+    if dt is None:
+        dt = result_dtype(a, b)
+    npdt = dt.np
+    x = a._data if isinstance(a, _tensor.Tensor) else a
+    y = b._data if isinstance(b, _tensor.Tensor) else b
+    if isinstance(a, _tensor.Tensor) and x.dtype != npdt:
+        x = x.astype(npdt)
+    elif not isinstance(a, _tensor.Tensor):
+        x = _scalar_as(x, dt)
+    if isinstance(b, _tensor.Tensor) and y.dtype != npdt:
+        y = y.astype(npdt)
+    elif not isinstance(b, _tensor.Tensor):
+        y = _scalar_as(y, dt)
+    return x, y, dt
+
+
+def _scalar_as(v, dt):
+    if isinstance(v, (bool, np.bool_)) and dt is not D.bool:
+        return int(v) if dt.category == D._INT else float(v)
+    if dt.category == D._INT and isinstance(v, (float, complex)):
+        return v
+    if dt.category < D._COMPLEX and isinstance(v, (complex, np.complexfloating)):
+        return v
+    if dt.category >= D._FLOAT and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return float(v) if dt.category == D._FLOAT else complex(v)
+    return v
+
+
+def float_dtype(dt):
+    """The dtype a floating op (sqrt, division …) computes in for input dtype ``dt``."""
+    return dt if dt.category >= D._FLOAT else D.get_default_dtype()
+
+
+def check_tensor(x, op, name="input"):
+    if not isinstance(x, _tensor.Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x
+
+
+def shape_arg(args):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size) alike."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    out = []
+    for s in args:
+        if isinstance(s, _tensor.Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers as the shape, but got an element "
+                            f"of type {type(s).__name__}")
+        out.append(int(s))
+    return tuple(out)

@@ -1,0 +1,50 @@
+"""Copies and conversions between dtypes and devices."""
+import numpy as np
+
+from .._device import xp_for
+from ..autograd.function import Function
+
+__all__ = ["Clone", "ToCopy"]
+
+
+class Clone(Function):
+    _builtin = True
+
+    # d clone = identity
+    @staticmethod
+    def forward(ctx, a):
+        return a._data.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class ToCopy(Function):
+    _builtin = True
+
+    # d to(dtype, device) = to(input's dtype, input's device); complex -> real keeps the real part
+    @staticmethod
+    def forward(ctx, a, dtype, device):
+        ctx.src = (a.dtype, a.device)
+        data = a._data
+        if device != a.device:
+            if device.type == "cpu":
+                data = data.get()
+            else:
+                xp = xp_for(device)
+                with xp.cuda.Device(device.index or 0):
+                    data = xp.asarray(data)
+        if data.dtype != dtype.np:
+            if a.is_complex() and not dtype.is_complex:
+                data = data.real
+            with np.errstate(invalid="ignore", over="ignore"):
+                data = data.astype(dtype.np)
+        elif data is a._data:
+            data = data.copy()
+        return data
+
+    @staticmethod
+    def backward(ctx, g):
+        dt, dev = ctx.src
+        return g.to(dtype=dt, device=dev), None, None
