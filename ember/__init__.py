@@ -13,15 +13,15 @@ from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from
                         full_like, ones, ones_like, rand, rand_like, randn, randn_like, tensor,
                         zeros, zeros_like)
 from ._printing import set_printoptions
-from .ops.arith import (add, div, divide, float_power, floor_divide, fmod, mul, multiply, neg,
-                        negative, pow, remainder, rsub, square, sub, subtract, true_divide)
-from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, sum_to_size
-from .ops.compare import eq, ge, gt, le, lt, ne
-from .ops.index import masked_fill
-from .ops.linalg import matmul, mm
-from .ops.reduce import mean, sum
-from .ops.shape import flatten, permute, reshape, squeeze, t, transpose, unsqueeze
-from .ops.unary import abs, clamp, clip, exp, log, relu, sigmoid, sign, sqrt, tanh
+# Each op family lists its public functions in __all__ (its *Methods mixin is filtered out).
+from .ops import arith as _arith, binary as _binary, broadcast as _broadcast, compare as _compare
+from .ops import gather as _gather, index as _index, join as _join, linalg as _linalg
+from .ops import reduce as _reduce, shape as _shape, sort as _sort, unary as _unary
+
+for _m in (_arith, _binary, _broadcast, _compare, _gather, _index, _join, _linalg, _reduce, _shape,
+           _sort, _unary):
+    globals().update({_n: getattr(_m, _n) for _n in _m.__all__ if not _n.endswith("Methods")})
+del _m
 
 __version__ = "0.1.0"
 

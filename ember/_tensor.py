@@ -13,13 +13,17 @@ from ._device import CPU, device_of_array, to_device, xp_for
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.arith import ArithMethods
+from .ops.binary import BinaryMethods
 from .ops.broadcast import BroadcastMethods
 from .ops.compare import CompareMethods
 from .ops.fill import FillMethods
+from .ops.gather import GatherMethods
 from .ops.index import IndexMethods
+from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods
 from .ops.reduce import ReduceMethods
 from .ops.shape import ShapeMethods
+from .ops.sort import SortMethods
 from .ops.unary import UnaryMethods
 
 __all__ = ["Tensor"]
@@ -36,8 +40,9 @@ class _Version:
         self.value = 0
 
 
-class Tensor(ArithMethods, BroadcastMethods, CompareMethods, FillMethods, IndexMethods,
-             LinalgMethods, ReduceMethods, ShapeMethods, UnaryMethods):
+class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, FillMethods,
+             GatherMethods, IndexMethods, JoinMethods, LinalgMethods, ReduceMethods, ShapeMethods,
+             SortMethods, UnaryMethods):
     __slots__ = ("_data", "_rg", "grad", "grad_fn", "_out_idx", "_vc", "_base", "_accum",
                  "_hooks", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
