@@ -63,6 +63,13 @@ def add_hook(store, fn):
     return h
 
 
+class _NoGrads(tuple):
+    """``needs_input_grad`` when nothing is recorded: False at every position."""
+
+    def __getitem__(self, i):
+        return False
+
+
 class Function:
     """Base class of every op. Subclass it with static ``forward(ctx, ...)`` and
     ``backward(ctx, *grads)``, then call ``YourOp.apply(...)``.
@@ -72,6 +79,7 @@ class Function:
     """
 
     _builtin = False   # built-in ops name their nodes as PyTorch does: MulBackward0
+    needs_input_grad = _NoGrads()  # replaced per call while grad mode is on
 
     # -- the ctx API used inside forward/backward ------------------------------------------
     def save_for_backward(self, *tensors):
@@ -194,6 +202,7 @@ class Function:
         if STATE.enabled:
             needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
             record = True in needs
+            ctx.needs_input_grad = needs
             STATE.enabled = False
             try:
                 out = cls.forward(ctx, *args, **kwargs)
@@ -227,7 +236,6 @@ def _connect(ctx, cls, args, needs, outputs):
         else:
             edges.append(None)
     ctx._next = tuple(edges)
-    ctx.needs_input_grad = needs
     _seq[0] += 1
     ctx._seq = _seq[0]
     d = ctx.__dict__

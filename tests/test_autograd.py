@@ -1,0 +1,342 @@
+"""The autograd engine and Function mechanism, against PyTorch's behaviour and messages."""
+import numpy as np
+import pytest
+import torch
+from helpers import assert_close, check_error, randn
+
+import ember
+
+
+def both(a, requires_grad=True):
+    return (ember.tensor(a, requires_grad=requires_grad),
+            torch.tensor(a, requires_grad=requires_grad))
+
+
+def test_accumulates_into_leaves():
+    a = randn(3, 4)
+    e, t = both(a)
+    for _ in range(2):
+        (e * e).sum().backward()
+        (t * t).sum().backward()
+    assert_close(e.grad, t.grad)
+
+
+def test_shared_subexpression_and_diamond():
+    a = randn(5)
+    e, t = both(a)
+    for x in (e, t):
+        y = x.exp()
+        z = y * y + y.sin() if x is t else y * y + y.exp()
+    ze = (e.exp() * e.exp() + e.exp().exp()).sum()
+    zt = (t.exp() * t.exp() + t.exp().exp()).sum()
+    ze.backward()
+    zt.backward()
+    assert_close(e.grad, t.grad, rtol=1e-10)
+
+
+def test_add_grad_is_not_aliased_between_leaves():
+    a, b = ember.ones(3, requires_grad=True), ember.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad += 1
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_second_backward_without_retain_graph():
+    x = ember.ones(3, requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    check_error(y.backward, RuntimeError, "Trying to backward through the graph a second time")
+
+
+def test_retain_graph_allows_second_backward():
+    x = ember.ones(3, requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_nonscalar_backward_needs_gradient():
+    x = ember.ones(3, requires_grad=True)
+    check_error(lambda: (x * 2).backward(), RuntimeError,
+                "grad can be implicitly created only for scalar outputs")
+    (x * 2).backward(ember.ones(3))
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_backward_gradient_shape_mismatch():
+    x = ember.ones(3, requires_grad=True)
+    check_error(lambda: (x * 2).backward(ember.ones(4)), RuntimeError, "Mismatch in shape")
+
+
+def test_backward_on_tensor_without_grad():
+    check_error(lambda: ember.ones(2).sum().backward(), RuntimeError,
+                "element 0 of tensors does not require grad and does not have a grad_fn")
+
+
+def test_inplace_on_saved_tensor_detected():
+    x = ember.ones(3, requires_grad=True)
+    y = x.exp()
+    z = y.sum() * 1
+    (y * y).sum()
+    w = y * 2
+    y.add_(1)
+    check_error(lambda: (y.exp().sum() + z).backward(), RuntimeError,
+                "one of the variables needed for gradient computation has been modified by an "
+                "inplace operation")
+    _ = w
+    tx = torch.ones(3, requires_grad=True)
+    ty = tx.exp()
+    ty.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.sum().backward()
+    x2 = ember.ones(3, requires_grad=True)
+    y2 = x2.exp()
+    y2.add_(1)
+    check_error(lambda: y2.sum().backward(), RuntimeError, "is at version 1; expected version 0")
+
+
+def test_inplace_on_leaf_requiring_grad():
+    x = ember.ones(3, requires_grad=True)
+    check_error(lambda: x.add_(1), RuntimeError,
+                "a leaf Variable that requires grad is being used in an in-place operation.")
+    with ember.no_grad():
+        x.add_(1)
+    assert x.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_inplace_on_nonleaf_records_graph():
+    a = randn(4)
+    e, t = both(a)
+    for x in (e, t):
+        y = x * 2
+        y.mul_(x)
+        y += 1
+        y.sum().backward()
+    assert_close(e.grad, t.grad)
+
+
+def test_setitem_autograd():
+    a, v = randn(4, 3), randn(3)
+    e, t = both(a)
+    ev, tv = both(v)
+    for x, val in ((e, ev), (t, tv)):
+        y = x * 1
+        y[1] = val * 2
+        y[y > 1] = 0.0
+        (y * y).sum().backward()
+    assert_close(e.grad, t.grad)
+    assert_close(ev.grad, tv.grad)
+
+
+def test_requires_grad_only_for_float():
+    check_error(lambda: ember.tensor([1, 2], requires_grad=True), RuntimeError,
+                "only Tensors of floating point and complex dtype can require gradients")
+    check_error(lambda: ember.tensor([1, 2]).requires_grad_(), RuntimeError,
+                "only Tensors of floating point and complex dtype can require gradients")
+
+
+def test_requires_grad_on_nonleaf():
+    y = ember.ones(2, requires_grad=True) * 2
+
+    def f():
+        y.requires_grad = False
+    check_error(f, RuntimeError, "you can only change requires_grad flags of leaf variables.")
+
+
+def test_grad_modes():
+    x = ember.ones(2, requires_grad=True)
+    with ember.no_grad():
+        assert not (x * 2).requires_grad
+        with ember.enable_grad():
+            assert (x * 2).requires_grad
+    with ember.set_grad_enabled(False):
+        assert not ember.is_grad_enabled()
+    assert ember.is_grad_enabled()
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad
+
+    @ember.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert ember.is_grad_enabled()
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+
+
+def test_is_leaf_grad_fn_repr_and_detach():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert x.is_leaf and not y.is_leaf
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(y) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.numpy(), y._data)
+    check_error(lambda: x.numpy(), RuntimeError, "Can't call numpy() on Tensor that requires grad")
+    assert y.grad_fn.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+
+
+def test_autograd_grad_and_higher_order():
+    a = randn(4)
+    e, t = both(a)
+    outs = []
+    for mod, x in ((ember, e), (torch, t)):
+        y = (x ** 3).sum()
+        (g,) = mod.autograd.grad(y, x, create_graph=True)
+        (gg,) = mod.autograd.grad(g.sum(), x)
+        outs.append((g, gg))
+    assert_close(outs[0][0], outs[1][0])
+    assert_close(outs[0][1], outs[1][1])
+    assert e.grad is None
+
+
+def test_grad_allow_unused():
+    x, z = ember.ones(2, requires_grad=True), ember.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    check_error(lambda: ember.autograd.grad(y, [x, z], retain_graph=True), RuntimeError,
+                "One of the differentiated Tensors appears to not have been used in the graph")
+    gx, gz = ember.autograd.grad(y, [x, z], allow_unused=True)
+    assert gz is None and gx.tolist() == [2.0, 2.0]
+
+
+def test_grad_of_nonleaf_input():
+    a = randn(3)
+    e, t = both(a)
+    res = []
+    for mod, x in ((ember, e), (torch, t)):
+        h = x.exp()
+        y = (h * h).sum()
+        res.append(mod.autograd.grad(y, h)[0])
+    assert_close(res[0], res[1])
+
+
+def test_backward_inputs_restricts_accumulation():
+    x, z = ember.ones(2, requires_grad=True), ember.ones(2, requires_grad=True)
+    (x * z).sum().backward(inputs=[x])
+    assert x.grad is not None and z.grad is None
+
+
+def test_hooks_and_retain_grad():
+    a = randn(3)
+    e, t = both(a)
+    seen = {}
+    for name, x in (("e", e), ("t", t)):
+        h = x * 2
+        h.retain_grad()
+        h.register_hook(lambda g, n=name: seen.__setitem__(n, g.clone()))
+        handle = x.register_hook(lambda g: g * 10)
+        (h * h).sum().backward()
+        handle.remove()
+        seen[name + "h"] = h.grad
+    assert_close(seen["e"], seen["t"])
+    assert_close(seen["eh"], seen["th"])
+    assert_close(e.grad, t.grad)
+
+
+def test_custom_function():
+    class MyExp(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    y = MyExp.apply(x)
+    assert "MyExpBackward" in repr(y)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.0, 1.0]), rtol=1e-6)
+    xd = ember.tensor(randn(3), requires_grad=True)
+    assert ember.autograd.gradcheck(MyExp.apply, (xd,))
+    assert ember.autograd.gradgradcheck(MyExp.apply, (xd,))
+
+
+def test_custom_function_ctx_features():
+    class Split(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.set_materialize_grads(False)
+            idx = ember.tensor([1, 2])
+            ctx.mark_non_differentiable(idx)
+            assert ctx.needs_input_grad == (True, False)
+            return x * k, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            assert g_idx is None
+            return g * 3, None
+
+    x = ember.ones(2, requires_grad=True)
+    y, idx = Split.apply(x, 3)
+    assert not idx.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_function_wrong_number_of_grads():
+    class Bad(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = ember.ones(2, requires_grad=True)
+    check_error(lambda: Bad.apply(x, x).sum().backward(), RuntimeError,
+                "returned an incorrect number of gradients (expected 2, got 1)")
+
+
+def test_node_hooks():
+    x = ember.ones(2, requires_grad=True)
+    y = x * 2
+    calls = []
+    y.grad_fn.register_prehook(lambda go: calls.append("pre"))
+    y.grad_fn.register_hook(lambda gi, go: calls.append("post"))
+    y.sum().backward()
+    assert calls == ["pre", "post"]
+
+
+def test_broadcast_grad_reduced_by_engine():
+    a, b = randn(4, 1, 3), randn(5, 1)
+    e1, t1 = both(a)
+    e2, t2 = both(b)
+    (e1 * e2).sum().backward()
+    (t1 * t2).sum().backward()
+    assert_close(e1.grad, t1.grad)
+    assert_close(e2.grad, t2.grad)
+
+
+def test_dtype_of_grad_follows_input():
+    x = ember.ones(2, requires_grad=True)
+    w = ember.ones(2, dtype=ember.float64, requires_grad=True)
+    (x * w).sum().backward()
+    assert x.grad.dtype is ember.float32 and w.grad.dtype is ember.float64
+
+
+def test_two_layer_net_loss_falls():
+    ember.manual_seed(0)
+    x, y = ember.randn(64, 100), ember.randn(64, 10)
+    w1 = ember.randn(100, 50, requires_grad=True)
+    w2 = ember.randn(50, 10, requires_grad=True)
+    losses = []
+    for _ in range(200):
+        loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with ember.no_grad():
+            w1 -= 1e-5 * w1.grad
+            w2 -= 1e-5 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+    assert losses[-1] < losses[0] * 0.05
