@@ -9,6 +9,8 @@ to the input's shape.
 """
 import weakref
 
+import numpy as np
+
 from .. import _tensor
 from .grad_mode import STATE
 
@@ -21,6 +23,14 @@ _FREED_MSG = (
     "graph a second time or if you need to access saved tensors after calling backward.")
 
 _seq = [0]
+_ndarray = np.ndarray
+
+
+def _holds_array(v):
+    if isinstance(v, tuple):
+        return any(_holds_array(x) for x in v)
+    return hasattr(v, "__array_interface__") or hasattr(v, "_data") or \
+        hasattr(v, "__cuda_array_interface__")
 
 
 class _SavedOutput:
@@ -168,7 +178,12 @@ class Function:
         return hooks
 
     def _release(self):
+        """Free what forward kept for backward: saved tensors, and any array or tensor an op
+        stored on ctx itself (masks, indices). Plain metadata (shapes, dims) stays."""
         self._saved = None
+        d = self.__dict__
+        for k in [k for k, v in d.items() if k[0] != "_" and _holds_array(v)]:
+            del d[k]
 
     def __repr__(self):
         if self._builtin:
@@ -214,7 +229,9 @@ class Function:
         outs = (out,) if single else out
         wrapped = []
         for o in outs:
-            if isinstance(o, Tensor):
+            if o.__class__ is _ndarray:
+                o = Tensor._wrap(o)
+            elif isinstance(o, Tensor):
                 if any(o is a for a in args) and not ctx.__dict__.get("_dirty"):
                     o = o._alias()
             elif o is not None and hasattr(o, "shape") and hasattr(o, "dtype"):

@@ -39,10 +39,23 @@ def arr(x):
 
 def result_dtype(a, b):
     """PyTorch's result dtype for a binary op between Tensors and/or Python numbers."""
-    da = a.dtype if isinstance(a, _tensor.Tensor) else None
-    db = b.dtype if isinstance(b, _tensor.Tensor) else None
-    if da is not None and da is db:
-        return da
+    Tensor = _tensor.Tensor
+    if isinstance(a, Tensor):
+        da = _FROM_NP[a._data.dtype]
+        if isinstance(b, Tensor):
+            if b._data.dtype == a._data.dtype:
+                return da
+        elif b.__class__ is float:
+            if da.category >= D._FLOAT:   # fast path: tensor op Python float
+                return da
+        elif b.__class__ is int and da.category in (D._INT, D._FLOAT):
+            return da
+    elif isinstance(b, Tensor):
+        db = _FROM_NP[b._data.dtype]
+        if a.__class__ is float and db.category >= D._FLOAT:
+            return db
+        if a.__class__ is int and db.category in (D._INT, D._FLOAT):
+            return db
     return D.result_type_of((a, b))
 
 
@@ -52,20 +65,25 @@ def operands(a, b, dt=None):
     if dt is None:
         dt = result_dtype(a, b)
     npdt = dt.np
-    x = a._data if isinstance(a, _tensor.Tensor) else a
-    y = b._data if isinstance(b, _tensor.Tensor) else b
-    if isinstance(a, _tensor.Tensor) and x.dtype != npdt:
-        x = x.astype(npdt)
-    elif not isinstance(a, _tensor.Tensor):
-        x = _scalar_as(x, dt)
-    if isinstance(b, _tensor.Tensor) and y.dtype != npdt:
-        y = y.astype(npdt)
-    elif not isinstance(b, _tensor.Tensor):
-        y = _scalar_as(y, dt)
+    Tensor = _tensor.Tensor
+    if isinstance(a, Tensor):
+        x = a._data
+        if x.dtype != npdt:
+            x = x.astype(npdt)
+    else:
+        x = _scalar_as(a, dt)
+    if isinstance(b, Tensor):
+        y = b._data
+        if y.dtype != npdt:
+            y = y.astype(npdt)
+    else:
+        y = _scalar_as(b, dt)
     return x, y, dt
 
 
 def _scalar_as(v, dt):
+    if v.__class__ is float and dt.category == D._FLOAT:
+        return v
     if isinstance(v, (bool, np.bool_)) and dt is not D.bool:
         return int(v) if dt.category == D._INT else float(v)
     if dt.category == D._INT and isinstance(v, (float, complex)):

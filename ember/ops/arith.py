@@ -139,7 +139,12 @@ class Pow(Function):
         ga = gb = None
         if need[0]:
             if b is None:
-                ga = g * 0.0 if sb == 0 else g * sb * a ** (sb - 1)
+                if sb == 0:
+                    ga = g * 0.0
+                elif sb == 2:
+                    ga = g * (2.0 * a)
+                else:
+                    ga = g * (sb * a ** (sb - 1))
             else:
                 ga = g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
         if need[1]:
