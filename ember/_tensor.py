@@ -466,9 +466,14 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
 
     # -- in-place machinery ----------------------------------------------------------------
     def _check_inplace(self):
-        if self._rg and self.grad_fn is None and STATE.enabled:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
+        if STATE.enabled:
+            if self._rg and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            base = self._base
+            if base is not None and base._rg and base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
 
     def _set_(self, result, recorded):
         """Finish an in-place op: write ``result`` (a Tensor) into this tensor's memory."""
@@ -503,8 +508,6 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
         if recorded:
             old = Tensor._wrap(self._data.copy())
             old.grad_fn, old._out_idx, old._rg = self.grad_fn, self._out_idx, self._rg
-            if self._rg and self.grad_fn is None:
-                old._accum = None
             result = fn.apply(old, *args)
         else:
             prev = STATE.enabled
@@ -516,8 +519,21 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
         return self._set_(result, recorded)
 
     def _rebase_from_view(self, view):
-        raise RuntimeError("an in-place operation on a view of a tensor that requires grad is "
-                           "not supported by ember yet: apply it to the base tensor instead")
+        """``view`` (of this base) was changed in place with a graph recorded: make the base's
+        history "old base with the view's region replaced" and re-derive the view from it."""
+        from .ops.strided import AsStrided, ViewScatter, view_geometry
+        geom = view_geometry(self._data, view._data)
+        if geom is None:
+            raise RuntimeError("ember: in-place operation on a view of a non-contiguous tensor "
+                               "with autograd recording is not supported; use out-of-place ops")
+        old = Tensor._wrap(self._data)
+        old.grad_fn, old._out_idx, old._rg = self.grad_fn, self._out_idx, self._rg
+        src = Tensor._wrap(view._data)
+        src.grad_fn, src._out_idx, src._rg = view.grad_fn, view._out_idx, True
+        new_base = ViewScatter.apply(old, src, geom, True)
+        self.grad_fn, self._out_idx, self._rg = new_base.grad_fn, 0, True
+        new_view = AsStrided.apply(new_base, geom)
+        view.grad_fn, view._out_idx = new_view.grad_fn, 0
 
 
 def _can_cast(src, dst):

@@ -340,3 +340,35 @@ def test_two_layer_net_loss_falls():
             w1.grad.zero_()
             w2.grad.zero_()
     assert losses[-1] < losses[0] * 0.05
+
+
+@pytest.mark.parametrize("case", ["slice_mul", "row_add", "view_then_base", "diag_like"])
+def test_inplace_through_view(case):
+    a, b = randn(4, 3), randn(3)
+    e, t = both(a)
+    eb, tb = both(b)
+    outs = []
+    for x, v in ((e, eb), (t, tb)):
+        y = x * 1
+        if case == "slice_mul":
+            y[1:3].mul_(2)
+        elif case == "row_add":
+            y[0].add_(v)
+        elif case == "view_then_base":
+            r = y.view(12)
+            r[::2].mul_(v.sum())
+            y = y + 1
+        else:
+            y.t()[1].mul_(3)
+        outs.append(y)
+        (y * y).sum().backward()
+    assert_close(outs[0], outs[1])
+    assert_close(e.grad, t.grad)
+    assert_close(eb.grad, tb.grad)
+
+
+def test_inplace_on_view_of_leaf():
+    x = ember.ones(3, requires_grad=True)
+    check_error(lambda: x[0:2].mul_(2), RuntimeError,
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation.")
