@@ -1,0 +1,104 @@
+"""Tensor attributes and conversions, against PyTorch."""
+import copy
+import pickle
+
+import numpy as np
+import torch
+from helpers import assert_close, check_error, randn
+
+import ember
+
+
+def test_attributes():
+    a = randn(2, 3, 4).astype(np.float32)
+    e, t = ember.tensor(a), torch.tensor(a)
+    assert e.shape == t.shape and e.size() == tuple(t.size()) and e.size(-1) == t.size(-1)
+    assert repr(e.shape) == repr(t.shape)
+    assert e.dim() == e.ndim == 3 and e.numel() == 24 and len(e) == 2
+    assert e.stride() == t.stride() and e.element_size() == 4
+    assert e.is_contiguous() and not e.transpose(0, 2).is_contiguous()
+    assert e.transpose(0, 2).contiguous().is_contiguous()
+    assert_close(e.mT, t.mT)
+    m = ember.tensor(a[0])
+    assert_close(m.T, torch.tensor(a[0]).T)
+    assert e.device == ember.device("cpu") and str(e.device) == "cpu"
+    check_error(lambda: e.size(3), IndexError, "Dimension out of range (expected to be in range "
+                                               "of [-3, 2], but got 3)")
+
+
+def test_item_tolist_numpy_scalars():
+    e = ember.tensor([[1.5, 2.0]])
+    assert e.tolist() == [[1.5, 2.0]]
+    assert ember.tensor(3.5).item() == 3.5 and isinstance(ember.tensor(3).item(), int)
+    check_error(lambda: e.item(), RuntimeError, "a Tensor with 2 elements cannot be converted "
+                                                "to Scalar")
+    check_error(lambda: bool(e), RuntimeError, "Boolean value of Tensor with more than one "
+                                               "value is ambiguous")
+    assert float(ember.tensor([2.5])) == 2.5 and int(ember.tensor(7)) == 7
+    assert [1, 2, 3][ember.tensor(1)] == 2
+
+
+def test_from_numpy_shares_memory_and_numpy_roundtrip():
+    a = np.zeros(3, dtype=np.float32)
+    e = ember.from_numpy(a)
+    e.add_(1)
+    assert a.tolist() == [1.0, 1.0, 1.0]
+    assert np.shares_memory(e.numpy(), a)
+    check_error(lambda: ember.from_numpy([1, 2]), TypeError, "expected np.ndarray")
+
+
+def test_clone_detach_data():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert c.grad_fn is not None and not np.shares_memory(c._data, x._data)
+    d = x.data
+    assert not d.requires_grad and np.shares_memory(d._data, x._data)
+    x.data = ember.tensor([5.0, 6.0])
+    assert x.tolist() == [5.0, 6.0] and x.requires_grad
+
+
+def test_view_of_noncontiguous_raises_pytorch_error():
+    e = ember.zeros(3, 4).t()
+    check_error(lambda: e.view(12), RuntimeError,
+                "view size is not compatible with input tensor's size and stride")
+    assert e.reshape(12).shape == (12,)
+
+
+def test_pickle_and_deepcopy():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = pickle.loads(pickle.dumps(x))
+    assert y.tolist() == [1.0, 2.0] and y.requires_grad
+    z = copy.deepcopy(x)
+    assert z.tolist() == [1.0, 2.0] and not np.shares_memory(z._data, x._data)
+    check_error(lambda: copy.deepcopy(x * 2), RuntimeError, "Only Tensors created explicitly")
+
+
+def test_iteration_and_unbind():
+    e = ember.tensor([[1, 2], [3, 4]])
+    assert [r.tolist() for r in e] == [[1, 2], [3, 4]]
+    check_error(lambda: iter(ember.tensor(1)), TypeError, "iteration over a 0-d tensor")
+
+
+def test_version_shared_with_views():
+    x = ember.zeros(4)
+    v = x[1:3]
+    v.add_(1)
+    assert x._version == v._version == 1
+    assert x.tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_to_and_type():
+    x = ember.tensor([1.7, -2.2])
+    assert x.to(ember.int64).tolist() == [1, -2]
+    assert x.to("cpu") is x
+    assert x.to(ember.float64).dtype is ember.float64
+    assert x.type() == "torch.FloatTensor" and x.long().type() == "torch.LongTensor"
+    assert x.type("torch.DoubleTensor").dtype is ember.float64
+    assert x.to(torch.float64).dtype is ember.float64   # a torch dtype is understood too
+    if not ember.cuda.is_available():
+        check_error(lambda: x.to("cuda"), AssertionError, "Torch not compiled with CUDA enabled")
+
+
+def test_tensor_constructor_forms():
+    assert ember.Tensor(2, 3).shape == (2, 3) and ember.Tensor(2, 3).dtype is ember.float32
+    assert ember.Tensor([1, 2]).dtype is ember.float32
