@@ -27,10 +27,16 @@ _ndarray = np.ndarray
 
 
 def _holds_array(v):
-    if isinstance(v, tuple):
+    cls = v.__class__
+    if cls is tuple or cls is list:
         return any(_holds_array(x) for x in v)
-    return hasattr(v, "__array_interface__") or hasattr(v, "_data") or \
-        hasattr(v, "__cuda_array_interface__")
+    if cls in _PLAIN:
+        return False
+    return cls is _ndarray or isinstance(v, _tensor.Tensor) or \
+        hasattr(v, "__cuda_array_interface__") or hasattr(v, "__array_interface__")
+
+
+_PLAIN = frozenset((bool, int, float, complex, str, type(None), slice))
 
 
 class _SavedOutput:
@@ -182,7 +188,8 @@ class Function:
         stored on ctx itself (masks, indices). Plain metadata (shapes, dims) stays."""
         self._saved = None
         d = self.__dict__
-        for k in [k for k, v in d.items() if k[0] != "_" and _holds_array(v)]:
+        for k in [k for k, v in d.items()
+                  if k[0] != "_" and k != "needs_input_grad" and _holds_array(v)]:
             del d[k]
 
     def __repr__(self):
