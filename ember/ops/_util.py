@@ -5,6 +5,7 @@ from .. import _dtype as D
 from .. import _tensor
 
 _FROM_NP = D._FROM_NP
+_BOOL_NP = np.dtype(np.bool_)
 
 
 def canon_dim(dim, ndim):
@@ -45,6 +46,8 @@ def result_dtype(a, b):
         if isinstance(b, Tensor):
             if b._data.dtype == a._data.dtype:
                 return da
+            if b._data.dtype == _BOOL_NP and a._data.ndim >= b._data.ndim:
+                return da   # x * mask: a bool tensor never changes the other's dtype
         elif b.__class__ is float:
             if da.category >= D._FLOAT:   # fast path: tensor op Python float
                 return da

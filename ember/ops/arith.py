@@ -24,6 +24,8 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None
         return g, (g if ctx.alpha == 1 else g * ctx.alpha)
 
 
@@ -46,6 +48,8 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None
         return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
 
 
