@@ -5,20 +5,18 @@ from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype
                      int32, int64, long, promote_types, set_default_dtype, short, uint8)
 from ._device import device
 from ._tensor import Size, Tensor
-from . import autograd, cuda
+from . import autograd, cuda, linalg
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                       seed, set_rng_state)
-from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,
-                        full_like, ones, ones_like, rand, rand_like, randn, randn_like, tensor,
-                        zeros, zeros_like)
 from ._printing import set_printoptions
 # Each op family lists its public functions in __all__ (its *Methods mixin is filtered out).
+from . import _creation
 from .ops import arith as _arith, binary as _binary, broadcast as _broadcast, compare as _compare
 from .ops import gather as _gather, index as _index, join as _join, linalg as _linalg
 from .ops import reduce as _reduce, shape as _shape, sort as _sort, unary as _unary
 
-for _m in (_arith, _binary, _broadcast, _compare, _gather, _index, _join, _linalg, _reduce, _shape,
+for _m in (_creation, _arith, _binary, _broadcast, _compare, _gather, _index, _join, _linalg, _reduce, _shape,
            _sort, _unary):
     globals().update({_n: getattr(_m, _n) for _n in _m.__all__ if not _n.endswith("Methods")})
 del _m

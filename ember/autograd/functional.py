@@ -1,0 +1,3 @@
+"""Higher-level autograd: vjp, jvp, jacobian, hessian, hvp (torch.autograd.functional)."""
+
+__all__ = []
