@@ -1,9 +1,207 @@
-"""Joining and splitting: cat, stack, split, chunk, unbind …"""
+"""Joining and splitting: cat, stack, hstack, vstack, unbind, split, chunk.
 
-__all__ = ["JoinMethods"]
+The splitting ops return views of the input, one Function with many outputs; the joining
+ops copy. Each is the other's backward."""
+import numpy as np
+
+from .. import _dtype as D
+from .. import _tensor
+from ..autograd.function import Function
+from ._util import canon_dim
+
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "unbind",
+           "split", "chunk", "JoinMethods"]
+
+
+def _tensor_list(tensors, op):
+    if isinstance(tensors, _tensor.Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, _tensor.Tensor):
+            raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                            f"but found element of type {type(t).__name__} at pos {i}")
+    return tuple(tensors)
+
+
+def _slicer(dim, start, stop):
+    return (slice(None),) * dim + (slice(start, stop),)
+
+
+class Cat(Function):
+    _builtin = True
+
+    # d cat = the slice of g that each input filled
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        # PyTorch still skips legacy empty 1-d inputs of shape (0,) when the others differ.
+        parts = [t for t in tensors if not (t._data.shape == (0,) and t._data.ndim == 1)] \
+            or [tensors[0]]
+        ref = parts[0]._data
+        nd = ref.ndim
+        if nd == 0:
+            raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        dim = canon_dim(dim, nd)
+        for i, t in enumerate(parts):
+            x = t._data
+            if x.ndim != nd:
+                raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
+                                   f"{x.ndim}")
+            for d in range(nd):
+                if d != dim and x.shape[d] != ref.shape[d]:
+                    raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
+                                       f"Expected size {ref.shape[d]} but got size {x.shape[d]} "
+                                       f"for tensor number {i} in the list.")
+        dt = D.result_type_of(tensors) if len({t._data.dtype for t in tensors}) > 1 else None
+        arrays = [t._data if dt is None else t._data.astype(dt.np) for t in parts]
+        ctx.dim = dim
+        kept = {id(t) for t in parts}
+        ctx.sizes = [t._data.shape[dim] if id(t) in kept else None for t in tensors]
+        return parts[0]._xp.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None], 0
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            if size is None:
+                grads.append(_tensor.Tensor._wrap(g._xp.zeros((0,), g._data.dtype)) if need
+                             else None)
+                continue
+            grads.append(g[_slicer(ctx.dim, start, start + size)] if need else None)
+            start += size
+        return tuple(grads)
+
+
+class Split(Function):
+    _builtin = True
+
+    # d split = cat of the pieces' gradients (zeros for pieces that got none)
+    @staticmethod
+    def forward(ctx, a, sizes, dim):
+        x = a._data
+        dim = canon_dim(dim, x.ndim)
+        ctx.dim = dim
+        outs, start = [], 0
+        for s in sizes:
+            outs.append(a._view_of(x[_slicer(dim, start, start + s)]))
+            start += s
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim), None, None
+
+
+class Unbind(Function):
+    _builtin = True
+
+    # d unbind = stack of the slices' gradients
+    @staticmethod
+    def forward(ctx, a, dim):
+        x = a._data
+        dim = canon_dim(dim, x.ndim)
+        ctx.dim = dim
+        return tuple(a._view_of(x[(slice(None),) * dim + (i,)]) for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.dim), None
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    return Cat.apply(dim, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry {i}")
+    dim = canon_dim(dim, len(shape) + 1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def hstack(tensors):
+    tensors = [t if t._data.ndim else t.reshape(1) for t in _tensor_list(tensors, "hstack")]
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    tensors = [t.reshape(1, -1) if t._data.ndim < 2 else t
+               for t in _tensor_list(tensors, "vstack")]
+    return cat(tensors, 0)
+
+
+def dstack(tensors):
+    out = []
+    for t in _tensor_list(tensors, "dstack"):
+        if t._data.ndim < 2:
+            t = t.reshape(1, -1, 1)
+        elif t._data.ndim == 2:
+            t = t.unsqueeze(-1)
+        out.append(t)
+    return cat(out, 2)
+
+
+def unbind(input, dim=0):
+    if input._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    x = tensor._data
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    n = x.shape[canon_dim(dim, x.ndim)]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={size}")
+        if size == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={sizes}")
+    return Split.apply(tensor, sizes, dim)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = x.shape[canon_dim(dim, x.ndim)]
+    return split(input, -(-n // chunks), dim) if n else split(input, [0] * chunks, dim)
 
 
 class JoinMethods:
     """Tensor methods of this family."""
 
     __slots__ = ()
+
+    def unbind(self, dim=0):
+        return unbind(self, dim)
+
+    def split(self, split_size, dim=0):
+        return split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return chunk(self, chunks, dim)
