@@ -169,6 +169,37 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
         from .ops._util import canon_dim
         return st[canon_dim(dim, self._data.ndim)]
 
+    def storage_offset(self):
+        base = self._base._data if self._base is not None else self._data
+        return (self._data.__array_interface__["data"][0] -
+                base.__array_interface__["data"][0]) // self._data.itemsize \
+            if self._data.__class__ is np.ndarray else 0
+
+    # -- new_* constructors: same dtype and device unless told otherwise --------------------
+    def _new(self, fill, size, dtype, device, requires_grad):
+        from ._creation import _filled
+        from .ops._util import shape_arg
+        return _filled(fill, shape_arg(size), dtype if dtype is not None else self.dtype,
+                       device if device is not None else self.device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(1, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._new(fill_value, (size,), dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        from ._creation import tensor
+        return tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                      device=device if device is not None else self.device,
+                      requires_grad=requires_grad)
+
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
 

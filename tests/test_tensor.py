@@ -102,3 +102,16 @@ def test_to_and_type():
 def test_tensor_constructor_forms():
     assert ember.Tensor(2, 3).shape == (2, 3) and ember.Tensor(2, 3).dtype is ember.float32
     assert ember.Tensor([1, 2]).dtype is ember.float32
+
+
+def test_new_constructors_follow_dtype():
+    for name, args in [("new_zeros", (2, 3)), ("new_ones", ((2,),)), ("new_full", ((2,), 7)),
+                       ("new_tensor", ([1, 2],)), ("new_empty", (0,))]:
+        e = getattr(ember.ones(1, dtype=ember.float64), name)(*args)
+        t = getattr(torch.ones(1, dtype=torch.float64), name)(*args)
+        assert tuple(e.shape) == tuple(t.shape) and e.dtype.name == "float64"
+        if name != "new_empty":
+            assert e.tolist() == t.tolist()
+    assert ember.ones(1).new_zeros(2, dtype=ember.int64).dtype is ember.int64
+    x = ember.arange(12).reshape(3, 4)
+    assert x[1:, 2:].storage_offset() == torch.arange(12).reshape(3, 4)[1:, 2:].storage_offset()
