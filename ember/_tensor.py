@@ -75,10 +75,11 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
         self._accum = None
         self._hooks = None
 
-    @classmethod
-    def _wrap(cls, arr):
-        """A Tensor around ``arr`` (no copy). The hot path of every op."""
-        t = object.__new__(cls)
+    @staticmethod
+    def _wrap(arr):
+        """A Tensor around ``arr`` (no copy). The hot path of every op. Always a plain Tensor,
+        even when called on a subclass instance (ops on a Parameter give Tensors)."""
+        t = object.__new__(Tensor)
         if arr.__class__ is not np.ndarray and isinstance(arr, np.generic):
             arr = np.asarray(arr)
         t._data = arr
@@ -355,7 +356,8 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, proto):
-        return (_rebuild, (self.detach().numpy(force=True), self._rg))
+        state = self.__dict__ or None
+        return (_rebuild, (self.detach().numpy(force=True), self._rg, type(self), state))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -577,9 +579,12 @@ def _can_cast(src, dst):
     return True
 
 
-def _rebuild(arr, requires_grad):
-    t = Tensor._wrap(np.array(arr))
+def _rebuild(arr, requires_grad, cls=None, state=None):
+    t = object.__new__(cls or Tensor)
+    t._init(np.array(arr))
     t._rg = requires_grad
+    if state:
+        t.__dict__.update(state)
     return t
 
 

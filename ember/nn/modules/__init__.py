@@ -1,0 +1,8 @@
+"""Every layer, re-exported flat as ``ember.nn.<Name>`` (each file lists its ``__all__``)."""
+from . import activation, container, linear, loss, module
+
+__all__ = []
+for _m in (module, container, linear, activation, loss):
+    globals().update({_n: getattr(_m, _n) for _n in _m.__all__})
+    __all__ += list(_m.__all__)
+del _m
