@@ -1,6 +1,6 @@
-"""torch.nn.functional: stateless layer functions built from ember ops."""
-from .. import ops as _ops  # noqa: F401
-from ..ops.linear import Linear as _Linear
+"""Linear maps, the basic activations and the simplest losses."""
+
+from ...ops.linear import Linear as _Linear
 
 __all__ = ["linear", "bilinear", "relu", "sigmoid", "tanh", "mse_loss", "l1_loss"]
 
@@ -10,7 +10,7 @@ def linear(input, weight, bias=None):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    from .. import einsum
+    from ... import einsum
     out = einsum("...i,oij,...j->...o", input1, weight, input2)
     return out + bias if bias is not None else out
 
