@@ -235,8 +235,7 @@ class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, Fill
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
         if value and self.dtype.category < D._FLOAT:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):

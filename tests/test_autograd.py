@@ -131,9 +131,9 @@ def test_setitem_autograd():
 
 def test_requires_grad_only_for_float():
     check_error(lambda: ember.tensor([1, 2], requires_grad=True), RuntimeError,
-                "only Tensors of floating point and complex dtype can require gradients")
+                "Only Tensors of floating point and complex dtype can require gradients")
     check_error(lambda: ember.tensor([1, 2]).requires_grad_(), RuntimeError,
-                "only Tensors of floating point and complex dtype can require gradients")
+                "only Tensors of floating point dtype can require gradients")
 
 
 def test_requires_grad_on_nonleaf():
