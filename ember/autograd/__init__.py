@@ -13,7 +13,7 @@ from .grad_mode import (
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional"]
 
 
 def _as_seq(x):
@@ -56,5 +56,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from . import functional  # noqa: E402
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
