@@ -12,6 +12,7 @@ from . import _tensor
 from .autograd.function import Function
 from .ops._util import canon_dim, canon_dims
 from .ops.linalg import _broadcast_batch, matmul
+from .ops.reduce import LinalgVectorNorm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svdvals",
            "matmul", "LinAlgError"]
@@ -236,56 +237,6 @@ def _ord_str(o):
     return str(o)
 
 
-class VectorNorm(Function):
-    _builtin = True
-
-    # d ||x||_p = g sign(x) |x|^(p-1) / ||x||^(p-1); p = inf: the entries at the max share g
-    @staticmethod
-    def forward(ctx, x, ord, dims, keepdim):
-        a = np.abs(x._data)
-        real = a.dtype
-        if real == np.float16:   # accumulate half in float32, as PyTorch does
-            a = a.astype(np.float32)
-        with np.errstate(all="ignore"):
-            if ord == 2:
-                out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-            elif ord == 1:
-                out = np.sum(a, axis=dims, keepdims=keepdim)
-            elif ord == math.inf:
-                out = np.max(a, axis=dims, keepdims=keepdim)
-            elif ord == -math.inf:
-                out = np.min(a, axis=dims, keepdims=keepdim)
-            elif ord == 0:
-                out = np.sum(a != 0, axis=dims, keepdims=keepdim)
-            else:
-                out = np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
-        out = _tensor.Tensor._wrap(np.asarray(out, dtype=real))
-        ctx.meta = (ord, dims, keepdim, x._data.shape)
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        ord, dims, keepdim, shape = ctx.meta
-        if not keepdim:
-            kept = tuple(1 if i in dims else s for i, s in enumerate(shape))
-            g, out = g.reshape(kept), out.reshape(kept)
-        if ord == 0:
-            return x * 0.0, None, None, None
-        sx = x.sgn() if x.is_complex() else x.sign()
-        if ord == 1:
-            return g * sx, None, None, None
-        if ord == 2:   # where the norm is 0 so is x: divide by 1 instead, keeping grads finite
-            return g * x / out.masked_fill(out == 0, 1), None, None, None
-        if ord in (math.inf, -math.inf):
-            hit = (x.abs() == out).to(g.dtype)
-            return g * sx * hit / hit.sum(dims, keepdim=True), None, None, None
-        ax = x.abs()
-        term = sx * ax.masked_fill(ax == 0, 1) ** (ord - 1)
-        return g * term / out.masked_fill(out == 0, 1) ** (ord - 1), None, None, None
-
-
 class _SvdVals(Function):
     """Singular values; the gradient is U diag(g) V^H (first order only)."""
 
@@ -348,7 +299,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                                             (dims or range(nd)))):
             raise RuntimeError(f"linalg.vector_norm cannot compute the {_ord_str(ord)} norm on "
                                "an empty tensor because the operation does not have an identity")
-    return _out(VectorNorm.apply(x, float(ord), dims, keepdim), out)
+    return _out(LinalgVectorNorm.apply(x, float(ord), dims, keepdim), out)
 
 
 _MATRIX_ORDS = ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf)
@@ -384,7 +335,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         elif ord == "nuc":
             r = s.sum(-1)
         else:
-            r = VectorNorm.apply(s, math.inf if ord == 2 else -math.inf, (s.ndim - 1,), False)
+            r = LinalgVectorNorm.apply(s, math.inf if ord == 2 else -math.inf, (s.ndim - 1,), False)
         return _out(r.reshape(kept) if keepdim else r, out)
     # 1 / -1: max / min over columns of the column sums; inf / -inf: the same over rows
     sum_dim, red_dim = (d1, d0) if ord in (math.inf, -math.inf) else (d0, d1)
@@ -395,7 +346,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
                              "have non-zero size.")
         r = s.sum(red_dim, keepdim=True)
     else:
-        r = VectorNorm.apply(s, math.inf if ord > 0 else -math.inf, (red_dim,), True)
+        r = LinalgVectorNorm.apply(s, math.inf if ord > 0 else -math.inf, (red_dim,), True)
     return _out(r if keepdim else r.reshape(tuple(s for i, s in enumerate(A._data.shape)
                                                   if i not in (d0, d1))), out)
 

@@ -1,11 +1,17 @@
-"""Indexing: ``t[idx]``, ``t[idx] = v`` and masked_fill. Basic indices give views."""
+"""Indexing: ``t[idx]``, ``t[idx] = v`` and masked_fill. Basic indices give views.
+
+PyTorch's indexing differs from NumPy's in a few ways that ``to_index`` irons out: integers are
+applied first (as ``select``), so they never make the advanced indices non-adjacent; a list
+holding sequences, slices, None, Ellipsis or tensors is read as a tuple; a uint8 tensor is a
+mask; a slice step must be positive."""
+import re
+
 import numpy as np
 
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from ._util import operands
 
 __all__ = ["masked_fill", "IndexMethods", "to_index"]
 
@@ -19,38 +25,112 @@ class _Raw:
         self.idx = idx
 
 
+class _Staged:
+    """An index NumPy applies in two steps: the basic part (a view), then the advanced rest."""
+
+    __slots__ = ("first", "rest")
+
+    def __init__(self, first, rest):
+        self.first, self.rest = first, rest
+
+
+def _get(arr, np_idx):
+    if np_idx.__class__ is _Staged:
+        return arr[np_idx.first][np_idx.rest]
+    return arr[np_idx]
+
+
+def _put(arr, np_idx, val):
+    if np_idx.__class__ is _Staged:
+        arr, np_idx = arr[np_idx.first], np_idx.rest   # a view: writes reach ``arr``
+    arr[np_idx] = val
+
+
+def _add_at(xp, arr, np_idx, val):
+    if np_idx.__class__ is _Staged:
+        arr, np_idx = arr[np_idx.first], np_idx.rest
+    (np.add.at if xp is np else xp.add.at)(arr, np_idx, val)
+
+
+_BAD_INDEX = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+              "are valid indices (got {})")
+
+
 def _conv(i):
-    if isinstance(i, _Raw):
-        return i.idx
+    cls = i.__class__
+    if cls is int or cls is slice and i.step is None or i is None:
+        return i
     if isinstance(i, _tensor.Tensor):
-        if i.dtype is D.bool or i.dtype.category == D._INT:
-            return i._data if i._data.ndim or i.dtype is D.bool else int(i._data)
+        dt = i.dtype
+        if dt is D.bool or dt is D.uint8:   # PyTorch still reads a uint8 tensor as a mask
+            return i._data if dt is D.bool else i._data.astype(np.bool_)
+        if dt.category == D._INT:
+            return i._data if i._data.ndim else int(i._data)
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    if isinstance(i, (list,)):
-        a = np.asarray([_conv(x) if isinstance(x, _tensor.Tensor) else x for x in i])
+    if i.__class__ is bool:
+        return np.bool_(i)   # advanced, as in NumPy: a new dim of size 1 (or 0)
+    if isinstance(i, (int, np.integer)):
+        return int(i)
+    if isinstance(i, slice):
+        if i.step is not None:
+            step = int(i.step)
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            if step < 0:
+                raise ValueError("step must be greater than zero")
+        return i
+    if i is None or i is Ellipsis:
+        return i
+    if isinstance(i, (list, np.ndarray)):
+        a = np.asarray([_conv(x) if isinstance(x, _tensor.Tensor) else x for x in i]
+                       if isinstance(i, list) else i)
         if a.dtype.kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return a
-    if isinstance(i, np.ndarray) or i is None or i is Ellipsis or isinstance(i, (int, slice)):
-        return i
-    if isinstance(i, np.integer):
-        return int(i)
-    if isinstance(i, float):
-        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                         "Variables are valid indices (got float)")
-    raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                     f"Variables are valid indices (got {type(i).__name__})")
+        return a.astype(np.intp) if a.dtype.kind == "u" else a
+    raise IndexError(_BAD_INDEX.format(type(i).__name__))
+
+
+def _seq_as_tuple(idx):
+    """PyTorch (and old NumPy) read ``t[[0, slice(None)]]`` as ``t[0, :]``: a short list holding
+    a sequence, slice, Ellipsis, None or tensor is a tuple."""
+    return len(idx) < 32 and any(isinstance(x, (list, tuple, slice, _tensor.Tensor)) or x is None
+                                 or x is Ellipsis for x in idx)
+
+
+def _is_basic(i):
+    return i is None or i is Ellipsis or i.__class__ is int or i.__class__ is slice
 
 
 def to_index(idx):
     """A NumPy index from a PyTorch one, and whether it is basic (gives a view)."""
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    out = tuple(_conv(i) for i in idx)
-    basic = all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in out)
-    if len(out) == 1:
-        out = out[0]
-    return out, basic
+    cls = idx.__class__
+    if cls is _Raw:
+        return idx.idx, False
+    if cls is not tuple:
+        idx = tuple(idx) if cls is list and _seq_as_tuple(idx) else (idx,)
+    out = []
+    basic, has_int = True, False
+    for i in idx:   # one pass: this is a hot path
+        i = _conv(i)
+        c = i.__class__
+        if c is int:
+            has_int = True
+        elif not (c is slice or i is None or i is Ellipsis):
+            basic = False
+        out.append(i)
+    if basic or not has_int:
+        return (out[0] if len(out) == 1 else tuple(out)), basic
+    # integers first (a view), then the rest: NumPy would count them as advanced indices
+    first, rest = [], []
+    for i in out:
+        if _is_basic(i):
+            first.append(i)
+            if i.__class__ is not int:
+                rest.append(Ellipsis if i is Ellipsis else slice(None))
+        else:
+            first.extend([slice(None)] * (i.ndim if i.dtype == np.bool_ else 1))
+            rest.append(i)
+    return _Staged(tuple(first), tuple(rest)), False
 
 
 def _check_bounds(shape, idx):
@@ -70,6 +150,69 @@ def _check_bounds(shape, idx):
         d += i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
 
 
+def _check_masks(shape, idx):
+    """PyTorch's message for a mask whose shape does not match the dims it covers."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    n_ell = sum(1 for i in items if i is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(0 if i is None or i is Ellipsis else
+               (i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1) for i in items)
+    if used > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    d = 0
+    for i in items:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            d += len(shape) - used
+            continue
+        if isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            for j, n in enumerate(i.shape):
+                if n != shape[d + j]:
+                    raise IndexError(f"The shape of the mask {list(i.shape)} at index {j} does not "
+                                     f"match the shape of the indexed tensor {list(shape)} at "
+                                     f"index {d + j}")
+            d += i.ndim
+        else:
+            d += 1
+
+
+def _locate(shape, np_idx, basic):
+    """Check the integers of ``np_idx`` against ``shape`` (NumPy's message names no dim)."""
+    if basic:
+        _check_bounds(shape, np_idx)
+    elif np_idx.__class__ is _Staged:
+        _check_bounds(shape, np_idx.first)
+
+
+def _get_shape(shape, basic_idx):
+    """The shape of ``x[basic_idx]`` for ``x`` of ``shape``, without touching memory."""
+    return np.broadcast_to(np.empty((), np.bool_), shape)[basic_idx].shape
+
+
+def _index_error(e, shape, np_idx):
+    """NumPy's advanced-indexing messages in PyTorch's words (``np_idx`` indexes ``shape``)."""
+    msg = str(e)
+    if msg.startswith("boolean index did not match"):
+        if np_idx.__class__ is _Staged:
+            shape, np_idx = _get_shape(shape, np_idx.first), np_idx.rest
+        _check_masks(shape, np_idx)   # raises PyTorch's message
+    m = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
+    if m:
+        return IndexError(f"index {m[1]} is out of bounds for dimension {m[2]} with size {m[3]}")
+    m = re.match(r"too many indices for array: array is (\d+)-dimensional", msg)
+    if m:
+        return IndexError(f"too many indices for tensor of dimension {m[1]}")
+    if msg.startswith("shape mismatch: indexing arrays"):
+        shapes = re.findall(r"\(([\d, ]*)\)", msg)
+        listed = ", ".join("[" + ", ".join(x.strip() for x in s.split(",") if x.strip()) + "]"
+                           for s in shapes)
+        return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with "
+                          f"shapes {listed}")
+    return IndexError(msg.replace("array", "tensor"))
+
+
 class GetItem(Function):
     _builtin = True
 
@@ -77,13 +220,13 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, a, idx):
         np_idx, basic = to_index(idx)
-        if basic:
-            _check_bounds(a._data.shape, np_idx)
+        if idx.__class__ is not _Raw:
+            _locate(a._data.shape, np_idx, basic)
         ctx.meta = (a._data.shape, np_idx, basic)
         try:
-            out = a._data[np_idx]
+            out = _get(a._data, np_idx)
         except IndexError as e:
-            raise IndexError(str(e).replace("array", "tensor")) from None
+            raise _index_error(e, a._data.shape, np_idx) from None
         return a._view_of(out) if basic else out
 
     @staticmethod
@@ -103,13 +246,52 @@ class IndexScatter(Function):
         if basic:
             out[np_idx] = g._data
         else:
-            np.add.at(out, np_idx, g._data) if g._xp is np else g._xp.add.at(out, np_idx, g._data)
+            _add_at(g._xp, out, np_idx, g._data)
         return out
 
     @staticmethod
     def backward(ctx, gg):
         (np_idx,) = ctx.meta
         return GetItem.apply(gg, _Raw(np_idx)), None, None, None
+
+
+def _value(dst, value, np_idx, basic):
+    """The array (or number) to write at ``dst[np_idx]``, with PyTorch's dtype and shape rules:
+    a basic index copies (casting), an advanced one puts (same dtype required)."""
+    if not isinstance(value, _tensor.Tensor):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            raise TypeError(f"can't assign a {type(value).__name__} to a "
+                            f"torch.{dst.dtype._short}Tensor")
+        return value
+    val = value._data
+    if val.dtype != dst._data.dtype:
+        # a lone mask with a one-element value is a masked_fill in PyTorch, which casts
+        fill = np_idx.__class__ is np.ndarray and np_idx.dtype == np.bool_ and val.size == 1
+        if not basic and not fill:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{dst.dtype._short} for the destination and {value.dtype._short} "
+                               f"for the source.")
+        val = val.astype(dst._data.dtype)
+    if basic:
+        region = dst._data[np_idx].shape
+        shape = val.shape
+        while len(shape) > len(region) and shape[0] == 1:   # copy_ drops leading 1s
+            shape = shape[1:]
+        if shape != region:
+            from .broadcast import _expanded_shape
+            _expanded_shape(shape, region)   # raises expand's message
+    return val
+
+
+def _assign(out, np_idx, val):
+    try:
+        _put(out, np_idx, val)
+    except ValueError as e:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(val))} cannot "
+                           f"be broadcast to indexing result of shape "
+                           f"{list(_get(out, np_idx).shape)}") from e
+    except IndexError as e:
+        raise _index_error(e, out.shape, np_idx) from None
 
 
 class IndexPut(Function):
@@ -119,34 +301,27 @@ class IndexPut(Function):
     @staticmethod
     def forward(ctx, a, v, idx):
         np_idx, basic = to_index(idx)
-        ctx.meta = (np_idx, a._data.shape)
+        _locate(a._data.shape, np_idx, basic)
+        val = _value(a, v, np_idx, basic)
         out = a._data.copy()
-        val = v._data if isinstance(v, _tensor.Tensor) else v
-        if isinstance(v, _tensor.Tensor) and v.dtype is not a.dtype:
-            val = val.astype(a._data.dtype)
         _assign(out, np_idx, val)
+        ctx.meta = (np_idx, a._data.shape, np.ndim(val))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        np_idx, shape = ctx.meta
+        np_idx, shape, v_ndim = ctx.meta
         ga = gv = None
         if ctx.needs_input_grad[0]:
             mask = g._xp.ones(shape, g._data.dtype)
-            mask[np_idx] = 0
+            _put(mask, np_idx, 0)
             ga = g * _tensor.Tensor._wrap(mask)
         if ctx.needs_input_grad[1]:
             gv = GetItem.apply(g, _Raw(np_idx))
+            extra = v_ndim - gv._data.ndim
+            if extra > 0:   # v had leading 1s beyond the region's dims
+                gv = gv.reshape((1,) * extra + gv._data.shape)
         return ga, gv, None
-
-
-def _assign(out, np_idx, val):
-    try:
-        out[np_idx] = val
-    except ValueError as e:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(val))} cannot "
-                           f"be broadcast to indexing result of shape "
-                           f"{list(out[np_idx].shape)}") from e
 
 
 class MaskedFill(Function):
@@ -197,20 +372,9 @@ class IndexMethods:
         if STATE.enabled and (self._rg or (isinstance(value, _tensor.Tensor) and value._rg)):
             self._inplace(IndexPut, value, idx)
             return
-        np_idx, _ = to_index(idx)
-        if isinstance(value, _tensor.Tensor):
-            val = value._data
-            if value.dtype is not self.dtype:
-                x, val, dt = operands(self, value)
-                from .._tensor import _can_cast
-                if not _can_cast(value.dtype, self.dtype) and value._data.ndim:
-                    raise RuntimeError(f"Index put requires the source and destination dtypes "
-                                       f"match, got {self.dtype._short} for the destination and "
-                                       f"{value.dtype._short} for the source.")
-                val = value._data.astype(self._data.dtype)
-        else:
-            val = value
-        _assign(self._data, np_idx, val)
+        np_idx, basic = to_index(idx)
+        _locate(self._data.shape, np_idx, basic)
+        _assign(self._data, np_idx, _value(self, value, np_idx, basic))
         self._vc.value += 1
 
     def masked_fill(self, mask, value):

@@ -1,14 +1,17 @@
-"""Movement ops: view, reshape, permute, transpose, squeeze, unsqueeze, flatten.
+"""Movement ops: view, reshape, permute, transpose, squeeze, unsqueeze, flatten, unflatten,
+movedim, narrow, diagonal (views), and repeat, tile, flip, roll, tril, triu, diag (copies).
 
 Where PyTorch returns a view, so does ember: the output wraps a NumPy view of the input's
 memory and shares its version counter."""
 import numpy as np
 
 from ..autograd.function import Function
-from ._util import canon_dim, shape_arg
+from ._util import canon_dim, canon_dims, shape_arg
 
-__all__ = ["reshape", "permute", "transpose", "squeeze", "unsqueeze", "flatten", "t",
-           "ShapeMethods"]
+__all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze",
+           "flatten", "ravel", "t", "unflatten", "movedim", "moveaxis", "narrow", "diagonal",
+           "diag", "tril", "triu", "flip", "fliplr", "flipud", "roll", "rot90", "tile",
+           "slice_scatter", "diagonal_scatter", "ShapeMethods"]
 
 
 def infer_shape(shape, numel):
@@ -162,6 +165,387 @@ def flatten(input, start_dim=0, end_dim=-1):
     return Reshape.apply(input, shape[:s] + (n,) + shape[e + 1:])
 
 
+def swapaxes(input, axis0, axis1):
+    return Transpose.apply(input, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def ravel(input):
+    return Reshape.apply(input, (-1,))
+
+
+def unflatten(input, dim, sizes):
+    """Split ``dim`` into ``sizes`` (one may be -1): always a view."""
+    shape = input._data.shape
+    if not shape:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    dim = canon_dim(dim, len(shape))
+    sizes = shape_arg((sizes,))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = infer_shape(sizes, shape[dim])
+    except RuntimeError as e:
+        if "inferred" in str(e):
+            raise
+        raise RuntimeError(f"unflatten: Provided sizes [{', '.join(map(str, sizes))}] don't "
+                           f"multiply up to the size of dim {dim} ({shape[dim]}) in the input "
+                           "tensor") from None
+    return View.apply(input, shape[:dim] + sizes + shape[dim + 1:])
+
+
+def movedim(input, source, destination):
+    """Move dims ``source`` to positions ``destination``; the others keep their order."""
+    nd = input._data.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) "
+                           f"should contain the same number of dims as destination ({list(dst)} "
+                           "dims)")
+    src = tuple(canon_dim(d, nd) for d in src)
+    dst = tuple(canon_dim(d, nd) for d in dst)
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    order = [-1] * max(nd, 1)
+    for s_, d_ in zip(src, dst):
+        order[d_] = s_
+    rest = iter(d for d in range(nd) if d not in src)
+    order = [o if o >= 0 else next(rest) for o in order][:nd]
+    return Permute.apply(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+class Slice(Function):
+    _builtin = True
+
+    # d a[start:stop:step] along dim = slice_scatter of the gradient into zeros
+    @staticmethod
+    def forward(ctx, a, dim, start, stop, step=1):
+        ctx.meta = (a._data.shape, dim, start, stop, step)
+        return a._view_of(a._data[(slice(None),) * dim + (slice(start, stop, step),)])
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dim, start, stop, step = ctx.meta
+        zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
+        return SliceScatter.apply(zeros, g, dim, start, stop, step), None, None, None, None
+
+
+class SliceScatter(Function):
+    _builtin = True
+
+    # out = a with out[start:stop:step] = src along dim:  d/da = g zeroed there,  d/dsrc = g sliced
+    @staticmethod
+    def forward(ctx, a, src, dim, start, stop, step=1):
+        out = a._data.copy()
+        region = out[(slice(None),) * dim + (slice(start, stop, step),)]
+        if region.shape != src._data.shape:
+            raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
+                               f"= {list(src._data.shape)}, slice size = {list(region.shape)}")
+        region[...] = src._data
+        ctx.meta = (dim, start, stop, step, src._data.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        dim, start, stop, step, src_shape = ctx.meta
+        ga = gs = None
+        if ctx.needs_input_grad[0]:
+            zeros = g._wrap(g._xp.zeros(src_shape, g._data.dtype))
+            ga = SliceScatter.apply(g, zeros, dim, start, stop, step)
+        if ctx.needs_input_grad[1]:
+            gs = Slice.apply(g, dim, start, stop, step)
+        return ga, gs, None, None, None, None
+
+
+def narrow(input, dim, start, length):
+    """``length`` entries of ``dim`` from ``start`` (which may be negative): a view."""
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = canon_dim(dim, len(shape))
+    start = int(start)
+    size = shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but "
+                         f"got {start})")
+    if start < 0:
+        start += size
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Slice.apply(input, dim, start, start + length)
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    return SliceScatter.apply(input, src, canon_dim(dim, input._data.ndim), start, end, step)
+
+
+def _diag_view(arr, offset, d1, d2):
+    """A writable view of a diagonal (NumPy's ``diagonal`` is read-only): the other dims first,
+    the diagonal last, as PyTorch orders them."""
+    sl = [slice(None)] * arr.ndim
+    if offset >= 0:
+        sl[d2] = slice(offset, None)
+    else:
+        sl[d1] = slice(-offset, None)
+    v = arr[tuple(sl)]
+    keep = [d for d in range(arr.ndim) if d != d1 and d != d2]
+    shape = tuple(v.shape[d] for d in keep) + (min(v.shape[d1], v.shape[d2]),)
+    strides = tuple(v.strides[d] for d in keep) + (v.strides[d1] + v.strides[d2],)
+    if isinstance(arr, np.ndarray):
+        return np.lib.stride_tricks.as_strided(v, shape, strides)
+    import cupy
+    return cupy.lib.stride_tricks.as_strided(v, shape, strides)
+
+
+def _diag_dims(nd, dim1, dim2):
+    d1, d2 = canon_dim(dim1, nd), canon_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+class Diagonal(Function):
+    _builtin = True
+
+    # d diagonal = diagonal_scatter of the gradient into zeros
+    @staticmethod
+    def forward(ctx, a, offset=0, dim1=0, dim2=1):
+        d1, d2 = _diag_dims(a._data.ndim, dim1, dim2)
+        ctx.meta = (a._data.shape, offset, d1, d2)
+        return a._view_of(_diag_view(a._data, offset, d1, d2))
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, offset, d1, d2 = ctx.meta
+        zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
+        return DiagonalScatter.apply(zeros, g, offset, d1, d2), None, None, None
+
+
+class DiagonalScatter(Function):
+    _builtin = True
+
+    # out = a with its diagonal = src:  d/da = g with a zero diagonal,  d/dsrc = diagonal(g)
+    @staticmethod
+    def forward(ctx, a, src, offset=0, dim1=0, dim2=1):
+        d1, d2 = _diag_dims(a._data.ndim, dim1, dim2)
+        out = a._data.copy()
+        region = _diag_view(out, offset, d1, d2)
+        if region.shape != src._data.shape:
+            raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
+                               f"= {list(src._data.shape)}, slice size = {list(region.shape)}")
+        region[...] = src._data
+        ctx.meta = (offset, d1, d2)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        offset, d1, d2 = ctx.meta
+        ga = gs = None
+        if ctx.needs_input_grad[0]:
+            zeros = _diag_view(g._data, offset, d1, d2)
+            zeros = g._wrap(g._xp.zeros(zeros.shape, zeros.dtype))
+            ga = DiagonalScatter.apply(g, zeros, offset, d1, d2)
+        if ctx.needs_input_grad[1]:
+            gs = Diagonal.apply(g, offset, d1, d2)
+        return ga, gs, None, None, None
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return Diagonal.apply(input, offset, dim1, dim2)
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    return DiagonalScatter.apply(input, src, offset, dim1, dim2)
+
+
+class Diag(Function):
+    _builtin = True
+
+    # 1-d -> matrix: d = diagonal(g, k);  matrix -> 1-d: d = g placed on the k-th diagonal
+    @staticmethod
+    def forward(ctx, a, diagonal=0):
+        x = a._data
+        if x.ndim not in (1, 2):
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+        ctx.meta = (x.shape, diagonal)
+        if x.ndim == 2:
+            return _diag_view(x, diagonal, 0, 1).copy()
+        n = x.shape[0] + abs(diagonal)
+        out = a._xp.zeros((n, n), x.dtype)
+        _diag_view(out, diagonal, 0, 1)[...] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, k = ctx.meta
+        if len(shape) == 1:
+            return Diagonal.apply(g, k, 0, 1), None
+        zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
+        return DiagonalScatter.apply(zeros, g, k, 0, 1), None
+
+
+def diag(input, diagonal=0):
+    return Diag.apply(input, diagonal)
+
+
+class Tril(Function):
+    _builtin = True
+    upper = False
+
+    # d tril(a, k) = tril(g, k)
+    @classmethod
+    def forward(cls, ctx, a, diagonal=0):
+        name = "triu" if cls.upper else "tril"
+        if a._data.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        ctx.k = diagonal
+        return (a._xp.triu if cls.upper else a._xp.tril)(a._data, diagonal)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return cls.apply(g, ctx.k), None
+
+
+class Triu(Tril):
+    upper = True
+
+
+def tril(input, diagonal=0):
+    return Tril.apply(input, diagonal)
+
+
+def triu(input, diagonal=0):
+    return Triu.apply(input, diagonal)
+
+
+class Flip(Function):
+    _builtin = True
+
+    # d flip(a, dims) = flip(g, dims)
+    @staticmethod
+    def forward(ctx, a, dims):
+        dims = canon_dims(dims, a._data.ndim) if a._data.ndim else ()
+        ctx.dims = dims
+        return a._xp.flip(a._data, dims).copy() if dims else a._data.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return Flip.apply(g, ctx.dims), None
+
+
+def flip(input, dims):
+    return Flip.apply(input, (dims,) if isinstance(dims, int) else tuple(dims))
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return Flip.apply(input, (1,))
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return Flip.apply(input, (0,))
+
+
+class Roll(Function):
+    _builtin = True
+
+    # d roll(a, s) = roll(g, -s)
+    @staticmethod
+    def forward(ctx, a, shifts, dims):
+        ctx.meta = (shifts, dims)
+        return a._xp.roll(a._data, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        shifts, dims = ctx.meta
+        neg = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+        return Roll.apply(g, neg, dims), None, None
+
+
+def roll(input, shifts, dims=None):
+    shifts = (int(shifts),) if not isinstance(shifts, (tuple, list)) else tuple(map(int, shifts))
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if (dims is None and len(shifts) != 1) or (dims is not None and len(shifts) != len(dims)):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{0 if dims is None else len(dims)}")
+    if dims is None:
+        return Roll.apply(input, shifts[0], None)
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    return Roll.apply(input, shifts, tuple(canon_dim(d, nd) for d in dims))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times from the first towards the second of ``dims``."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = canon_dim(dims[0], nd), canon_dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                           f"dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return Flip.apply(input, (d1,)).transpose(d0, d1)
+    if k == 2:
+        return Flip.apply(input, (d0, d1))
+    if k == 3:
+        return Flip.apply(input, (d0,)).transpose(d0, d1)
+    return input.clone()
+
+
+class Repeat(Function):
+    _builtin = True
+
+    # d repeat = sum of the gradient over the copies: view g as (r0, s0, r1, s1, ...), sum the r's
+    @staticmethod
+    def forward(ctx, a, reps):
+        x = a._data
+        if len(reps) < x.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                               "of dimensions of tensor")
+        padded = (1,) * (len(reps) - x.ndim) + x.shape
+        if any(r < 0 for r in reps):
+            raise RuntimeError(f"Trying to create tensor with negative dimension "
+                               f"{min(r * s for r, s in zip(reps, padded))}: "
+                               f"{[r * s for r, s in zip(reps, padded)]}")
+        ctx.meta = (x.shape, padded, reps)
+        return a._xp.tile(x.reshape(padded), reps) if reps else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, padded, reps = ctx.meta
+        if not reps:
+            return g, None
+        split = tuple(n for r, s in zip(reps, padded) for n in (r, s))
+        summed = g.reshape(split).sum(dim=tuple(range(0, len(split), 2)))
+        return summed.reshape(shape), None
+
+
+def tile(input, dims):
+    dims = shape_arg((dims,))
+    return Repeat.apply(input, (1,) * (input._data.ndim - len(dims)) + dims)
+
+
 class ShapeMethods:
     __slots__ = ()
 
@@ -202,3 +586,62 @@ class ShapeMethods:
 
     def flatten(self, start_dim=0, end_dim=-1):
         return flatten(self, start_dim, end_dim)
+
+    def ravel(self):
+        return Reshape.apply(self, (-1,))
+
+    def unflatten(self, dim, sizes):
+        return unflatten(self, dim, sizes)
+
+    def movedim(self, source, destination):
+        return movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def narrow(self, dim, start, length):
+        return narrow(self, dim, start, length)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return Diagonal.apply(self, offset, dim1, dim2)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return DiagonalScatter.apply(self, src, offset, dim1, dim2)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return slice_scatter(self, src, dim, start, end, step)
+
+    def diag(self, diagonal=0):
+        return Diag.apply(self, diagonal)
+
+    def tril(self, diagonal=0):
+        return Tril.apply(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return Triu.apply(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return self._inplace(Tril, diagonal)
+
+    def triu_(self, diagonal=0):
+        return self._inplace(Triu, diagonal)
+
+    def flip(self, *dims):
+        return Flip.apply(self, shape_arg(dims))
+
+    def fliplr(self):
+        return fliplr(self)
+
+    def flipud(self):
+        return flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return roll(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return rot90(self, k, dims)
+
+    def repeat(self, *sizes):
+        return Repeat.apply(self, shape_arg(sizes))
+
+    def tile(self, *dims):
+        return tile(self, shape_arg(dims))
