@@ -369,3 +369,14 @@ def test_inplace_on_view_of_leaf():
     check_error(lambda: x[0:2].mul_(2), RuntimeError,
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation.")
+
+
+def test_mul_keeps_only_what_backward_needs():
+    # torch saves only the other operand: changing x in place after y = x[:2] * 3 is fine
+    for lib in (ember, torch):
+        a = lib.ones(3, requires_grad=True)
+        x = a * 2
+        y = x[:2] * 3
+        x[0] = 1.0
+        y.sum().backward()
+        assert a.grad.tolist() == [6.0, 6.0, 0.0]

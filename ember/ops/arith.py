@@ -60,10 +60,16 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         x, y, _ = operands(a, b)
-        ctx.save_for_backward(a if isinstance(a, _tensor.Tensor) else None,
-                              b if isinstance(b, _tensor.Tensor) else None)
-        ctx.scalars = (a, b)
-        return x * y
+        # keep only what backward reads: b for a's gradient, a for b's (as PyTorch does, so
+        # an in-place change to the operand whose gradient is not needed is allowed)
+        need = ctx.needs_input_grad
+        Tensor = _tensor.Tensor
+        ctx.save_for_backward(a if need[1] and isinstance(a, Tensor) else None,
+                              b if need[0] and isinstance(b, Tensor) else None)
+        ctx.scalars = (None if isinstance(a, Tensor) else a,
+                       None if isinstance(b, Tensor) else b)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return x * y
 
     @staticmethod
     def backward(ctx, g):
@@ -83,9 +89,12 @@ class Div(Function):
     def forward(ctx, a, b):
         dt = float_dtype(result_dtype(a, b))
         x, y, _ = operands(a, b, dt)
-        ctx.save_for_backward(a if isinstance(a, _tensor.Tensor) else None,
-                              b if isinstance(b, _tensor.Tensor) else None)
-        ctx.scalars = (a, b)
+        need = ctx.needs_input_grad
+        Tensor = _tensor.Tensor
+        ctx.save_for_backward(a if need[1] and isinstance(a, Tensor) else None,
+                              b if isinstance(b, Tensor) else None)
+        ctx.scalars = (None if isinstance(a, Tensor) else a,
+                       None if isinstance(b, Tensor) else b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.true_divide(x, y)
 
@@ -129,10 +138,12 @@ class Pow(Function):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = np.power(x, y)
-        out = _tensor.Tensor._wrap(out)
-        ctx.save_for_backward(a if isinstance(a, _tensor.Tensor) else None,
+        Tensor = _tensor.Tensor
+        out = Tensor._wrap(out)
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
                               b if isinstance(b, _tensor.Tensor) else None, out)
-        ctx.scalars = (a, b)
+        ctx.scalars = (None if isinstance(a, Tensor) else a,
+                       None if isinstance(b, Tensor) else b)
         return out
 
     @staticmethod
