@@ -9,7 +9,7 @@ from . import autograd, cuda, linalg
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                       seed, set_rng_state)
-from ._printing import set_printoptions
+from ._printing import get_printoptions, printoptions, set_printoptions
 # Each op family lists its public functions in __all__ (its *Methods mixin is filtered out).
 from . import _creation
 from .ops import arith as _arith, binary as _binary, broadcast as _broadcast, compare as _compare

@@ -1,19 +1,75 @@
-"""Tensor creation: from data, filled, ranges and random draws."""
+"""Tensor creation: from data, filled, ranges and random draws.
+
+Random draws come from ember's Generators (``_random``): ``manual_seed`` makes them reproducible,
+but the numbers are not PyTorch's (a different bit generator), only their distributions are.
+"""
 import builtins
+import math
 
 import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, to_device, xp_for
-from ._random import rng
+from ._random import bernoulli_sample, normal_sample, random_ints, rng, uniform_sample
+from ._random import not_implemented as _not_implemented
 from ._tensor import Tensor
+from .autograd.function import Function
 from .ops._util import shape_arg
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
-           "zeros_like", "ones_like", "full_like", "empty_like", "eye", "arange", "rand",
-           "randn", "rand_like", "randn_like"]
+           "zeros_like", "ones_like", "full_like", "empty_like", "eye", "arange", "linspace",
+           "logspace", "rand", "randn", "rand_like", "randn_like", "randint", "randint_like",
+           "randperm", "normal", "bernoulli", "multinomial"]
+
+_GRAD_MSG = "Only Tensors of floating point and complex dtype can require gradients"
+# C++ type names in c10::Scalar's overflow message
+_CNAME = {D.int8: "int8_t", D.uint8: "uint8_t", D.int16: "int16_t", D.int32: "int",
+          D.int64: "int64_t", D.float16: "c10::Half", D.float32: "float", D.float64: "double"}
 
 
+def _grad(t, requires_grad):
+    if requires_grad:
+        if t._data.dtype.kind not in "fc":
+            raise RuntimeError(_GRAD_MSG)
+        t._rg = True
+    return t
+
+
+def _shape(args, size=None, op=None):
+    """The shape from f(2, 3) / f((2, 3)) / f(size=...), rejecting negative sizes as PyTorch."""
+    if not args and size is None:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
+    shape = shape_arg(args if size is None else (size,))
+    for s in shape:
+        if s < 0:
+            if op == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    return shape
+
+
+def _checked(v, dt):
+    """A Python number converted for dtype ``dt`` as c10::Scalar::to does: overflow is an error
+    (integers truncate toward zero)."""
+    x = v.real if isinstance(v, complex) and dt.category != D._COMPLEX else v
+    if dt.category == D._INT:
+        info = np.iinfo(dt.np)
+        # unsigned types accept negative integers down to -max and wrap them (two's complement)
+        wrap = info.min == 0 and isinstance(x, (builtins.int, np.integer))
+        lo = -builtins.int(info.max) if wrap else info.min
+        if not lo <= x <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {_CNAME[dt]} without overflow")
+        return builtins.int(x) % (builtins.int(info.max) + 1) if wrap else builtins.int(x)
+    if dt.category == D._FLOAT and math.isfinite(x) and abs(x) > float(np.finfo(dt.np).max):
+        raise RuntimeError(f"value cannot be converted to type {_CNAME[dt]} without overflow")
+    return x
+
+
+def _item(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+# -- from data -----------------------------------------------------------------------------------
 def _infer(data):
     """A NumPy array from nested lists/scalars/tensors, with PyTorch's dtype inference."""
     if isinstance(data, Tensor):
@@ -50,23 +106,40 @@ def _infer(data):
 
 def _finish(arr, dtype, device, requires_grad, copy):
     dev = to_device(device) if device is not None else None
-    xp = xp_for(dev) if dev is not None else np
     if dev is not None and dev is not CPU:
-        arr = xp.asarray(arr.get() if hasattr(arr, "get") else arr)
+        arr = xp_for(dev).asarray(arr.get() if hasattr(arr, "get") else arr)
     if arr.dtype != dtype.np:
-        arr = arr.astype(dtype.np)
+        with np.errstate(over="ignore"):   # a float too large for the dtype becomes inf
+            arr = arr.astype(dtype.np)
     elif copy:
         arr = arr.copy()
-    t = Tensor._wrap(arr)
-    if requires_grad:
-        t.requires_grad = True
-    return t
+    return _grad(Tensor._wrap(arr), requires_grad)
+
+
+def _check_python_values(arr, dt):
+    """PyTorch converts Python numbers one by one, with checks NumPy's cast does not make."""
+    kind = arr.dtype.kind
+    if kind == "O" or (kind == "u" and arr.dtype.itemsize == 8):
+        raise ValueError("Overflow when unpacking long long")
+    if kind == "c" and dt.category in (D._INT, D._FLOAT):
+        raise TypeError("'complex' object cannot be interpreted as an integer" if
+                        dt.category == D._INT else "must be real number, not complex")
+    if dt.category == D._INT and kind in "fiu" and arr.size:
+        info = np.iinfo(dt.np)
+        # an unsigned type takes negative integers down to -max (they wrap), not negative floats
+        lo = -builtins.int(info.max) if info.min == 0 and kind != "f" else info.min
+        with np.errstate(invalid="ignore"):
+            if not bool(((arr >= lo) & (arr <= info.max)).all()):
+                raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (lists, numbers, arrays or tensors)."""
     arr, dt = _infer(data)
-    return _finish(arr, D.to_dtype(dtype) or dt, device, requires_grad, copy=True)
+    dt = D.to_dtype(dtype) or dt
+    if not isinstance(data, (Tensor, np.ndarray, np.generic)):
+        _check_python_values(arr, dt)
+    return _finish(arr, dt, device, requires_grad, copy=True)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -74,10 +147,18 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device) if (dtype or device) else data
     arr, dt = _infer(data)
-    return _finish(arr, D.to_dtype(dtype) or dt, device, False, copy=False)
+    dt = D.to_dtype(dtype) or dt
+    if not isinstance(data, (np.ndarray, np.generic)):
+        _check_python_values(arr, dt)
+    return _finish(arr, dt, device, False, copy=False)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """Shares memory with ``obj`` where it can (unless ``copy=True``)."""
+    if isinstance(obj, Tensor) and not copy and not requires_grad:
+        return obj.to(dtype=dtype, device=device) if (dtype or device) else obj
+    arr, dt = _infer(obj._data if isinstance(obj, Tensor) else obj)
+    return _finish(arr, D.to_dtype(dtype) or dt, device, requires_grad, copy=bool(copy))
 
 
 def from_numpy(ndarray):
@@ -88,38 +169,36 @@ def from_numpy(ndarray):
     return Tensor._wrap(ndarray)
 
 
-def _filled(fill, size, dtype, device, requires_grad, default=None):
-    shape = shape_arg(size)
-    dt = D.to_dtype(dtype) or default or D.get_default_dtype()
+# -- filled ----------------------------------------------------------------------------------------
+def _filled(fill, shape, dtype, device, requires_grad):
+    dt = D.to_dtype(dtype) or D.get_default_dtype()
     xp = xp_for(to_device(device))
     arr = xp.empty(shape, dt.np) if fill is None else xp.full(shape, fill, dt.np)
-    t = Tensor._wrap(arr)
-    if requires_grad:
-        t.requires_grad = True
-    return t
+    return _grad(Tensor._wrap(arr), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _filled(0, size, dtype, device, requires_grad)
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False):
+    return _filled(0, _shape(args, size, "zeros"), dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _filled(1, size, dtype, device, requires_grad)
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
+    return _filled(1, _shape(args, size, "ones"), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-          memory_format=None, pin_memory=False):
-    return _filled(0, size, dtype, device, requires_grad)
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
+    # zero-filled rather than uninitialised: reproducible, and the cost is negligible
+    return _filled(0, _shape(args, size, "empty"), dtype, device, requires_grad)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None):
-    if dtype is None and not isinstance(fill_value, Tensor):
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    fill_value = _item(fill_value)
+    if dtype is None:
         dtype = D.scalar_dtype(fill_value)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    return _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
-                   requires_grad)
+    return _filled(fill_value, _shape((size,)), dtype, device, requires_grad)
 
 
 def _like(fill, input, dtype, device, requires_grad):
@@ -127,93 +206,430 @@ def _like(fill, input, dtype, device, requires_grad):
                    device if device is not None else input.device, requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-               layout=None):
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None, pin_memory=False):
     return _like(0, input, dtype, device, requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-              layout=None):
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None, pin_memory=False):
     return _like(1, input, dtype, device, requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-               layout=None):
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None, pin_memory=False):
     return _like(0, input, dtype, device, requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None, layout=None):
-    return _like(fill_value, input, dtype, device, requires_grad)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None, pin_memory=False):
+    return _like(_item(fill_value), input, dtype, device, requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    if n < 0 or (m is not None and m < 0):
-        raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False):
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dt = D.to_dtype(dtype) or D.get_default_dtype()
-    t = Tensor._wrap(xp_for(to_device(device)).eye(n, m, dtype=dt.np))
-    if requires_grad:
-        t.requires_grad = True
-    return t
+    return _grad(Tensor._wrap(xp_for(to_device(device)).eye(n, m, dtype=dt.np)), requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
-           layout=None):
+# -- ranges ----------------------------------------------------------------------------------------
+def _tdiv(a, b):
+    """C's integer division (truncating toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``, sized and computed as PyTorch
+    does: the count in double precision, the values as ``start + i * step`` in the dtype's
+    accumulate type (integers truncate ``start`` and ``step`` first)."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = vals
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    start, end, step = _item(start), _item(end), _item(step)
     if dtype is None:
-        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in vals) else D.int64
+        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) \
+            else D.int64
     dt = D.to_dtype(dtype)
-    n = builtins.max(0, int(np.ceil((end - start) / step)))
-    arr = (start + step * np.arange(n, dtype=np.float64)) if dt.category >= 2 or \
-        any(isinstance(v, float) for v in vals) else np.arange(start, end, step)
+    if dt.category in (D._BOOL, D._COMPLEX):
+        raise _not_implemented("arange_cpu", dt)
+    # validated in double on the values as given, then (integer dtypes) truncated
+    ds, de, dst = (builtins.float(v) for v in (start, end, step))
+    if dst == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(ds) and math.isfinite(de)):
+        raise RuntimeError(f"unsupported range: {ds:g} -> {de:g}")
+    if not ((dst > 0 and de >= ds) or (dst < 0 and de <= ds)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt.category == D._INT:
+        xs, xe, xst = (_checked(v, D.int64) for v in (start, end, step))
+        if dt is D.int64:
+            if xst == 0:
+                raise ValueError("step must be nonzero")
+            n = _tdiv(xe - xs + xst - (1 if xst > 0 else -1), xst)
+        else:
+            n = math.ceil((de - ds) / dst)
+        arr = xs + xst * np.arange(builtins.max(n, 0), dtype=np.int64)
+    else:
+        n = builtins.max(0, math.ceil((de - ds) / dst))
+        arr = ds + dst * np.arange(n, dtype=np.float64)
+    return _finish(arr, dt, device, requires_grad, copy=False)
+
+
+def _range_args(op, start, end, steps):
+    bad = [f"{name} with {v.ndim} dimension(s)" for name, v in (("start", start), ("end", end))
+           if isinstance(v, Tensor) and v.ndim]
+    if bad:
+        raise RuntimeError(f"{op} only supports 0-dimensional start and end tensors, but got "
+                           f"{' and '.join(bad)}.")
+    if not isinstance(_item(steps), (builtins.int, np.integer)) or isinstance(steps, builtins.bool):
+        got = ", ".join(type(v).__name__ for v in (start, end, steps))
+        raise TypeError(f"{op}() received an invalid combination of arguments - got ({got}), but "
+                        "expected one of:\n * (Number start, Number end, int steps, *, ...)\n"
+                        " * (Tensor start, Tensor end, int steps, *, ...)")
+    steps = _item(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return _item(start), _item(end), builtins.int(steps)
+
+
+def _range_dtype(op, dtype, start, end):
+    if dtype is None:
+        cplx = isinstance(start, complex) or isinstance(end, complex)
+        return D.get_default_dtype().to_complex() if cplx else D.get_default_dtype()
+    dt = D.to_dtype(dtype)
+    if dt is D.bool:
+        raise _not_implemented(f"{op}_cpu", dt)
+    return dt
+
+
+# The precision in which PyTorch's CPU linspace kernel effectively evaluates start + step * i
+# (it is compiled with fused multiply-add: one rounding, which a wider type reproduces)
+_LIN_ACC = {D.float16: np.float16, D.float32: np.float64, D.float64: np.longdouble,
+            D.complex64: np.complex128, D.complex128: np.clongdouble}
+
+
+def _spaced(start, end, steps, dt, fma=True):
+    """linspace's points as PyTorch's CPU kernel computes them: the step in the dtype itself (in
+    double for integers), the first half forward from ``start``, the second half back from
+    ``end`` so that both ends are exact."""
+    idx = np.arange(steps)
+    back = steps - 1 - idx
+    first = idx < steps // 2
+    with np.errstate(all="ignore"):
+        if dt.category == D._INT:
+            s, e = _checked(start, dt), _checked(end, dt)
+            # a double step; the fused multiply-add rounds once, to double, before truncation
+            acc = np.longdouble if fma else np.float64
+            step = acc((builtins.float(e) - builtins.float(s)) / (steps - 1))
+            idx, back = idx.astype(acc), back.astype(acc)
+        else:
+            ct = dt.np.type
+            acc = _LIN_ACC[dt] if fma else ct
+            s, e = ct(_checked(start, dt)), ct(_checked(end, dt))
+            step = acc((e - s) / ct(steps - 1))
+            idx, back = idx.astype(acc), back.astype(acc)
+        vals = np.where(first, acc(s) + step * idx, acc(e) - step * back)
+        return vals.astype(np.float64 if dt.category == D._INT else dt.np)
+
+
+def _to_int(vals, dt):
+    with np.errstate(invalid="ignore"):
+        return np.trunc(vals).astype(np.int64).astype(dt.np)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    start, end, steps = _range_args("linspace", start, end, steps)
+    dt = _range_dtype("linspace", dtype, start, end)
+    if steps == 0:
+        arr = np.empty((0,), dt.np)
+    elif steps == 1:
+        arr = np.full((1,), _checked(start, dt), dt.np)
+    else:
+        arr = _spaced(start, end, steps, dt)
+        arr = _to_int(arr, dt) if dt.category == D._INT else arr
     return _finish(np.asarray(arr), dt, device, requires_grad, copy=False)
 
 
-def _random_out(arr, dtype, device, requires_grad, default):
-    dt = D.to_dtype(dtype) or default
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    """``base ** linspace(start, end, steps)``: exponents in the dtype, the power in double."""
+    start, end, steps = _range_args("logspace", start, end, steps)
+    dt = _range_dtype("logspace", dtype, start, end)
+    base = _item(base)
+    cplx = dt.category == D._COMPLEX
+    with np.errstate(all="ignore"):
+        if steps == 0:
+            expo = np.empty((0,))
+        elif steps == 1:
+            expo = np.array([complex(start) if cplx else builtins.float(start.real if
+                             isinstance(start, complex) else start)])
+        else:
+            expo = _spaced(start, end, steps, dt, fma=False).astype(np.complex128 if cplx else
+                                                                     np.float64)
+        arr = np.power(complex(base) if cplx else builtins.float(base), expo)
+    arr = _to_int(arr, dt) if dt.category == D._INT else arr
     return _finish(np.asarray(arr), dt, device, requires_grad, copy=False)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None):
+# -- random ----------------------------------------------------------------------------------------
+class Sampled(Function):
+    """A random draw as a graph node. As in PyTorch the draw is not reparametrised: its
+    parameters get a zero gradient, and the node is named after the overload (NormalBackward3)."""
+    _builtin = True
+
+    # d sample / d parameter = 0
+    @staticmethod
+    def forward(ctx, sample, node_name, *params):
+        ctx.node_name = node_name
+        return sample
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = zeros_like(g)
+        return (None, None) + tuple(zero if n else None for n in ctx.needs_input_grad[2:])
+
+    def name(self):
+        return self.node_name
+
+
+def _host(t):
+    return t._data if t._xp is np else t._data.get()
+
+
+def _like_device(arr, t):
+    """``arr`` (NumPy) moved to ``t``'s device."""
+    return arr if t._xp is np else t._xp.asarray(arr)
+
+
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
     """Uniform on [0, 1)."""
     dt = D.to_dtype(dtype) or D.get_default_dtype()
-    if dt.category != D._FLOAT:
-        raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{dt._short}\'')
-    arr = rng(generator).random(shape_arg(size), dtype=np.float64 if dt is D.float64 else np.float32)
-    return _random_out(arr, dt, device, requires_grad, dt)
+    if dt.category < D._FLOAT:
+        raise _not_implemented("check_uniform_bounds", dt)
+    return _finish(uniform_sample(rng(generator), _shape(args, size, "rand"), dt), dt, device,
+                   requires_grad, copy=False)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-          layout=None):
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
     """Standard normal."""
     dt = D.to_dtype(dtype) or D.get_default_dtype()
     if dt.category < D._FLOAT:
-        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{dt._short}\'')
-    g = rng(generator)
-    shape = shape_arg(size)
-    if dt.category == D._COMPLEX:
-        re = g.standard_normal(shape) * np.sqrt(0.5)
-        arr = re + 1j * g.standard_normal(shape) * np.sqrt(0.5)
-    else:
-        arr = g.standard_normal(shape, dtype=np.float64 if dt is D.float64 else np.float32)
-    return _random_out(arr, dt, device, requires_grad, dt)
+        raise _not_implemented("normal_kernel_cpu", dt)
+    return _finish(normal_sample(rng(generator), _shape(args, size, "randn"), dt), dt, device,
+                   requires_grad, copy=False)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return rand(input._data.shape, dtype=dtype or input.dtype,
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None, pin_memory=False):
+    return rand(input._data.shape, generator=generator, dtype=dtype or input.dtype,
                 device=device if device is not None else input.device,
                 requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return randn(input._data.shape, dtype=dtype or input.dtype,
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None, pin_memory=False):
+    return randn(input._data.shape, generator=generator, dtype=dtype or input.dtype,
                  device=device if device is not None else input.device,
                  requires_grad=requires_grad)
+
+
+def _int_arg(op, name, pos, v):
+    v = _item(v)
+    if not isinstance(v, (builtins.int, np.integer)) or isinstance(v, builtins.bool):
+        raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be int, not "
+                        f"{type(v).__name__}")
+    if not -(1 << 63) <= v < 1 << 63:
+        raise ValueError("Overflow when unpacking long long")
+    return builtins.int(v)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False, pin_memory=False):
+    """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:
+        if not isinstance(high, (tuple, list)):
+            if high is None:
+                raise TypeError("randint() missing required argument 'size' (position 2)")
+            raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, "
+                            f"not {type(high).__name__}")
+        low, high, size = 0, low, high
+        pos = {"low": 0, "high": 1}
+    elif high is None:
+        low, high = 0, low
+        pos = {"low": 0, "high": 1}
+    else:
+        pos = {"low": 1, "high": 2}
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position {pos['high'] + 1}) must be tuple "
+                        f"of ints, not {type(size).__name__}")
+    low = _int_arg("randint", "low", pos["low"], low)
+    high = _int_arg("randint", "high", pos["high"], high)
+    dt = D.to_dtype(dtype) or D.int64
+    arr = random_ints(rng(generator), _shape((size,)), low, high, dt)
+    return _finish(arr, dt, device, requires_grad, copy=False)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None, pin_memory=False):
+    if high is None:
+        low, high = 0, low
+    low = _int_arg("randint_like", "low", 1, low)
+    high = _int_arg("randint_like", "high", 2, high)
+    dt = D.to_dtype(dtype) or input.dtype
+    arr = random_ints(rng(generator), input._data.shape, low, high, dt)
+    return _finish(arr, dt, device if device is not None else input.device, requires_grad,
+                   copy=False)
+
+
+# randperm refuses n where a float dtype can no longer hold every integer below n
+_PERM_LIMIT = {D.float16: ((1 << 11) + 1, "2049", "Half"),
+               D.float32: ((1 << 24) + 1, "2^24+1", "Float"),
+               D.float64: ((1 << 53) + 1, "2^53+1", "Double")}
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    """A random permutation of 0 … n-1."""
+    n = _int_arg("randperm", "n", 1, n)
+    dt = D.to_dtype(dtype) or D.int64
+    _shape((n,))
+    if dt.category == D._INT:
+        _checked(n - 1 if n > 0 else n, dt)
+    elif dt in _PERM_LIMIT and n > _PERM_LIMIT[dt][0]:
+        limit, text, name = _PERM_LIMIT[dt]
+        raise RuntimeError(f"n cannot be greater than {text} for {name} type.")
+    elif dt.category != D._FLOAT:
+        raise _not_implemented("randperm", dt)
+    return _finish(rng(generator).permutation(n), dt, device, requires_grad, copy=False)
+
+
+def _broadcast(a, b):
+    """PyTorch's infer_size, with its message."""
+    n = builtins.max(len(a), len(b))
+    out = []
+    for i in range(n):
+        sa = a[i - n + len(a)] if i - n + len(a) >= 0 else 1
+        sb = b[i - n + len(b)] if i - n + len(b) >= 0 else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b "
+                               f"({sb}) at non-singleton dimension {i}")
+        out.append(sa if sb == 1 else sb)
+    return tuple(out)
+
+
+def _check_std(std):
+    if isinstance(std, Tensor):
+        if std._data.size and not bool((std._data >= 0).all()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+           device=None, requires_grad=False, pin_memory=False):
+    """Normal draws. Overloads: ``normal(mean_tensor, std_tensor)`` (broadcast),
+    ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)`` and
+    ``normal(mean, std, size)`` (a new tensor of the default dtype)."""
+    g = rng(generator)
+    tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not tm and not ts:
+        if size is None:
+            raise TypeError(f"normal() received an invalid combination of arguments - got "
+                            f"({type(mean).__name__}, {type(std).__name__}), but expected one "
+                            "of:\n * (Tensor mean, Tensor std)\n * (Tensor mean, float std)\n"
+                            " * (float mean, Tensor std)\n * (float mean, float std, tuple of ints "
+                            "size)")
+        dt = D.to_dtype(dtype) or D.get_default_dtype()
+        if dt.category < D._FLOAT:
+            raise _not_implemented("normal_kernel_cpu", dt)
+        _check_std(std)
+        arr = normal_sample(g, _shape((size,)), dt, mean, std)
+        return _finish(arr, dt, device, requires_grad, copy=False)
+    ref = mean if tm else std
+    dt = ref.dtype
+    if dt.category < D._FLOAT:
+        raise _not_implemented("normal_kernel_cpu", dt)
+    _check_std(std)
+    shape = _broadcast(mean._data.shape, std._data.shape) if tm and ts else ref._data.shape
+    m = _host(mean) if tm else mean
+    s = _host(std) if ts else std
+    with np.errstate(all="ignore"):
+        arr = (normal_sample(g, shape, dt) * s + m).astype(dt.np, copy=False)
+    node = "NormalBackward3" if tm and ts else "NormalBackward1" if tm else "NormalBackward2"
+    return Sampled.apply(_like_device(arr, ref), node, *(x for x in (mean, std)
+                                                          if isinstance(x, Tensor)))
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """Draws of 0/1 with the probabilities in ``input`` (or with probability ``p``)."""
+    dt = input.dtype
+    if p is None and dt.category != D._FLOAT:
+        raise _not_implemented("bernoulli_tensor_cpu_p_", dt)
+    prob = _host(input) if p is None else _item(p)
+    arr = bernoulli_sample(rng(generator), input._data.shape, prob, dt)
+    return Sampled.apply(_like_device(arr, input),
+                         "BernoulliBackward0" if p is None else "BernoulliBackward1", input)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices drawn from the categorical distribution(s) in the rows of ``input`` (unnormalised
+    non-negative weights). Without replacement: Gumbel-top-k, i.e. the k largest of p / E with
+    E ~ Exp(1) (as PyTorch)."""
+    n = _int_arg("multinomial", "num_samples", 2, num_samples)
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if input.dtype.category != D._FLOAT:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype._short}")
+    if n <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    p = _host(input).astype(np.float64)
+    k = p.shape[-1]
+    if not replacement and n > k:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if k > 1 << 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    rows = p.reshape(p.shape[0] if p.ndim == 2 else 1, k)
+    g = rng(generator)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if not replacement or n == 1:
+            if rows.size and not bool(((rows < np.inf) & (rows >= 0)).all()):
+                raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+            if bool((rows.sum(1) == 0).any()):
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+            keys = rows / g.standard_exponential(rows.shape)
+            if n == 1:
+                idx = keys.argmax(1)[:, None]
+            else:
+                idx = np.argpartition(-keys, n - 1, axis=1)[:, :n] if n < k else \
+                    np.broadcast_to(np.arange(k), keys.shape)
+                order = np.argsort(-np.take_along_axis(keys, idx, 1), axis=1, kind="stable")
+                idx = np.take_along_axis(idx, order, 1)
+        else:
+            if not bool((rows >= 0).all()):
+                raise RuntimeError("invalid multinomial distribution (encountering probability "
+                                   "entry < 0)")
+            if not bool(np.isfinite(rows).all()):
+                raise RuntimeError("invalid multinomial distribution (encountering probability "
+                                   "entry = infinity or NaN)")
+            total = rows.sum(1)
+            if k == 0 or bool((total <= 0).any()):
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+            # all rows at once: row r's normalised CDF shifted into [r, r + 1], one searchsorted
+            r = np.arange(rows.shape[0])[:, None]
+            csum = np.cumsum(rows, 1)
+            cdf = (csum / csum[:, -1:] + r).ravel()    # each row ends at exactly r + 1
+            idx = np.searchsorted(cdf, g.random((rows.shape[0], n)) + r, side="right") - r * k
+            last = k - 1 - (rows[:, ::-1] > 0).argmax(1)   # never past the last positive entry
+            idx = np.minimum(idx, last[:, None])
+    idx = idx.astype(np.int64).reshape(p.shape[:-1] + (n,))
+    return Tensor._wrap(_like_device(idx, input))

@@ -1,5 +1,10 @@
 """In-place fills: zero_, fill_, copy_ and the random initialisers (normal_, uniform_ …)."""
+
+import numpy as np
+
+from .. import _dtype as D
 from .. import _tensor
+from .._random import bernoulli_sample, normal_sample, not_implemented, random_ints, rng, uniform_sample
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 
@@ -52,8 +57,131 @@ class Copy(Function):
         return g * 0, g.to(dtype=dt, device=dev)
 
 
+class Redraw(Function):
+    """An in-place random fill as a graph node (when the tensor has history): the new values do
+    not depend on the old ones. Named as PyTorch names it (NormalBackward0 …)."""
+    _builtin = True
+
+    # d new / d old = 0
+    @staticmethod
+    def forward(ctx, a, sample, node_name):
+        ctx.node_name = node_name
+        return sample
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None, None
+
+    def name(self):
+        return self.node_name
+
+
+_DIGITS = {D.float16: 11, D.float32: 24, D.float64: 53}  # random_()'s range for floats: [0, 2^d]
+
+
+def _float_only(t, kernel):
+    if t.dtype.category < D._FLOAT:
+        raise not_implemented(kernel, t.dtype)
+
+
 class FillMethods:
     __slots__ = ()
+
+    def _redraw(self, sample, node_name):
+        """Write ``sample`` (a NumPy array of this tensor's shape and dtype) in place."""
+        if self._xp is not np:
+            sample = self._xp.asarray(sample)
+        if STATE.enabled and self._rg:
+            return self._inplace(Redraw, sample, node_name)
+        self._check_inplace()
+        self._data[...] = sample
+        self._vc.value += 1
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        _float_only(self, "normal_kernel_cpu")
+        if not std >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        return self._redraw(normal_sample(rng(generator), self._data.shape, self.dtype, mean, std),
+                            "NormalBackward0")
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
+        """Uniform on [from, to) (``from`` is a Python keyword: pass it positionally)."""
+        from_ = kwargs.pop("from", from_)
+        if kwargs:
+            raise TypeError(f"uniform_() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        _float_only(self, "check_uniform_bounds")
+        if from_ > to:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={from_:g} > to={to:g}")
+        return self._redraw(uniform_sample(rng(generator), self._data.shape, self.dtype, from_, to),
+                            "UniformBackward0")
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        if isinstance(p, _tensor.Tensor):
+            prob, name = p.detach().expand(*self._data.shape)._data, "BernoulliBackward1"
+            if prob.__class__ is not np.ndarray:
+                prob = prob.get()
+        else:
+            prob, name = p, "BernoulliBackward2"
+        return self._redraw(bernoulli_sample(rng(generator), self._data.shape, prob, self.dtype),
+                            name)
+
+    def random_(self, *args, generator=None, **kwargs):
+        """``random_()``: integers on [0, 2^mantissa] (floats) or the dtype's range;
+        ``random_(to)``: on [0, to); ``random_(from, to)``: on [from, to)."""
+        dt = self.dtype
+        top = (1 << _DIGITS[dt]) + 1 if dt in _DIGITS else 2 if dt is D.bool else \
+            int(np.iinfo(dt.np).max) + 1 if dt.category == D._INT else None
+        if len(args) == 1 and not kwargs:
+            low, high, name = 0, args[0], "RandomBackward1"
+        else:
+            bound = dict(zip(("from", "to"), args), **kwargs)
+            low, high = bound.get("from", 0), bound.get("to")
+            name = "RandomBackward2" if not args and not kwargs else "RandomBackward0"
+        if high is None:
+            high = top
+        return self._redraw(random_ints(rng(generator), self._data.shape, int(low), int(high), dt),
+                            name)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        if self.dtype.category != D._FLOAT:
+            raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                               f"dtype must be a floating point but you specified {self.dtype._short}")
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        g = rng(generator)
+        sample = g.standard_exponential(self._data.shape) / lambd
+        return self._redraw(sample.astype(self._data.dtype), "ExponentialBackward0")
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        _float_only(self, "log_normal_cpu")
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        with np.errstate(over="ignore"):
+            sample = np.exp(rng(generator).standard_normal(self._data.shape) * std + mean)
+        return self._redraw(sample.astype(self._data.dtype), "LogNormalBackward0")
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        _float_only(self, "cauchy_cpu")
+        if not sigma > 0.0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        sample = median + sigma * rng(generator).standard_cauchy(self._data.shape)
+        return self._redraw(sample.astype(self._data.dtype), "CauchyBackward0")
+
+    def geometric_(self, p, *, generator=None):
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        sample = rng(generator).geometric(p, self._data.shape)  # trials to the first success
+        return self._redraw(sample.astype(self._data.dtype), "GeometricBackward0")
+
+    def bernoulli(self, p=None, *, generator=None):
+        from .._creation import bernoulli
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        from .._creation import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
 
     def zero_(self):
         return self.fill_(0)
