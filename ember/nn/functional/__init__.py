@@ -2,7 +2,7 @@
 its public names in ``__all__``; they are re-exported here flat, as PyTorch has them."""
 import importlib as _importlib
 
-_FAMILIES = ("_basic", "_activation", "_loss", "_conv", "_pool", "_norm", "_misc")
+_FAMILIES = ("_basic", "_activation", "_loss", "_conv", "_pool", "_norm", "_misc", "_attention")
 __all__ = []
 for _name in _FAMILIES:
     try:

@@ -2,7 +2,7 @@
 import importlib as _importlib
 
 _FAMILIES = ("module", "container", "linear", "activation", "loss", "conv", "pooling",
-             "normalization", "dropout", "sparse", "rnn", "transformer", "misc")
+             "batchnorm", "normalization", "dropout", "sparse", "rnn", "transformer", "misc")
 __all__ = []
 for _name in _FAMILIES:
     try:
