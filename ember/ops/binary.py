@@ -1,9 +1,390 @@
-"""Elementwise functions of two tensors: maximum, minimum, atan2, lerp, logaddexp …"""
+"""Elementwise functions of two tensors: maximum, minimum, fmax, fmin, atan2, hypot, copysign,
+logaddexp, logaddexp2 and lerp. Broadcasting and type promotion as PyTorch."""
+import numpy as np
 
-__all__ = ["BinaryMethods"]
+from .. import _dtype as D
+from .. import _tensor
+from ..autograd.function import Function
+from ._util import check_tensor, float_dtype, operands
+
+__all__ = ["maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot", "copysign",
+           "logaddexp", "logaddexp2", "lerp", "BinaryMethods"]
+
+def broadcast_error(*shapes):
+    """PyTorch's error for shapes that do not broadcast (built only after NumPy refused)."""
+    out = tuple(shapes[0])
+    for s in shapes[1:]:
+        n = max(len(out), len(s))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(s)) + tuple(s)
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor "
+                                    f"b ({b[i]}) at non-singleton dimension {i}")
+        out = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return RuntimeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast together")
+
+
+def call(ufunc, *arrays):
+    """``ufunc(*arrays)`` with PyTorch's message when the shapes do not broadcast."""
+    try:
+        return ufunc(*arrays)
+    except ValueError:
+        raise broadcast_error(*(np.shape(x) for x in arrays)) from None
+
+
+def _check_other(other, op):
+    if not isinstance(other, _tensor.Tensor):
+        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+
+
+def _not_for(op, dt):
+    return NotImplementedError(f'"{op}_cpu" not implemented for \'{dt._short}\'')
+
+
+class Maximum(Function):
+    _builtin = True
+    ufunc = staticmethod(np.maximum)
+
+    # d max(a, b): to the larger input; a tie splits the gradient half and half; NaN: to both
+    @classmethod
+    def forward(cls, ctx, a, b):
+        x, y, _ = operands(a, b)
+        ctx.save_for_backward(a, b)
+        return call(cls.ufunc, x, y)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b = ctx.saved_tensors
+        x, y = a._data, b._data
+        wrap = _tensor.Tensor._wrap
+        tie = x == y
+        if tie.any():
+            g = g * wrap(np.where(tie, 0.5, 1.0).astype(g._data.dtype))
+        lose_a, lose_b = (x < y, x > y) if cls is Maximum else (x > y, x < y)
+        need = ctx.needs_input_grad
+        return (g.masked_fill(wrap(lose_a), 0.0) if need[0] else None,
+                g.masked_fill(wrap(lose_b), 0.0) if need[1] else None)
+
+
+class Minimum(Maximum):
+    ufunc = staticmethod(np.minimum)
+
+
+class Fmax(Function):
+    _builtin = True
+    ufunc = staticmethod(np.fmax)
+
+    # d fmax(a, b): to a where a wins (ties included) or b is NaN, else to b
+    @classmethod
+    def forward(cls, ctx, a, b):
+        x, y, _ = operands(a, b)
+        out = call(cls.ufunc, x, y)
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            pick_a = (x >= y) if cls is Fmax else (x <= y)
+            pick_a |= np.isnan(y)
+            ctx.pick_a = _tensor.Tensor._wrap(np.asarray(pick_a))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        m = ctx.pick_a
+        need = ctx.needs_input_grad
+        return (g.masked_fill(~m, 0.0) if need[0] else None,
+                g.masked_fill(m, 0.0) if need[1] else None)
+
+
+class Fmin(Fmax):
+    ufunc = staticmethod(np.fmin)
+
+
+def _float_operands(a, b):
+    x, y, dt = operands(a, b)
+    fdt = float_dtype(dt)
+    if fdt is not dt:
+        x, y = x.astype(fdt.np), (y.astype(fdt.np) if isinstance(y, np.ndarray) else y)
+    return x, y
+
+
+class Atan2(Function):
+    _builtin = True
+
+    # d atan2(a, b) = (b, -a) / (a^2 + b^2), taken as 0 where a = b = 0
+    @staticmethod
+    def forward(ctx, a, b):
+        x, y = _float_operands(a, b)
+        ctx.save_for_backward(a, b)
+        return call(np.arctan2, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        denom = a * a + b * b
+        recip = denom.reciprocal().masked_fill(denom == 0, 0.0)
+        need = ctx.needs_input_grad
+        return (g * b * recip if need[0] else None), (g * -a * recip if need[1] else None)
+
+
+class Hypot(Function):
+    _builtin = True
+
+    # d hypot(a, b) = (a, b) / hypot(a, b)
+    @staticmethod
+    def forward(ctx, a, b):
+        x, y, dt = operands(a, b)
+        if dt.category < D._FLOAT:
+            raise _not_for("hypot", dt)
+        out = _tensor.Tensor._wrap(call(np.hypot, x, y))
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        go = g / out
+        return (go * a if need[0] else None), (go * b if need[1] else None)
+
+
+class Copysign(Function):
+    _builtin = True
+
+    # d copysign(a, b) / da = copysign(a, b) / a (0 where a = 0); b gets a zero gradient
+    @staticmethod
+    def forward(ctx, a, b):
+        x, y = _float_operands(a, b)
+        out = _tensor.Tensor._wrap(call(np.copysign, x, y))
+        ctx.save_for_backward(a, out)
+        ctx.scalar_b = not isinstance(b, _tensor.Tensor)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = g * (out / a).masked_fill(a == 0, 0.0)
+        if ctx.needs_input_grad[1]:
+            gb = _tensor.Tensor._wrap(np.zeros_like(g._data))   # sign(b) is piecewise constant
+        return ga, gb
+
+    def name(self):
+        return "CopysignBackward1" if self.__dict__.get("scalar_b") else "CopysignBackward0"
+
+
+class Logaddexp(Function):
+    _builtin = True
+    ufunc, op = staticmethod(np.logaddexp), "logaddexp"
+
+    # d log(e^a + e^b) / da = 1 / (1 + e^(b - a))
+    @classmethod
+    def forward(cls, ctx, a, b):
+        x, y, dt = operands(a, b)
+        if dt.category < D._FLOAT:
+            raise _not_for(cls.op, dt)
+        ctx.save_for_backward(a, b)
+        with np.errstate(invalid="ignore"):     # NaN inputs
+            return call(cls.ufunc, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (g / ((b - a).exp() + 1) if need[0] else None,
+                g / ((a - b).exp() + 1) if need[1] else None)
+
+
+class Logaddexp2(Logaddexp):
+    ufunc, op = staticmethod(np.logaddexp2), "logaddexp2"
+
+    # d log2(2^a + 2^b) / da = 1 / (1 + 2^(b - a))
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (g / ((b - a).exp2() + 1) if need[0] else None,
+                g / ((a - b).exp2() + 1) if need[1] else None)
+
+
+def _lerp_arrays(a, b, w, kernel):
+    dt = a.dtype
+    if dt.category < D._FLOAT:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dt._short}\'')
+    if b.dtype is not dt:
+        raise RuntimeError(f"expected dtype {_cname(dt)} for `end` but got dtype "
+                           f"{_cname(b.dtype)}")
+    if isinstance(w, _tensor.Tensor):
+        if w.dtype is not dt and w._data.ndim:
+            raise RuntimeError(f"expected dtype {_cname(dt)} for `weight` but got dtype "
+                               f"{_cname(w.dtype)}")
+        w = w._data.astype(dt.np, copy=False)
+    return a._data, b._data, w
+
+
+def _cname(dt):
+    # the C++ scalar type name PyTorch uses in lerp's dtype message
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(dt.name, dt.name)
+
+
+class Lerp(Function):
+    _builtin = True
+
+    # lerp(a, b, w) = a + w (b - a): d = (1 - w, w, b - a)
+    @staticmethod
+    def forward(ctx, a, b, w):
+        kernel = "lerp_kernel_tensor" if isinstance(w, _tensor.Tensor) else "lerp_kernel_scalar"
+        x, y, wa = _lerp_arrays(a, b, w, kernel)
+        ctx.tensor_w = isinstance(w, _tensor.Tensor)
+        ctx.save_for_backward(a, b, w if ctx.tensor_w else None)
+        ctx.w = None if ctx.tensor_w else w
+        try:
+            d = y - x
+            # PyTorch's two-sided form: exact at both ends (w = 0 gives a, w = 1 gives b)
+            if isinstance(wa, np.ndarray):
+                low = np.abs(wa) < 0.5
+                out = np.where(low, x + wa * d, y - d * (1 - wa))
+            else:
+                out = x + wa * d if abs(wa) < 0.5 else y - d * (1 - wa)
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape, np.shape(wa)) from None
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, wt = ctx.saved_tensors
+        w = wt if wt is not None else ctx.w
+        need = ctx.needs_input_grad
+        ga = g * (1 - w) if need[0] else None
+        gb = g * w if need[1] else None
+        gw = g * (b - a) if need[2] else None
+        return ga, gb, gw
+
+    def name(self):
+        return "LerpBackward1" if self.__dict__.get("tensor_w") else "LerpBackward0"
+
+
+def maximum(input, other):
+    check_tensor(input, "maximum")
+    _check_other(other, "maximum")
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    check_tensor(input, "minimum")
+    _check_other(other, "minimum")
+    return Minimum.apply(input, other)
+
+
+def fmax(input, other):
+    check_tensor(input, "fmax")
+    _check_other(other, "fmax")
+    return Fmax.apply(input, other)
+
+
+def fmin(input, other):
+    check_tensor(input, "fmin")
+    _check_other(other, "fmin")
+    return Fmin.apply(input, other)
+
+
+def atan2(input, other):
+    check_tensor(input, "atan2")
+    _check_other(other, "atan2")
+    return Atan2.apply(input, other)
+
+
+def arctan2(input, other):
+    check_tensor(input, "arctan2")
+    _check_other(other, "arctan2")
+    return Atan2.apply(input, other)
+
+
+def hypot(input, other):
+    check_tensor(input, "hypot")
+    _check_other(other, "hypot")
+    return Hypot.apply(input, other)
+
+
+def copysign(input, other):
+    check_tensor(input, "copysign")
+    return Copysign.apply(input, other)
+
+
+def logaddexp(input, other):
+    check_tensor(input, "logaddexp")
+    _check_other(other, "logaddexp")
+    return Logaddexp.apply(input, other)
+
+
+def logaddexp2(input, other):
+    check_tensor(input, "logaddexp2")
+    _check_other(other, "logaddexp2")
+    return Logaddexp2.apply(input, other)
+
+
+def lerp(input, end, weight):
+    check_tensor(input, "lerp")
+    if not isinstance(end, _tensor.Tensor) or not isinstance(weight, (_tensor.Tensor, int, float)):
+        raise TypeError(f"lerp() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(end).__name__}, "
+                        f"{type(weight).__name__}), but expected one of:\n"
+                        " * (Tensor input, Tensor end, Tensor weight)\n"
+                        " * (Tensor input, Tensor end, Number weight)")
+    return Lerp.apply(input, end, weight)
 
 
 class BinaryMethods:
     """Tensor methods of this family."""
 
     __slots__ = ()
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def fmax(self, other):
+        return fmax(self, other)
+
+    def fmin(self, other):
+        return fmin(self, other)
+
+    def atan2(self, other):
+        return atan2(self, other)
+
+    def atan2_(self, other):
+        _check_other(other, "atan2_")
+        return self._inplace(Atan2, other)
+
+    def arctan2(self, other):
+        return arctan2(self, other)
+
+    def arctan2_(self, other):
+        _check_other(other, "arctan2_")
+        return self._inplace(Atan2, other)
+
+    def hypot(self, other):
+        return hypot(self, other)
+
+    def hypot_(self, other):
+        _check_other(other, "hypot_")
+        return self._inplace(Hypot, other)
+
+    def copysign(self, other):
+        return copysign(self, other)
+
+    def copysign_(self, other):
+        return self._inplace(Copysign, other)
+
+    def logaddexp(self, other):
+        return logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return logaddexp2(self, other)
+
+    def lerp(self, end, weight):
+        return lerp(self, end, weight)
+
+    def lerp_(self, end, weight):
+        return self._inplace(Lerp, end, weight)

@@ -1,294 +1,886 @@
-"""Elementwise functions of one tensor: exp, log, trig, activations, rounding, clamp."""
+"""Elementwise functions of one tensor: exp/log family, trig, activations, erf, rounding, clamp."""
+import math
+
 import numpy as np
 
 from .. import _dtype as D
+from .. import _tensor
 from ..autograd.function import Function
-from ._util import float_dtype
+from ._util import check_tensor, float_dtype
 
-__all__ = ["exp", "log", "relu", "sigmoid", "tanh", "sqrt", "abs", "clamp", "clip",
+__all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos",
+           "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+           "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sigmoid", "relu",
+           "erf", "erfc", "erfinv", "reciprocal", "abs", "absolute", "sign", "sgn", "floor",
+           "ceil", "round", "trunc", "fix", "frac", "clamp", "clip", "clamp_min", "clamp_max",
            "UnaryMethods"]
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_2_SQRTPI = 2.0 / math.sqrt(math.pi)
+
+
+def _wrap(arr):
+    return _tensor.Tensor._wrap(arr)
+
+
+def _zeros(g):
+    """The gradient of a piecewise-constant op: zeros, unconnected to the graph (as PyTorch's
+    zeros_like(grad), so an inf or NaN upstream does not leak through as NaN)."""
+    return _wrap(np.zeros_like(g._data))
 
 
 def _float_arr(a):
     """The input's array in the dtype a floating op computes in (ints become the default)."""
-    dt = float_dtype(a.dtype)
-    return a._data if a.dtype is dt else a._data.astype(dt.np)
+    x = a._data
+    dt = float_dtype(D._FROM_NP[x.dtype])
+    return x if x.dtype == dt.np else x.astype(dt.np)
 
 
-class Exp(Function):
+class _Float(Function):
+    """A floating op of one tensor via a NumPy ufunc; ints and bools compute in the default
+    float dtype. ``keep`` names what backward needs: the input, the output or nothing."""
+
     _builtin = True
+    ufunc = None
+    keep = "input"
+    quiet = False   # True where NumPy never warns (saves entering np.errstate)
 
-    # d exp(x) = exp(x)
-    @staticmethod
-    def forward(ctx, a):
-        out = a._wrap(np.exp(_float_arr(a)))
-        ctx.save_for_backward(out)
+    @classmethod
+    def forward(cls, ctx, a):
+        x, fn = _float_arr(a), cls.ufunc
+        if not (x.ndim or isinstance(fn, np.ufunc)):
+            # our own kernels work in place, which a NumPy scalar (0-d result) cannot
+            x, fn = x.reshape(1), lambda v, f=fn: f(v).reshape(())
+        if cls.quiet:
+            out = fn(x)
+        else:
+            with np.errstate(all="ignore"):
+                out = fn(x)
+        if cls.keep == "output":
+            out = _wrap(out)
+            ctx.save_for_backward(out)
+        elif cls.keep == "input":
+            ctx.save_for_backward(a)
         return out
 
+
+# -- exponentials and logarithms ----------------------------------------------------------
+
+class Exp(_Float):
+    ufunc, keep = np.exp, "output"
+
+    # d exp(x) = exp(x)
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * out
 
 
-class Log(Function):
-    _builtin = True
+class Exp2(_Float):
+    ufunc, keep = np.exp2, "output"
+
+    # d 2^x = 2^x ln 2
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out * _LN2)
+
+
+class Expm1(_Float):
+    ufunc, keep = np.expm1, "output"
+
+    # d (e^x - 1) = e^x = out + 1
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Log(_Float):
+    ufunc = np.log
 
     # d log(x) = 1/x
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(_float_arr(a))
-
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / a
 
 
+class Log2(_Float):
+    ufunc = np.log2
+
+    # d log2(x) = 1 / (x ln 2)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (a * _LN2)
+
+
+class Log10(_Float):
+    ufunc = np.log10
+
+    # d log10(x) = 1 / (x ln 10)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (a * _LN10)
+
+
+class Log1P(_Float):
+    ufunc = np.log1p
+
+    # d log(1 + x) = 1 / (1 + x)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (a + 1)
+
+
+class Sqrt(_Float):
+    ufunc, keep = np.sqrt, "output"
+
+    # d sqrt(x) = 1 / (2 sqrt(x))
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g / (out * 2)
+
+
+def _rsqrt(x):
+    out = np.sqrt(x)
+    return np.reciprocal(out, out=out)
+
+
+class Rsqrt(_Float):
+    ufunc, keep = staticmethod(_rsqrt), "output"
+
+    # d x^(-1/2) = -x^(-3/2) / 2 = -out^3 / 2
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * -0.5) * out ** 3
+
+
+class Reciprocal(_Float):
+    ufunc, keep = np.reciprocal, "output"
+
+    # d 1/x = -1/x^2 = -out^2
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * -(out * out)
+
+
+# -- trigonometric and hyperbolic ---------------------------------------------------------
+
+class Sin(_Float):
+    ufunc = np.sin
+
+    # d sin(x) = cos(x)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a.cos()
+
+
+class Cos(_Float):
+    ufunc = np.cos
+
+    # d cos(x) = -sin(x)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * -a.sin()
+
+
+class Tan(_Float):
+    ufunc, keep = np.tan, "output"
+
+    # d tan(x) = 1 + tan(x)^2
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out * out + 1)
+
+
+class Asin(_Float):
+    ufunc = np.arcsin
+
+    # d asin(x) = 1 / sqrt(1 - x^2)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (1 - a * a).rsqrt()
+
+
+class Acos(_Float):
+    ufunc = np.arccos
+
+    # d acos(x) = -1 / sqrt(1 - x^2)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * (1 - a * a).rsqrt()
+
+
+class Atan(_Float):
+    ufunc = np.arctan
+    quiet = True
+
+    # d atan(x) = 1 / (1 + x^2)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (a * a + 1)
+
+
+class Sinh(_Float):
+    ufunc = np.sinh
+
+    # d sinh(x) = cosh(x)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a.cosh()
+
+
+class Cosh(_Float):
+    ufunc = np.cosh
+
+    # d cosh(x) = sinh(x)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a.sinh()
+
+
+class Tanh(_Float):
+    ufunc, keep = np.tanh, "output"
+    quiet = True
+
+    # d tanh(x) = 1 - tanh(x)^2
+    @staticmethod
+    def backward(ctx, g):
+        (t,) = ctx.saved_tensors
+        return TanhBackward.apply(g, t)
+
+
+class TanhBackward(Function):
+    """g (1 - t^2) in one pass and one new array (PyTorch's tanh_backward): tanh's backward
+    runs in every recurrent step, so it is fused; its own gradient keeps it differentiable."""
+
+    _builtin = True
+
+    # d/dg = 1 - t^2, d/dt = -2 g t
+    @staticmethod
+    def forward(ctx, g, t):
+        ctx.save_for_backward(g, t)
+        x = t._data
+        out = np.multiply(x, x, out=np.empty_like(x))   # an array even when 0-d
+        np.subtract(1, out, out=out)
+        out *= g._data
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, t = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (TanhBackward.apply(gg, t) if need[0] else None,
+                gg * g * t * -2 if need[1] else None)
+
+
+class Asinh(_Float):
+    ufunc = np.arcsinh
+    quiet = True
+
+    # d asinh(x) = 1 / sqrt(x^2 + 1)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (a * a + 1).rsqrt()
+
+
+class Acosh(_Float):
+    ufunc = np.arccosh
+
+    # d acosh(x) = 1 / sqrt(x^2 - 1)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (a * a - 1).rsqrt()
+
+
+class Atanh(_Float):
+    ufunc = np.arctanh
+
+    # d atanh(x) = 1 / (1 - x^2)
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (1 - a * a)
+
+
+# -- activations --------------------------------------------------------------------------
+
+def _sigmoid(x):
+    # 1 / (1 + e^-x) is accurate everywhere; e^-x overflowing to inf just gives 0
+    out = np.negative(x)
+    np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
+class Sigmoid(_Float):
+    ufunc, keep = staticmethod(_sigmoid), "output"
+
+    # d sigmoid(x) = s (1 - s)
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return SigmoidBackward.apply(g, s)
+
+
+class SigmoidBackward(Function):
+    """g s (1 - s) in one new array (PyTorch's sigmoid_backward), fused like TanhBackward."""
+
+    _builtin = True
+
+    # d/dg = s (1 - s), d/ds = g (1 - 2 s)
+    @staticmethod
+    def forward(ctx, g, s):
+        ctx.save_for_backward(g, s)
+        x = s._data
+        out = np.subtract(1, x, out=np.empty_like(x))
+        out *= x
+        out *= g._data
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, s = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (SigmoidBackward.apply(gg, s) if need[0] else None,
+                gg * g * (1 - 2 * s) if need[1] else None)
+
+
 class Relu(Function):
     _builtin = True
 
-    # d relu(x) = 1 where x > 0
+    # d relu(x) = 1 where relu(x) > 0 (the mask is a constant: its own gradient is zero)
     @staticmethod
     def forward(ctx, a):
-        out = a._wrap(np.maximum(a._data, 0) if a.dtype is not D.bool else a._data.copy())
+        if a.dtype is D.bool:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        out = _wrap(np.maximum(a._data, 0))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        return g.masked_fill(_wrap(out._data <= 0), 0)
 
 
-class Sigmoid(Function):
-    _builtin = True
+# -- error function -----------------------------------------------------------------------
+# erf(x) = 2x/sqrt(pi) e^(-x^2) sum_n (2x^2)^n / (1*3*...*(2n+1)): every term is positive, so
+# the sum has no cancellation; it is used below |x| = 2. Above, erfc(x) comes from the even
+# part of Laplace's continued fraction,
+#   erfc(x) = 2x e^(-x^2)/sqrt(pi) / (2x^2+1 - 1*2/(2x^2+5 - 3*4/(2x^2+9 - ...))),
+# evaluated bottom-up from a fixed depth. Term counts give full precision per dtype (checked
+# against 40-digit references: ~5e-16 relative in float64).
 
-    # d sigmoid(x) = s (1 - s)
-    @staticmethod
-    def forward(ctx, a):
-        x = _float_arr(a)
-        with np.errstate(over="ignore"):
-            out = a._wrap(np.exp(-np.logaddexp(0, -x)).astype(x.dtype))
-        ctx.save_for_backward(out)
+def _series_coeffs(n):
+    c = [1.0]
+    for k in range(1, n + 1):
+        c.append(c[-1] * 2 / (2 * k + 1))
+    return c[::-1]   # highest power first, for Horner in x^2
+
+
+_ERF_PLAN = {np.dtype(np.float64): (np.array(_series_coeffs(28)), 24, 30.0),
+             np.dtype(np.float32): (np.array(_series_coeffs(18), np.float32), 8, 10.0)}
+
+
+def _erf_small(t):
+    """erf(t) for 0 <= t <= 2."""
+    coeffs = _ERF_PLAN[t.dtype][0]
+    tt = t * t
+    s = tt * coeffs[0]
+    s += coeffs[1]
+    for c in coeffs[2:]:
+        s *= tt
+        s += c
+    np.negative(tt, out=tt)
+    s *= np.exp(tt, out=tt)
+    s *= t
+    s *= _2_SQRTPI
+    return s
+
+
+def _erfc_big(t, depth=None):
+    """erfc(t) for t >= 1 (or NaN), from ``depth`` levels of the fraction (by default, as
+    many as double precision needs at the smallest t)."""
+    if depth is None:
+        lo = np.nanmin(t) if t.size else 2.0
+        depth = 80 if lo < 1.5 else 40 if lo < 2 else 26
+    t = np.minimum(t, _ERF_PLAN[t.dtype][2])   # erfc is 0 beyond; keeps inf out of the fraction
+    z = t * t
+    z *= 2
+    f = z + (4 * depth + 1)
+    for k in range(depth, 0, -1):
+        np.divide(-(2 * k - 1) * (2 * k), f, out=f)
+        f += z
+        f += 4 * k - 3
+    # e^(-t^2) as e^(-h^2) e^(-(t-h)(t+h)) with h = t rounded to 1/16: h^2 is exact, so the
+    # result keeps its relative accuracy where t^2 is large
+    h = np.round(t * 16) / 16
+    e = np.exp(-(h * h))
+    e *= np.exp((h - t) * (h + t))
+    e *= t
+    e *= _2_SQRTPI
+    e /= f
+    return e
+
+
+def _erf_np(x, complement=False):
+    """erf (or erfc) of a float array, in that array's precision (half computes in float).
+
+    erfc = 1 - erf would lose relative accuracy as erf nears 1, so erfc takes the fraction
+    from |x| = 1 on (where it needs more levels) and always computes in double."""
+    if x.dtype not in _ERF_PLAN or (complement and x.dtype != np.float64):
+        return _erf_np(x.astype(np.float32 if not complement else np.float64),
+                       complement).astype(x.dtype)
+    t = np.abs(x)
+    split, depth = (1, None) if complement else (2, _ERF_PLAN[x.dtype][1])
+    small = t < split
+    if small.all():
+        r = _erf_small(t)
+        np.copysign(r, x, out=r)
+        return np.subtract(1, r, out=r) if complement else r
+    out = np.empty_like(t)
+    big = ~small
+    r, c = _erf_small(t[small]), _erfc_big(t[big], depth)
+    if complement:
+        np.copysign(r, x[small], out=r)
+        out[small] = np.subtract(1, r, out=r)
+        out[big] = np.where(x[big] < 0, 2 - c, c)
         return out
+    out[small] = r
+    out[big] = np.subtract(1, c, out=c)
+    return np.copysign(out, x, out=out)
 
+
+def _erfinv_np(y):
+    """The inverse of erf: a closed-form first guess (Winitzki's, good to ~2e-3) refined by
+    Halley steps (cubic: one for float, two for double). Near +-1 the steps solve
+    erfc(x) = 1 - |y| instead, which keeps relative accuracy there."""
+    out_dt, steps = y.dtype, (2 if y.dtype == np.float64 else 1)
+    y = y.astype(np.float64, copy=False)
+    with np.errstate(all="ignore"):
+        w = np.log1p(-y * y)
+        b = 2 / (math.pi * 0.147) + w / 2
+        x = np.copysign(np.sqrt(np.sqrt(b * b - w / 0.147) - b), y)
+        ay = np.abs(y)
+        # Halley for f with f''/f' = -2x (erf's and erfc's): x -= d / (1 + x d), d = f / f'
+        mid = ay <= 0.97
+        if mid.any():
+            xs, ys = x[mid], y[mid]
+            for _ in range(steps):
+                d = (_erf_np(xs) - ys) * np.exp(xs * xs) / _2_SQRTPI
+                xs -= d / (1 + xs * d)
+            x[mid] = xs
+        tail = (ay > 0.97) & (ay < 1)
+        if tail.any():
+            xs, q = np.abs(x[tail]), 1 - ay[tail]          # 1 - |y| is exact here
+            for _ in range(steps):
+                d = (q - _erf_np(xs, complement=True)) * np.exp(xs * xs) / _2_SQRTPI
+                xs -= d / (1 + xs * d)
+            x[tail] = np.copysign(xs, y[tail])
+    return x.astype(out_dt, copy=False)
+
+
+class Erf(_Float):
+    ufunc = staticmethod(_erf_np)
+
+    # d erf(x) = 2/sqrt(pi) e^(-x^2)
     @staticmethod
     def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g * s * (1 - s)
+        (a,) = ctx.saved_tensors
+        return g * ((a * -a).exp() * _2_SQRTPI)
 
 
-class Tanh(Function):
-    _builtin = True
+class Erfc(_Float):
+    ufunc = staticmethod(lambda x: _erf_np(x, complement=True))
 
-    # d tanh(x) = 1 - tanh(x)^2
-    @staticmethod
-    def forward(ctx, a):
-        out = a._wrap(np.tanh(_float_arr(a)))
-        ctx.save_for_backward(out)
-        return out
-
+    # d erfc(x) = -2/sqrt(pi) e^(-x^2)
     @staticmethod
     def backward(ctx, g):
-        (t,) = ctx.saved_tensors
-        return g * (1 - t * t)
+        (a,) = ctx.saved_tensors
+        return g * ((a * -a).exp() * -_2_SQRTPI)
 
 
-class Sqrt(Function):
-    _builtin = True
+class Erfinv(_Float):
+    ufunc, keep = staticmethod(_erfinv_np), "output"
 
-    # d sqrt(x) = 1 / (2 sqrt(x))
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(invalid="ignore"):
-            out = a._wrap(np.sqrt(_float_arr(a)))
-        ctx.save_for_backward(out)
-        return out
-
+    # d erfinv(y) = sqrt(pi)/2 e^(erfinv(y)^2)
     @staticmethod
     def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g / (2 * s)
+        (out,) = ctx.saved_tensors
+        return g * ((out * out).exp() / _2_SQRTPI)
 
+
+# -- abs, sign, rounding ------------------------------------------------------------------
 
 class Abs(Function):
     _builtin = True
 
-    # d |x| = sign(x)
+    # d |x| = sign(x), a constant
     @staticmethod
     def forward(ctx, a):
+        if a.dtype is D.bool:
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
         ctx.save_for_backward(a)
         return np.abs(a._data)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * a.sign()
+        return g * _wrap(np.sign(a._data))
 
 
-class Sign(Function):
+class _Step(Function):
+    """A piecewise-constant op: zero gradient. Integer inputs come back as a copy."""
+
     _builtin = True
+    ufunc = None
+    bool_error = None
 
-    # sign is piecewise constant: zero gradient
-    @staticmethod
-    def forward(ctx, a):
-        return np.sign(a._data) if a.dtype is not D.bool else a._data.copy()
+    @classmethod
+    def forward(cls, ctx, a):
+        x = a._data
+        if x.dtype == np.bool_ and cls.bool_error:
+            raise NotImplementedError(f"\"{cls.bool_error}\" not implemented for 'Bool'")
+        if x.dtype.kind in "iub":
+            return x.copy()
+        return cls.ufunc(x)
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0
+        return _zeros(g)
 
 
-class Clamp(Function):
+class Sign(_Step):
+    ufunc = np.sign
+
+    @classmethod
+    def forward(cls, ctx, a):
+        x = a._data
+        return x.copy() if x.dtype == np.bool_ else np.sign(x)
+
+
+class Floor(_Step):
+    ufunc, bool_error = np.floor, "floor_vml_cpu"
+
+
+class Ceil(_Step):
+    ufunc, bool_error = np.ceil, "ceil_vml_cpu"
+
+
+class Trunc(_Step):
+    ufunc, bool_error = np.trunc, "trunc_vml_cpu"
+
+
+class Round(_Step):
+    ufunc, bool_error = np.rint, "round_vml_cpu"   # halves to even, as PyTorch
+
+
+class RoundDecimals(Function):
     _builtin = True
 
-    # d clamp(x, lo, hi) = 1 inside [lo, hi]; the bound that is active gets the gradient
+    # piecewise constant: zero gradient
     @staticmethod
-    def forward(ctx, a, lo, hi):
-        from ._util import arr
+    def forward(ctx, a, decimals):
+        x = a._data
+        if x.dtype.kind in "iub":
+            raise NotImplementedError(f"\"round_cpu\" not implemented for '{a.dtype._short}'")
+        # PyTorch's order of operations: scale, round half to even, unscale
+        with np.errstate(all="ignore"):
+            if decimals > 0:
+                p = x.dtype.type(10.0 ** decimals)
+                return np.rint(x * p) / p
+            p = x.dtype.type(10.0 ** -decimals)
+            return np.rint(x / p) * p
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zeros(g), None
+
+    def name(self):
+        return "RoundBackward1"
+
+
+class Frac(Function):
+    _builtin = True
+
+    # d (x - trunc(x)) = 1
+    @staticmethod
+    def forward(ctx, a):
+        x = a._data
+        if x.dtype.kind in "iub":
+            raise NotImplementedError(f"\"frac_cpu\" not implemented for '{a.dtype._short}'")
+        return x - np.trunc(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+# -- clamp --------------------------------------------------------------------------------
+
+class Clamp(Function):
+    """clamp(x, lo, hi) = min(max(x, lo), hi), with number or tensor bounds (either may be None).
+
+    Gradients as PyTorch: to x where lo <= x <= hi; to lo where x < lo < hi; to hi where x > hi
+    or hi < lo (NaN anywhere gives none). The masks are computed in forward, only for the
+    inputs that need a gradient, and kept as bool tensors of places where the gradient is 0."""
+
+    _builtin = True
+    _node = "ClampBackward0"
+
+    @classmethod
+    def forward(cls, ctx, a, lo, hi):
         if lo is None and hi is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         x = a._data
-        out = x
-        lo_a, hi_a = arr(lo), arr(hi)
         dt = a.dtype
-        for b in (lo, hi):
-            if b is not None:
-                from ._util import result_dtype
-                dt = result_dtype(a if dt is a.dtype else a._wrap(x.astype(dt.np)), b)
-        if dt is not a.dtype:
-            out = x = x.astype(dt.np)
-        if lo is not None:
-            out = np.maximum(out, lo_a)
-        if hi is not None:
-            out = np.minimum(out, hi_a)
-        if out is x:
-            out = x.copy()
-        ctx.save_for_backward(a, lo if hasattr(lo, "_data") else None,
-                              hi if hasattr(hi, "_data") else None)
-        ctx.bounds = (lo, hi)
+        number = (int, float)
+        if not (dt.category == D._FLOAT and lo.__class__ in number + (type(None),)
+                and hi.__class__ in number + (type(None),)):
+            dt = D.result_type_of([a] + [b for b in (lo, hi) if b is not None])
+            if x.dtype != dt.np:
+                x = x.astype(dt.np)
+        lo_a, hi_a = _bound(lo, dt), _bound(hi, dt)
+        try:
+            # one bound: a single ufunc call is cheaper than np.clip's Python wrapper
+            out = np.maximum(x, lo_a) if hi is None else np.minimum(x, hi_a) if lo is None \
+                else np.clip(x, lo_a, hi_a)
+        except ValueError:
+            from .binary import broadcast_error
+            raise broadcast_error(*(np.shape(v) for v in (x, lo_a, hi_a) if v is not None)) \
+                from None
+        need = ctx.needs_input_grad
+        if need[0]:
+            if isinstance(lo, _tensor.Tensor) or isinstance(hi, _tensor.Tensor):
+                inside = np.ones(out.shape, bool)
+                if lo is not None:
+                    inside &= x >= lo_a
+                if hi is not None:
+                    inside &= x <= hi_a
+                ctx.zero_x = _wrap(np.logical_not(inside, out=inside))
+            elif lo is not None and hi is not None and not lo <= hi:
+                ctx.zero_x = _wrap(np.ones(out.shape, bool))
+            else:   # number bounds: x passes through exactly where it is inside (NaN is not)
+                ctx.zero_x = _wrap(np.asarray(out != x))
+        if need[1] and lo is not None:
+            to_lo = x < lo_a
+            if hi is not None:
+                to_lo = to_lo & (lo_a < hi_a)
+            ctx.zero_lo = _wrap(np.logical_not(np.broadcast_to(to_lo, out.shape)))
+        if need[2] and hi is not None:
+            to_hi = x > hi_a
+            if lo is not None:
+                to_hi = to_hi | (hi_a < lo_a)
+            ctx.zero_hi = _wrap(np.logical_not(np.broadcast_to(to_hi, out.shape)))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, lo_t, hi_t = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        lo = lo_t if lo_t is not None else lo
-        hi = hi_t if hi_t is not None else hi
-        inside = a == a
-        if lo is not None:
-            inside = inside & (a >= lo)
-        if hi is not None:
-            inside = inside & (a <= hi)
-        ga = g * inside
-        glo = ghi = None
-        if lo_t is not None and ctx.needs_input_grad[1]:
-            glo = g * (a < lo_t)
-            if hi is not None:
-                glo = glo * (lo_t <= hi)
-        if hi_t is not None and ctx.needs_input_grad[2]:
-            ghi = g * ((a > hi_t) | ((lo if lo is not None else hi_t) > hi_t))
-        return ga, glo, ghi
+        need = ctx.needs_input_grad
+        return (g.masked_fill(ctx.zero_x, 0) if need[0] else None,
+                g.masked_fill(ctx.zero_lo, 0) if need[1] else None,
+                g.masked_fill(ctx.zero_hi, 0) if need[2] else None)
+
+    def name(self):
+        return self._node
 
 
-def exp(input):
-    return Exp.apply(input)
+class ClampScalar(Clamp):
+    _node = "ClampBackward1"
 
 
-def log(input):
-    return Log.apply(input)
+class ClampMin(Clamp):
+    _node = "ClampMinBackward0"
 
 
-def relu(input):
-    return Relu.apply(input)
+class ClampMinTensor(Clamp):
+    _node = "ClampMinBackward1"
 
 
-def sigmoid(input):
-    return Sigmoid.apply(input)
+class ClampMax(Clamp):
+    _node = "ClampMaxBackward0"
 
 
-def tanh(input):
-    return Tanh.apply(input)
+class ClampMaxTensor(Clamp):
+    _node = "ClampMaxBackward1"
 
 
-def sqrt(input):
-    return Sqrt.apply(input)
+def _bound(b, dt):
+    if b is None:
+        return None
+    if isinstance(b, _tensor.Tensor):
+        return b._data if b._data.dtype == dt.np else b._data.astype(dt.np)
+    if dt.category == D._INT and isinstance(b, int):
+        info = np.iinfo(dt.np)
+        if not info.min <= b <= info.max:
+            ctype = "int" if dt is D.int32 else dt.name + "_t"
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+    return b
 
 
-def abs(input):  # noqa: A001 - PyTorch's name
-    return Abs.apply(input)
+def _clamp_op(lo, hi):
+    return Clamp if isinstance(lo, _tensor.Tensor) or isinstance(hi, _tensor.Tensor) \
+        else ClampScalar
 
 
-def sign(input):
-    return Sign.apply(input)
+# -- functions and methods ----------------------------------------------------------------
+
+def _function(op, name):
+    def f(input, *, out=None):
+        check_tensor(input, name)
+        r = op.apply(input)
+        if out is None:
+            return r
+        from .arith import _out
+        return _out(r, out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``torch.{name}``: elementwise, differentiable."
+    return f
 
 
-def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-    return Clamp.apply(input, min, max)
+exp, exp2, expm1 = _function(Exp, "exp"), _function(Exp2, "exp2"), _function(Expm1, "expm1")
+log, log2, log10 = _function(Log, "log"), _function(Log2, "log2"), _function(Log10, "log10")
+log1p, sqrt, rsqrt = _function(Log1P, "log1p"), _function(Sqrt, "sqrt"), _function(Rsqrt, "rsqrt")
+sin, cos, tan = _function(Sin, "sin"), _function(Cos, "cos"), _function(Tan, "tan")
+asin, acos, atan = _function(Asin, "asin"), _function(Acos, "acos"), _function(Atan, "atan")
+arcsin, arccos, arctan = asin, acos, atan
+sinh, cosh, tanh = _function(Sinh, "sinh"), _function(Cosh, "cosh"), _function(Tanh, "tanh")
+asinh, acosh = _function(Asinh, "asinh"), _function(Acosh, "acosh")
+atanh = _function(Atanh, "atanh")
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+sigmoid, relu = _function(Sigmoid, "sigmoid"), _function(Relu, "relu")
+erf, erfc, erfinv = _function(Erf, "erf"), _function(Erfc, "erfc"), _function(Erfinv, "erfinv")
+reciprocal = _function(Reciprocal, "reciprocal")
+abs = absolute = _function(Abs, "abs")  # noqa: A001 - PyTorch's name
+sign, sgn = _function(Sign, "sign"), _function(Sign, "sgn")
+floor, ceil = _function(Floor, "floor"), _function(Ceil, "ceil")
+trunc = fix = _function(Trunc, "trunc")
+frac = _function(Frac, "frac")
+
+
+def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
+    check_tensor(input, "round")
+    r = Round.apply(input) if decimals == 0 else RoundDecimals.apply(input, int(decimals))
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002 - PyTorch's argument names
+    check_tensor(input, "clamp")
+    r = _clamp_op(min, max).apply(input, min, max)
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
 
 
 clip = clamp
 
 
+def clamp_min(input, min):  # noqa: A002
+    check_tensor(input, "clamp_min")
+    return (ClampMinTensor if isinstance(min, _tensor.Tensor) else ClampMin).apply(input, min, None)
+
+
+def clamp_max(input, max):  # noqa: A002
+    check_tensor(input, "clamp_max")
+    return (ClampMaxTensor if isinstance(max, _tensor.Tensor) else ClampMax).apply(input, None, max)
+
+
+def _methods(op):
+    def m(self):
+        return op.apply(self)
+
+    def m_(self):
+        return self._inplace(op)
+    return m, m_
+
+
 class UnaryMethods:
     __slots__ = ()
 
-    def exp(self):
-        return Exp.apply(self)
-
-    def exp_(self):
-        return self._inplace(Exp)
-
-    def log(self):
-        return Log.apply(self)
-
-    def log_(self):
-        return self._inplace(Log)
-
-    def relu(self):
-        return Relu.apply(self)
-
-    def relu_(self):
-        return self._inplace(Relu)
-
-    def sigmoid(self):
-        return Sigmoid.apply(self)
-
-    def sigmoid_(self):
-        return self._inplace(Sigmoid)
-
-    def tanh(self):
-        return Tanh.apply(self)
-
-    def tanh_(self):
-        return self._inplace(Tanh)
-
-    def sqrt(self):
-        return Sqrt.apply(self)
-
-    def sqrt_(self):
-        return self._inplace(Sqrt)
-
-    def abs(self):
-        return Abs.apply(self)
-
+    exp, exp_ = _methods(Exp)
+    exp2, exp2_ = _methods(Exp2)
+    expm1, expm1_ = _methods(Expm1)
+    log, log_ = _methods(Log)
+    log2, log2_ = _methods(Log2)
+    log10, log10_ = _methods(Log10)
+    log1p, log1p_ = _methods(Log1P)
+    sqrt, sqrt_ = _methods(Sqrt)
+    rsqrt, rsqrt_ = _methods(Rsqrt)
+    sin, sin_ = _methods(Sin)
+    cos, cos_ = _methods(Cos)
+    tan, tan_ = _methods(Tan)
+    asin, asin_ = arcsin, arcsin_ = _methods(Asin)
+    acos, acos_ = arccos, arccos_ = _methods(Acos)
+    atan, atan_ = arctan, arctan_ = _methods(Atan)
+    sinh, sinh_ = _methods(Sinh)
+    cosh, cosh_ = _methods(Cosh)
+    tanh, tanh_ = _methods(Tanh)
+    asinh, asinh_ = arcsinh, arcsinh_ = _methods(Asinh)
+    acosh, acosh_ = arccosh, arccosh_ = _methods(Acosh)
+    atanh, atanh_ = arctanh, arctanh_ = _methods(Atanh)
+    sigmoid, sigmoid_ = _methods(Sigmoid)
+    relu, relu_ = _methods(Relu)
+    erf, erf_ = _methods(Erf)
+    erfc, erfc_ = _methods(Erfc)
+    erfinv, erfinv_ = _methods(Erfinv)
+    reciprocal, reciprocal_ = _methods(Reciprocal)
+    abs, abs_ = absolute, absolute_ = _methods(Abs)
     __abs__ = abs
+    sign, sign_ = sgn, sgn_ = _methods(Sign)
+    floor, floor_ = _methods(Floor)
+    ceil, ceil_ = _methods(Ceil)
+    trunc, trunc_ = fix, fix_ = _methods(Trunc)
+    frac, frac_ = _methods(Frac)
 
-    def abs_(self):
-        return self._inplace(Abs)
+    def round(self, *, decimals=0):
+        return Round.apply(self) if decimals == 0 else RoundDecimals.apply(self, int(decimals))
 
-    def sign(self):
-        return Sign.apply(self)
+    def round_(self, *, decimals=0):
+        return self._inplace(Round) if decimals == 0 else \
+            self._inplace(RoundDecimals, int(decimals))
 
     def clamp(self, min=None, max=None):  # noqa: A002
-        return Clamp.apply(self, min, max)
+        return _clamp_op(min, max).apply(self, min, max)
 
     clip = clamp
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._inplace(Clamp, min, max)
+        return self._inplace(_clamp_op(min, max), min, max)
 
     clip_ = clamp_
+
+    def clamp_min(self, min):  # noqa: A002
+        return clamp_min(self, min)
+
+    def clamp_min_(self, min):  # noqa: A002
+        return self._inplace(ClampMinTensor if isinstance(min, _tensor.Tensor) else ClampMin,
+                             min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        return clamp_max(self, max)
+
+    def clamp_max_(self, max):  # noqa: A002
+        return self._inplace(ClampMaxTensor if isinstance(max, _tensor.Tensor) else ClampMax,
+                             None, max)
