@@ -30,11 +30,7 @@ class FakeData(VisionDataset):
         img = g.standard_normal(tuple(self.image_size), dtype=np.float32)
         target = int(g.integers(0, self.num_classes))
         img = F.to_pil_image(Tensor._wrap(img))
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._apply(img, target)
 
     def __len__(self):
         return self.size

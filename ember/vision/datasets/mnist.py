@@ -133,11 +133,7 @@ class MNIST(VisionDataset):
         img = data._data[index] if isinstance(data, Tensor) else np.asarray(data[index])
         target = int(targets._data[index] if isinstance(targets, Tensor) else targets[index])
         img = Image.fromarray(img)  # uint8 H x W: mode "L"
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._apply(img, target)
 
     def __len__(self):
         return len(self.data)

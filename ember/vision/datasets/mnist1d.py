@@ -84,11 +84,7 @@ class MNIST1D(VisionDataset):
     def __getitem__(self, index):
         x = Tensor._wrap(self.data._data[index])
         target = int(self.targets._data[index])
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return x, target
+        return self._apply(x, target)
 
     def __len__(self):
         return len(self.data)

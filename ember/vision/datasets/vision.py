@@ -52,8 +52,13 @@ class VisionDataset(Dataset):
         self.transforms = transforms
 
     def _apply(self, img, target):
-        if self.transforms is not None:
+        # transform/target_transform are read at call time, so assigning them later works
+        if self.transforms is not None and not isinstance(self.transforms, StandardTransform):
             return self.transforms(img, target)
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
         return img, target
 
     def __getitem__(self, index):
