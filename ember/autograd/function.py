@@ -222,7 +222,7 @@ class Function:
         ctx = cls.__new__(cls)
         record = False
         if STATE.enabled:
-            needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
             record = True in needs
             ctx.needs_input_grad = needs
             STATE.enabled = False
