@@ -79,7 +79,16 @@ def add_overhead_grad(ember, torch):
     return best_of(_add_op(ember, True)), best_of(_add_op(torch, True))
 
 
+def _register_modules():
+    """Workloads that live in their own files, by the issue they belong to."""
+    from . import dataloader, nn_models
+    for fn in (dataloader.dataloader_epoch_w0, dataloader.dataloader_epoch_w2,
+               nn_models.small_cnn, nn_models.mlp_mnist_like):
+        WORKLOADS[fn.__name__] = fn
+
+
 def main(names):
+    _register_modules()
     import torch
 
     import ember
