@@ -21,7 +21,8 @@ for _m in (_creation, _arith, _binary, _broadcast, _compare, _gather, _index, _j
     globals().update({_n: getattr(_m, _n) for _n in _m.__all__ if not _n.endswith("Methods")})
 del _m
 
-from . import nn, optim, utils  # noqa: E402
+from . import nn, optim, serialization, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
