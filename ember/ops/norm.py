@@ -1,0 +1,180 @@
+"""Normalisation cores: batch, layer, group and instance norm as one Function each, sharing one
+fused forward (statistics, normalisation and the affine map in a few NumPy passes) and one
+analytic backward written in ember ops.
+
+The geometry says where the statistics and the affine parameters lie:
+
+    stat_shape  the shape ``x`` is viewed as for the statistics (group norm: (N, G, rest))
+    axes        the dims of that view the statistics reduce over
+    affine      the shape weight and bias are viewed as to broadcast against ``x``
+    paxes       the dims of ``x`` their gradients sum over
+
+With batch statistics (training) the gradient is
+
+    dx = invstd * (dy' - mean(dy') - xhat * mean(dy' * xhat)),   dy' = dy * weight
+
+over the statistics' axes; with given statistics (eval) it is dy' * invstd. Under create_graph
+the statistics are recomputed from ``x`` in ember ops, so the gradient's own graph sees their
+dependence on ``x`` and double backward is exact.
+"""
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
+
+__all__ = []
+
+
+class NormGeom(NamedTuple):
+    stat_shape: tuple
+    axes: tuple
+    affine: tuple
+    paxes: tuple
+
+
+class _Norm(Function):
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
+                momentum):
+        xd = x._data
+        xp = x._xp
+        shape = xd.shape
+        w = weight._data.reshape(geom.affine) if weight is not None else None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if batch_stats:
+                xs = xd.reshape(geom.stat_shape)
+                mean = xs.mean(geom.axes, keepdims=True)
+                d = xs - mean                      # our buffer: the rest works in place on it
+                var = _sum_squares(xp, d, geom.axes) / max(xs.size // max(mean.size, 1), 1)
+                if (running_mean is not None or running_var is not None) and xs.size:
+                    _update_running(running_mean, running_var, mean, var, momentum,
+                                    xs.size // max(mean.size, 1))
+                invstd = 1.0 / xp.sqrt(var + eps)
+            else:
+                mean = running_mean._data.reshape(geom.affine).astype(xd.dtype, copy=False)
+                var = running_var._data.reshape(geom.affine).astype(xd.dtype, copy=False)
+                invstd = 1.0 / xp.sqrt(var + eps)
+                d = xd - mean
+            scale = invstd
+            if w is not None and _folds(invstd.shape, w.shape):   # per-channel: one small product
+                scale, w = invstd * w, None
+            d *= scale
+            y = d.reshape(shape)
+            if w is not None:
+                y *= w
+            if bias is not None:
+                y += bias._data.reshape(geom.affine)
+        ctx.geom, ctx.eps, ctx.batch_stats = geom, eps, batch_stats
+        ctx.bias_shape = tuple(bias.shape) if bias is not None else None
+        ctx.save_for_backward(x, weight, x._wrap(mean), x._wrap(invstd))
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, mean, invstd = ctx.saved_tensors
+        geom, need, batch = ctx.geom, ctx.needs_input_grad, ctx.batch_stats
+        shape = tuple(x.shape)
+        S = geom.stat_shape if batch else shape
+        xs = x.reshape(S)
+        if batch and STATE.enabled:   # create_graph: the statistics as functions of x
+            mean = xs.mean(geom.axes, keepdim=True)
+            invstd = (xs.var(geom.axes, correction=0, keepdim=True) + ctx.eps).rsqrt()
+        xhat = ((xs - mean) * invstd).reshape(shape)
+        wv = w.reshape(geom.affine) if w is not None else None
+        gx = gw = gb = None
+        n = math.prod(S[a] for a in geom.axes) if batch else 1
+        if batch and S == shape and (wv is None or _folds(tuple(invstd.shape), tuple(wv.shape))):
+            # weight constant over the statistics' dims (batch and instance norm): the sums the
+            # input gradient needs are those of the weight and bias gradients
+            sgx = (g * xhat).sum(geom.axes, keepdim=True)
+            sg = g.sum(geom.axes, keepdim=True)
+            if need[0]:
+                scale = invstd * wv if wv is not None else invstd
+                gx = (g - sg / n - xhat * (sgx / n)) * scale
+            rest = tuple(a for a in geom.paxes if a not in geom.axes)
+            if need[1]:
+                gw = _sum(sgx, rest).reshape(tuple(w.shape))
+            if need[2]:
+                gb = _sum(sg, rest).reshape(ctx.bias_shape)
+            return gx, gw, gb, None, None, None, None, None, None
+        if need[0]:
+            gy = g * wv if wv is not None else g
+            if batch:
+                gys, xh = gy.reshape(S), xhat.reshape(S)
+                gx = (gys - gys.mean(geom.axes, keepdim=True)
+                      - xh * (gys * xh).mean(geom.axes, keepdim=True)) * invstd
+                gx = gx.reshape(shape)
+            else:
+                gx = gy * invstd
+        if need[1]:
+            gw = _sum(g * xhat, geom.paxes)   # already the weight's shape
+        if need[2]:
+            gb = _sum(g, geom.paxes)
+        return gx, gw, gb, None, None, None, None, None, None
+
+
+def _folds(stat_shape, w_shape):
+    """Whether invstd * weight is no bigger than invstd (the weight is constant over the
+    statistics' dims), so the two fold into one per-channel scale."""
+    try:
+        full = np.broadcast_shapes(stat_shape, w_shape)
+    except ValueError:
+        return False
+    return math.prod(full) == math.prod(stat_shape)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _sum_squares(xp, d, axes):
+    """sum(d * d) over ``axes`` (keepdims) in one pass without a temporary, through einsum."""
+    if d.dtype not in (np.float32, np.float64) or d.ndim > len(_LETTERS):
+        return (d * d).sum(axes, keepdims=True)
+    ix = _LETTERS[:d.ndim]
+    out = "".join(c for i, c in enumerate(ix) if i not in axes)
+    r = xp.einsum(f"{ix},{ix}->{out}", d, d)
+    return r.reshape(tuple(1 if i in axes else s for i, s in enumerate(d.shape)))
+
+
+def _sum(t, axes):
+    # an empty dim list means "all dims" to sum(); here it means none
+    return t.sum(axes) if axes else t
+
+
+def _update_running(running_mean, running_var, mean, var, momentum, n):
+    """running = (1 - momentum) * running + momentum * batch statistic (the unbiased variance);
+    per-instance statistics (instance norm) are averaged over the batch first."""
+    for buf, stat in ((running_mean, mean), (running_var, var)):
+        if buf is None:
+            continue
+        r = buf._data
+        s = stat.reshape(-1, r.size).mean(0).reshape(r.shape)
+        if buf is running_var:
+            s = s * (n / (n - 1)) if n > 1 else s * np.nan   # 0/0, as PyTorch
+        r *= 1 - momentum
+        r += (momentum * s).astype(r.dtype, copy=False)
+        buf._vc.value += 1
+
+
+class NativeBatchNorm(_Norm):
+    pass
+
+
+class NativeLayerNorm(_Norm):
+    pass
+
+
+class NativeGroupNorm(_Norm):
+    pass
+
+
+def normalize(cls, x, weight, bias, geom, eps, running_mean=None, running_var=None,
+              batch_stats=True, momentum=0.1):
+    """Run normalisation Function ``cls``."""
+    return cls.apply(x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
+                     momentum)
