@@ -12,6 +12,7 @@ from . import _dtype as D
 from ._device import CPU, device_of_array, to_device, xp_for
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
+from .ops.activation import ActivationMethods
 from .ops.arith import ArithMethods
 from .ops.binary import BinaryMethods
 from .ops.broadcast import BroadcastMethods
@@ -40,9 +41,9 @@ class _Version:
         self.value = 0
 
 
-class Tensor(ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods, FillMethods,
-             GatherMethods, IndexMethods, JoinMethods, LinalgMethods, ReduceMethods, ShapeMethods,
-             SortMethods, UnaryMethods):
+class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods,
+             FillMethods, GatherMethods, IndexMethods, JoinMethods, LinalgMethods, ReduceMethods,
+             ShapeMethods, SortMethods, UnaryMethods):
     __slots__ = ("_data", "_rg", "grad", "grad_fn", "_out_idx", "_vc", "_base", "_accum",
                  "_hooks", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
