@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import check_op, randn
+from helpers import check_error, check_op, randn
 
 import ember
 
@@ -75,3 +75,10 @@ def test_floor_divide_and_remainder():
     check_op(lambda x, y: x % y, lambda x, y: x % y, *ia, grad=False)
     check_op(lambda x, y: ember.div(x, y, rounding_mode="trunc"),
              lambda x, y: torch.div(x, y, rounding_mode="trunc"), *ia, grad=False)
+
+
+def test_broadcast_error_message():
+    for op in ("__add__", "__sub__", "__mul__", "__truediv__", "__pow__"):
+        check_error(lambda: getattr(ember.ones(2, 3), op)(ember.ones(4)), RuntimeError,
+                    "The size of tensor a (3) must match the size of tensor b (4) at "
+                    "non-singleton dimension 1")

@@ -123,3 +123,25 @@ def shape_arg(args):
                             f"of type {type(s).__name__}")
         out.append(int(s))
     return tuple(out)
+
+
+def broadcast_error(*shapes):
+    """PyTorch's error for shapes that do not broadcast (built only after NumPy refused)."""
+    out = tuple(shapes[0])
+    for s in shapes[1:]:
+        n = max(len(out), len(s))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(s)) + tuple(s)
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor "
+                                    f"b ({b[i]}) at non-singleton dimension {i}")
+        out = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return RuntimeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast together")
+
+
+def call(ufunc, *arrays):
+    """``ufunc(*arrays)`` with PyTorch's message when the shapes do not broadcast."""
+    try:
+        return ufunc(*arrays)
+    except ValueError:
+        raise broadcast_error(*(np.shape(x) for x in arrays)) from None

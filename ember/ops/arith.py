@@ -5,7 +5,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from ._util import float_dtype, operands, result_dtype
+from ._util import broadcast_error, call, float_dtype, operands, result_dtype
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "floor_divide", "remainder", "fmod",
            "true_divide", "subtract", "multiply", "divide", "negative", "rsub", "square",
@@ -20,7 +20,10 @@ class Add(Function):
     def forward(ctx, a, b, alpha=1):
         x, y, _ = operands(a, b)
         ctx.alpha = alpha
-        return x + y if alpha == 1 else x + alpha * y
+        try:
+            return x + y if alpha == 1 else x + alpha * y
+        except ValueError:
+            raise broadcast_error(np.shape(x), np.shape(y)) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -44,7 +47,10 @@ class Sub(Function):
                                "supported. If you are trying to invert a mask, use the `~` or "
                                "`logical_not()` operator instead.")
         ctx.alpha = alpha
-        return x - y if alpha == 1 else x - alpha * y
+        try:
+            return x - y if alpha == 1 else x - alpha * y
+        except ValueError:
+            raise broadcast_error(np.shape(x), np.shape(y)) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -69,7 +75,10 @@ class Mul(Function):
         ctx.scalars = (None if isinstance(a, Tensor) else a,
                        None if isinstance(b, Tensor) else b)
         with np.errstate(invalid="ignore", over="ignore"):
-            return x * y
+            try:
+                return x * y
+            except ValueError:
+                raise broadcast_error(np.shape(x), np.shape(y)) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -96,7 +105,7 @@ class Div(Function):
         ctx.scalars = (None if isinstance(a, Tensor) else a,
                        None if isinstance(b, Tensor) else b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.true_divide(x, y)
+            return call(np.true_divide, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -137,7 +146,7 @@ class Pow(Function):
         if dt.category == D._INT and (np.any(np.asarray(y) < 0)):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.power(x, y)
+            out = call(np.power, x, y)
         Tensor = _tensor.Tensor
         out = Tensor._wrap(out)
         ctx.save_for_backward(a if isinstance(a, Tensor) else None,

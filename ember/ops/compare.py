@@ -4,8 +4,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import check_tensor, operands
-from .binary import call
+from ._util import call, check_tensor, operands
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",

@@ -664,7 +664,7 @@ class Clamp(Function):
             out = np.maximum(x, lo_a) if hi is None else np.minimum(x, hi_a) if lo is None \
                 else np.clip(x, lo_a, hi_a)
         except ValueError:
-            from .binary import broadcast_error
+            from ._util import broadcast_error
             raise broadcast_error(*(np.shape(v) for v in (x, lo_a, hi_a) if v is not None)) \
                 from None
         need = ctx.needs_input_grad

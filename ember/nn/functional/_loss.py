@@ -7,8 +7,8 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...ops import loss as L
+from ...ops._util import broadcast_error
 from ...ops.activation import _kernel_error
-from ...ops.binary import broadcast_error
 from ...ops.gather import where
 from ._misc import pairwise_distance
 

@@ -1,0 +1,333 @@
+"""Recurrent cells as single ops: one time step of each cell (RNNCell, LSTMCell, GRUCell), and
+a whole LSTM layer (LSTMLayer) with its time loop inside.
+
+A recurrent layer projects its whole input sequence at once (one BLAS call, outside these ops):
+``gi`` is (a step's slice of) that projection ``x W_ih^T + b_ih``, ``h`` (and ``c``) the previous
+state. Forward is one matmul ``h W_hh^T`` per step plus the gate nonlinearities in NumPy, in
+place where it can be.
+
+Backward: the gradient of the gates is one formula per cell, written once for NumPy arrays and
+ember Tensors alike (the ``_*_pointwise`` functions; LSTMLayer's loop back over time,
+``_lstm_reverse``, too). In a plain backward (grad mode off, nothing is recorded) it runs on the
+activations forward kept; under ``create_graph`` the activations are recomputed from the inputs
+with ember ops and the same formulas build a differentiable graph, so double backward is exact.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
+from .join import cat, stack
+from .unary import TanhBackward
+
+__all__ = []
+
+
+def _sigmoid_(xp, x):
+    """sigmoid in place on an array view (callers silence overflow: e^-x = inf gives 0)."""
+    xp.negative(x, out=x)
+    xp.exp(x, out=x)
+    x += 1
+    xp.reciprocal(x, out=x)
+
+
+def _hidden_matmul(h, w_hh, b_hh):
+    """h W_hh^T (+ b_hh) as a fresh array."""
+    out = h._data @ w_hh._data.T
+    if b_hh is not None:
+        out += b_hh._data
+    return out
+
+
+def _array_cat(xp):
+    return lambda parts: xp.concatenate(parts, -1)
+
+
+def _tensor_cat(parts):
+    return cat(parts, -1)
+
+
+def _wrap(t, arr):
+    return t._wrap(arr)
+
+
+def _weight_grads(dg, h, w_hh, need_h, need_w, need_b):
+    """Gradients of ``h W_hh^T + b_hh`` with upstream ``dg``, for the ones needed:
+    dh = dg W, dW = dg^T h, db = the sum of dg over the batch."""
+    return (dg.matmul(w_hh) if need_h else None, dg.t().matmul(h) if need_w else None,
+            dg.sum(0) if need_b else None)
+
+
+# -- LSTM ------------------------------------------------------------------------------------
+
+def _lstm_pointwise(gh, gc, c, i, f, g, o, tc, cat):
+    """Gradients of the gate pre-activations (i, f, g, o order) and of c for
+    c' = f c + i g and h' = o tanh(c'), given those of h' (gh) and c' (gc)."""
+    dcn = gh * o * (1 - tc * tc) + gc
+    dgates = cat([dcn * g * i * (1 - i), dcn * c * f * (1 - f), dcn * i * (1 - g * g),
+                  gh * tc * o * (1 - o)])
+    return dgates, dcn * f
+
+
+class LSTMCell(Function):
+    """(h', c') for gates = gi + h W_hh^T + b_hh split as i, f, g, o (PyTorch's order)."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, gi, h, c, w_hh, b_hh=None):
+        xp = gi._xp
+        gates = _hidden_matmul(h, w_hh, b_hh)
+        gates += gi._data
+        n = c._data.shape[-1]
+        with np.errstate(over="ignore"):
+            _sigmoid_(xp, gates[..., :2 * n])
+            _sigmoid_(xp, gates[..., 3 * n:])
+        xp.tanh(gates[..., 2 * n:3 * n], out=gates[..., 2 * n:3 * n])
+        i, f, g, o = (gates[..., k * n:(k + 1) * n] for k in range(4))
+        c_new = f * c._data
+        c_new += i * g
+        tc = xp.tanh(c_new)
+        ctx.gates, ctx.tc = gates, tc
+        ctx.save_for_backward(gi, h, c, w_hh, b_hh)
+        return o * tc, c_new
+
+    @staticmethod
+    def backward(ctx, gh, gc):
+        gi, h, c, w_hh, b_hh = ctx.saved_tensors
+        if STATE.enabled:   # create_graph: the activations as functions of the inputs
+            i, f, g, o = (gi + h.matmul(w_hh.t()) + (b_hh if b_hh is not None else 0)) \
+                .chunk(4, -1)
+            i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+            tc = (f * c + i * g).tanh()
+            dg, dc = _lstm_pointwise(gh, gc, c, i, f, g, o, tc, _tensor_cat)
+        else:
+            n = c._data.shape[-1]
+            a = ctx.gates
+            dg, dc = _lstm_pointwise(gh._data, gc._data, c._data, a[..., :n], a[..., n:2 * n],
+                                     a[..., 2 * n:3 * n], a[..., 3 * n:], ctx.tc,
+                                     _array_cat(gi._xp))
+            dg, dc = _wrap(gi, dg), _wrap(gi, dc)
+        need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
+        dh, dw, db = _weight_grads(dg, h, w_hh, need[1], need[3], need[4])
+        return (dg if need[0] else None), dh, (dc if need[2] else None), dw, db
+
+
+def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep):
+    """Back through the steps of a layer, last processed first: ``acts(k)`` gives step k's
+    (c_prev, i, f, g, o, tanh c), ``keep(k, dgates, dh)`` stores what the weight gradients need.
+    Written with ``+``, ``@`` and indexing only, so it runs on arrays and on Tensors alike.
+    Returns the gradients of h0 and c0."""
+    for k in range(len(order) - 1, -1, -1):
+        dh = dh + g_out[order[k]]
+        dg, dc = _lstm_pointwise(dh if w_hr is None else dh @ w_hr, dc, *acts(k), cat)
+        keep(k, dg, dh)
+        dh = dg @ w_hh
+    return dh, dc
+
+
+class LSTMLayer(Function):
+    """One direction of an LSTM layer over a whole sequence, the time loop inside the op.
+
+    gi (T, B, 4H) is the input projection of every step (both biases folded in), h0 (B, P),
+    c0 (B, H), w_hh (4H, P), w_hr (P, H) the projection or None (then P = H). Returns
+    (output (T, B, P), h_n, c_n). Forward keeps every step's gate activations; backward runs
+    the steps back with one matmul each and gets W_hh's gradient (and W_hr's) in one matmul
+    over all steps."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False):
+        xp, x, w = gi._xp, gi._data, w_hh._data
+        T, B, G = x.shape
+        n, p, dt = G // 4, h0._data.shape[-1], x.dtype
+        gates = xp.empty((T, B, G), dt)
+        hs = xp.empty((T + 1, B, p), dt)     # in processing order: hs[k] goes into step k
+        cs = xp.empty((T + 1, B, n), dt)
+        tcs = xp.empty((T, B, n), dt)
+        raw = xp.empty((T, B, n), dt) if w_hr is not None else None   # o tanh(c), unprojected
+        hs[0], cs[0] = h0._data, c0._data
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        with np.errstate(over="ignore"):
+            for k, t in enumerate(order):
+                g = gates[k]
+                xp.matmul(hs[k], w.T, out=g)
+                g += x[t]
+                _sigmoid_(xp, g[:, :2 * n])
+                _sigmoid_(xp, g[:, 3 * n:])
+                xp.tanh(g[:, 2 * n:3 * n], out=g[:, 2 * n:3 * n])
+                c = cs[k + 1]
+                xp.multiply(g[:, n:2 * n], cs[k], out=c)
+                c += g[:, :n] * g[:, 2 * n:3 * n]
+                xp.tanh(c, out=tcs[k])
+                if raw is None:
+                    xp.multiply(g[:, 3 * n:], tcs[k], out=hs[k + 1])
+                else:
+                    xp.multiply(g[:, 3 * n:], tcs[k], out=raw[k])
+                    xp.matmul(raw[k], w_hr._data.T, out=hs[k + 1])
+        ctx.gates, ctx.hs, ctx.cs, ctx.tcs, ctx.raw = gates, hs, cs, tcs, raw
+        ctx.reverse = reverse
+        ctx.save_for_backward(gi, h0, c0, w_hh, w_hr)
+        # copies: the outputs may be changed in place, the buffers are needed by backward
+        out = hs[:0:-1] if reverse else hs[1:]
+        return xp.ascontiguousarray(out), hs[T].copy(), cs[T].copy()
+
+    @staticmethod
+    def backward(ctx, g_out, g_h, g_c):
+        gi, h0, c0, w_hh, w_hr = ctx.saved_tensors
+        need = tuple(ctx.needs_input_grad) + (False, False)   # w_hr, reverse may be left out
+        T = gi.shape[0]
+        order = range(T - 1, -1, -1) if ctx.reverse else range(T)
+        if STATE.enabled:
+            dgi, dh, dc, dw, dwr = _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, ctx.reverse,
+                                                     g_out, g_h, g_c)
+        else:
+            xp = gi._xp
+            G = gi._data.shape[-1]
+            n = G // 4
+            a, cs, tcs = ctx.gates, ctx.cs, ctx.tcs
+            dG = xp.empty_like(a)
+            dH = xp.empty(ctx.hs[1:].shape, a.dtype) if w_hr is not None else None
+
+            def acts(k):
+                g = a[k]
+                return cs[k], g[:, :n], g[:, n:2 * n], g[:, 2 * n:3 * n], g[:, 3 * n:], tcs[k]
+
+            def keep(k, dg, dh):
+                dG[k] = dg
+                if dH is not None:
+                    dH[k] = dh
+            dh, dc = _lstm_reverse(order, g_out._data, g_h._data, g_c._data, acts, w_hh._data,
+                                   None if w_hr is None else w_hr._data,
+                                   _array_cat(xp), keep)
+            dw = dG.reshape(-1, G).T @ ctx.hs[:-1].reshape(-1, ctx.hs.shape[-1]) \
+                if need[3] else None
+            dwr = dH.reshape(-1, dH.shape[-1]).T @ ctx.raw.reshape(-1, n) \
+                if w_hr is not None and need[4] else None
+            dgi = xp.ascontiguousarray(dG[::-1]) if ctx.reverse else dG
+            dgi, dh, dc, dw, dwr = (None if v is None else _wrap(gi, v)
+                                    for v in (dgi, dh, dc, dw, dwr))
+        return (dgi if need[0] else None, dh if need[1] else None, dc if need[2] else None,
+                dw if need[3] else None, dwr if need[4] else None, None)
+
+
+def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, g_out, g_h, g_c):
+    """LSTMLayer's gradients under create_graph: the activations recomputed from the inputs
+    with ember ops, then the same backward recurrence on Tensors."""
+    steps, h, c = [], h0, c0
+    for t in order:
+        i, f, g, o = (gi[t] + h.matmul(w_hh.t())).chunk(4, -1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        c_new = f * c + i * g
+        tc = c_new.tanh()
+        raw = o * tc
+        steps.append((h, c, i, f, g, o, tc, raw))
+        h = raw if w_hr is None else raw.matmul(w_hr.t())
+        c = c_new
+    dgs, dhs = [None] * len(steps), [None] * len(steps)
+
+    def keep(k, dg, dh):
+        dgs[k], dhs[k] = dg, dh
+    dh, dc = _lstm_reverse(order, g_out, g_h, g_c, lambda k: steps[k][1:7], w_hh, w_hr,
+                           _tensor_cat, keep)
+    dG = stack(dgs)
+    # W_hh's (and W_hr's) gradient: one matmul over the steps' rows put end to end
+    dw = cat(dgs, 0).t().matmul(cat([s[0] for s in steps], 0))
+    dwr = None if w_hr is None else cat(dhs, 0).t().matmul(cat([s[7] for s in steps], 0))
+    return (dG.flip(0) if reverse else dG), dh, dc, dw, dwr
+
+
+# -- GRU -------------------------------------------------------------------------------------
+
+def _gru_pointwise(g, h, r, z, n, hn, cat):
+    """For h' = (1 - z) n + z h with n = tanh(gi_n + r hn) (hn = h W_hn^T + b_hn): gradients of
+    the input-side pre-activations (r, z, n), of the hidden-side ones (r, z, hn), and the direct
+    part z g of the gradient of h."""
+    dpn = g * (1 - z) * (1 - n * n)
+    dpr = dpn * hn * r * (1 - r)
+    dpz = g * (h - n) * z * (1 - z)
+    return cat([dpr, dpz, dpn]), cat([dpr, dpz, dpn * r]), g * z
+
+
+class GRUCell(Function):
+    """h' for r, z = sigmoid(gi_rz + h W_hrz^T + b_hrz), n = tanh(gi_n + r (h W_hn^T + b_hn))."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, gi, h, w_hh, b_hh=None):
+        xp = gi._xp
+        hg = _hidden_matmul(h, w_hh, b_hh)
+        x, hd = gi._data, h._data
+        k = hd.shape[-1]
+        rz = x[..., :2 * k] + hg[..., :2 * k]
+        with np.errstate(over="ignore"):
+            _sigmoid_(xp, rz)
+        r, z = rz[..., :k], rz[..., k:]
+        hn = hg[..., 2 * k:]
+        n = r * hn
+        n += x[..., 2 * k:]
+        xp.tanh(n, out=n)
+        out = hd - n
+        out *= z
+        out += n
+        ctx.rz, ctx.n, ctx.hn = rz, n, hn
+        ctx.save_for_backward(gi, h, w_hh, b_hh)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gi, h, w_hh, b_hh = ctx.saved_tensors
+        if STATE.enabled:   # create_graph: the activations as functions of the inputs
+            hg = h.matmul(w_hh.t())
+            if b_hh is not None:
+                hg = hg + b_hh
+            xr, xz, xn = gi.chunk(3, -1)
+            hr, hz, hn = hg.chunk(3, -1)
+            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+            n = (xn + r * hn).tanh()
+            dgi, dhg, dh = _gru_pointwise(g, h, r, z, n, hn, _tensor_cat)
+        else:
+            k = h._data.shape[-1]
+            rz = ctx.rz
+            dgi, dhg, dh = (_wrap(gi, a) for a in _gru_pointwise(
+                g._data, h._data, rz[..., :k], rz[..., k:], ctx.n, ctx.hn, _array_cat(gi._xp)))
+        need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
+        dh2, dw, db = _weight_grads(dhg, h, w_hh, need[1], need[2], need[3])
+        if dh2 is not None:
+            dh = dh + dh2
+        return (dgi if need[0] else None), (dh if need[1] else None), dw, db
+
+
+# -- Elman RNN -------------------------------------------------------------------------------
+
+class RNNCell(Function):
+    """h' = tanh or relu of (gi + h W_hh^T + b_hh). Backward reads only the output, which is a
+    node of the graph itself, so one form serves plain and double backward."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, gi, h, w_hh, b_hh=None, relu=False):
+        xp = gi._xp
+        out = _hidden_matmul(h, w_hh, b_hh)
+        out += gi._data
+        if relu:
+            xp.maximum(out, 0, out=out)
+        else:
+            xp.tanh(out, out=out)
+        out = gi._wrap(out)
+        ctx.relu = relu
+        ctx.save_for_backward(h, w_hh, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        h, w_hh, out = ctx.saved_tensors
+        if ctx.relu:
+            dpre = g * (out > 0)
+        else:
+            dpre = TanhBackward.apply(g, out)
+        need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
+        dh, dw, db = _weight_grads(dpre, h, w_hh, need[1], need[2], need[3])
+        return (dpre if need[0] else None), dh, dw, db, None
