@@ -112,16 +112,24 @@ class LSTMCell(Function):
         return (dg if need[0] else None), dh, (dc if need[2] else None), dw, db
 
 
-def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep):
+def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep, mask=None):
     """Back through the steps of a layer, last processed first: ``acts(k)`` gives step k's
     (c_prev, i, f, g, o, tanh c), ``keep(k, dgates, dh)`` stores what the weight gradients need.
-    Written with ``+``, ``@`` and indexing only, so it runs on arrays and on Tensors alike.
-    Returns the gradients of h0 and c0."""
+    ``mask(t)`` (packed sequences) is 1 for the rows that ran at step t, 0 for those whose
+    state went through unchanged. Written with arithmetic, ``@`` and indexing only, so it runs
+    on arrays and on Tensors alike. Returns the gradients of h0 and c0."""
     for k in range(len(order) - 1, -1, -1):
-        dh = dh + g_out[order[k]]
-        dg, dc = _lstm_pointwise(dh if w_hr is None else dh @ w_hr, dc, *acts(k), cat)
-        keep(k, dg, dh)
-        dh = dg @ w_hh
+        t = order[k]
+        dh = dh + g_out[t]
+        dg, dcp = _lstm_pointwise(dh if w_hr is None else dh @ w_hr, dc, *acts(k), cat)
+        if mask is None:
+            keep(k, dg, dh)
+            dh, dc = dg @ w_hh, dcp
+        else:
+            m = mask(t)
+            dg = dg * m
+            keep(k, dg, dh * m)
+            dh, dc = dg @ w_hh + dh * (1 - m), dcp * m + dc * (1 - m)
     return dh, dc
 
 
@@ -132,12 +140,13 @@ class LSTMLayer(Function):
     c0 (B, H), w_hh (4H, P), w_hr (P, H) the projection or None (then P = H). Returns
     (output (T, B, P), h_n, c_n). Forward keeps every step's gate activations; backward runs
     the steps back with one matmul each and gets W_hh's gradient (and W_hr's) in one matmul
-    over all steps."""
+    over all steps. ``mask`` (T, B) bool, for packed sequences: where False the step leaves
+    that row's state as it was."""
 
     _builtin = True
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False):
+    def forward(ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False, mask=None):
         xp, x, w = gi._xp, gi._data, w_hh._data
         T, B, G = x.shape
         n, p, dt = G // 4, h0._data.shape[-1], x.dtype
@@ -165,8 +174,12 @@ class LSTMLayer(Function):
                 else:
                     xp.multiply(g[:, 3 * n:], tcs[k], out=raw[k])
                     xp.matmul(raw[k], w_hr._data.T, out=hs[k + 1])
+                if mask is not None and not mask[t].all():
+                    keep = ~mask[t][:, None]
+                    xp.copyto(hs[k + 1], hs[k], where=keep)
+                    xp.copyto(cs[k + 1], cs[k], where=keep)
         ctx.gates, ctx.hs, ctx.cs, ctx.tcs, ctx.raw = gates, hs, cs, tcs, raw
-        ctx.reverse = reverse
+        ctx.reverse, ctx.mask = reverse, mask
         ctx.save_for_backward(gi, h0, c0, w_hh, w_hr)
         # copies: the outputs may be changed in place, the buffers are needed by backward
         out = hs[:0:-1] if reverse else hs[1:]
@@ -180,7 +193,7 @@ class LSTMLayer(Function):
         order = range(T - 1, -1, -1) if ctx.reverse else range(T)
         if STATE.enabled:
             dgi, dh, dc, dw, dwr = _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, ctx.reverse,
-                                                     g_out, g_h, g_c)
+                                                     ctx.mask, g_out, g_h, g_c)
         else:
             xp = gi._xp
             G = gi._data.shape[-1]
@@ -197,9 +210,15 @@ class LSTMLayer(Function):
                 dG[k] = dg
                 if dH is not None:
                     dH[k] = dh
+            mask = None
+            if ctx.mask is not None:
+                rows = ctx.mask.astype(a.dtype)[:, :, None]
+
+                def mask(t):
+                    return rows[t]
             dh, dc = _lstm_reverse(order, g_out._data, g_h._data, g_c._data, acts, w_hh._data,
                                    None if w_hr is None else w_hr._data,
-                                   _array_cat(xp), keep)
+                                   _array_cat(xp), keep, mask)
             dw = dG.reshape(-1, G).T @ ctx.hs[:-1].reshape(-1, ctx.hs.shape[-1]) \
                 if need[3] else None
             dwr = dH.reshape(-1, dH.shape[-1]).T @ ctx.raw.reshape(-1, n) \
@@ -208,12 +227,14 @@ class LSTMLayer(Function):
             dgi, dh, dc, dw, dwr = (None if v is None else _wrap(gi, v)
                                     for v in (dgi, dh, dc, dw, dwr))
         return (dgi if need[0] else None, dh if need[1] else None, dc if need[2] else None,
-                dw if need[3] else None, dwr if need[4] else None, None)
+                dw if need[3] else None, dwr if need[4] else None, None, None)
 
 
-def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, g_out, g_h, g_c):
+def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, mask, g_out, g_h, g_c):
     """LSTMLayer's gradients under create_graph: the activations recomputed from the inputs
     with ember ops, then the same backward recurrence on Tensors."""
+    from .gather import where
+    rows = None if mask is None else gi._wrap(mask[:, :, None])
     steps, h, c = [], h0, c0
     for t in order:
         i, f, g, o = (gi[t] + h.matmul(w_hh.t())).chunk(4, -1)
@@ -222,14 +243,18 @@ def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, g_out, g_h, g_c):
         tc = c_new.tanh()
         raw = o * tc
         steps.append((h, c, i, f, g, o, tc, raw))
-        h = raw if w_hr is None else raw.matmul(w_hr.t())
-        c = c_new
+        h_new = raw if w_hr is None else raw.matmul(w_hr.t())
+        if rows is None:
+            h, c = h_new, c_new
+        else:
+            h, c = where(rows[t], h_new, h), where(rows[t], c_new, c)
     dgs, dhs = [None] * len(steps), [None] * len(steps)
 
     def keep(k, dg, dh):
         dgs[k], dhs[k] = dg, dh
+    m = None if rows is None else (lambda t: rows[t].to(gi.dtype))
     dh, dc = _lstm_reverse(order, g_out, g_h, g_c, lambda k: steps[k][1:7], w_hh, w_hr,
-                           _tensor_cat, keep)
+                           _tensor_cat, keep, m)
     dG = stack(dgs)
     # W_hh's (and W_hr's) gradient: one matmul over the steps' rows put end to end
     dw = cat(dgs, 0).t().matmul(cat([s[0] for s in steps], 0))
