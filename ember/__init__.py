@@ -23,6 +23,7 @@ for _m in (_creation, _activation, _arith, _binary, _broadcast, _compare, _gathe
 del _m
 
 from . import metrics, nn, optim, serialization, utils  # noqa: E402
+from . import train  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
