@@ -1,8 +1,25 @@
-"""Run the three stages of the two-layer-net tutorial: python -m examples.two_layer_net"""
-import runpy
-from pathlib import Path
+"""Run every stage of the two-layer-net tutorial (seed 002): python -m examples.two_layer_net"""
+from . import autograd_net, dynamic_net, module_net, nn_net, numpy_net, optim_net, tensor_net
 
-here = Path(__file__).parent
-for stage in ("numpy_net", "tensor_net", "autograd_net"):
-    print(f"== {stage}")
-    runpy.run_path(str(here / f"{stage}.py"), run_name="__main__")
+STAGES = {
+    "numpy_net": numpy_net,
+    "tensor_net": tensor_net,
+    "autograd_net": autograd_net,
+    "nn_net": nn_net,
+    "optim_net": optim_net,
+    "module_net": module_net,
+    "dynamic_net": dynamic_net,
+}
+
+
+def main(steps=500):
+    """Run each stage; return {stage name: final loss}."""
+    losses = {}
+    for name, stage in STAGES.items():
+        print(f"== {name}")
+        losses[name] = stage.main(steps=steps)
+    return losses
+
+
+if __name__ == "__main__":
+    main()
