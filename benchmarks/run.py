@@ -81,9 +81,10 @@ def add_overhead_grad(ember, torch):
 
 def _register_modules():
     """Workloads that live in their own files, by the issue they belong to."""
-    from . import dataloader, nn_models, nn_rnn, optim
+    from . import dataloader, nn_conv, nn_models, nn_rnn, optim
     for fn in (dataloader.dataloader_epoch_w0, dataloader.dataloader_epoch_w2,
-               nn_models.small_cnn, nn_models.mlp_mnist_like, nn_rnn.lstm, optim.optimizer_step):
+               nn_conv.conv_layer, nn_models.small_cnn, nn_models.mlp_mnist_like, nn_rnn.lstm,
+               optim.optimizer_step):
         WORKLOADS[fn.__name__] = fn
 
 
