@@ -22,7 +22,7 @@ for _m in (_creation, _activation, _arith, _binary, _broadcast, _compare, _gathe
     globals().update({_n: getattr(_m, _n) for _n in _m.__all__ if not _n.endswith("Methods")})
 del _m
 
-from . import metrics, nn, optim, serialization, utils  # noqa: E402
+from . import metrics, nn, onnx, optim, serialization, utils  # noqa: E402
 from . import train  # noqa: E402
 from .serialization import load, save  # noqa: E402
 

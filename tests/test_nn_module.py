@@ -302,3 +302,13 @@ def test_tutorial_nn_stage_loss_falls():
             for p in model.parameters():
                 p -= 1e-4 * p.grad
     assert losses[-1] < losses[0] / 100
+
+
+@pytest.mark.parametrize("xshape", [(5, 4), (2, 3, 4), (4,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_functional_linear_matches_torch(xshape, bias):
+    from helpers import check_op, randn
+    args = [randn(*xshape), randn(3, 4)] + ([randn(3)] if bias else [])
+    check_op(nn.functional.linear, torch.nn.functional.linear, *args, gradgradcheck=True)
+    # the first layer of a model: the input needs no gradient
+    check_op(nn.functional.linear, torch.nn.functional.linear, *args, nondiff=(0,))

@@ -24,6 +24,8 @@ _FREED_MSG = (
 
 _seq = [0]
 _ndarray = np.ndarray
+# The active ONNX tracer (ember.onnx), or None: while set, every Function.apply goes to it.
+_TRACE = [None]
 
 
 def _holds_array(v):
@@ -218,6 +220,9 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        tracer = _TRACE[0]
+        if tracer is not None:
+            return tracer.apply(cls, args, kwargs)
         Tensor = _tensor.Tensor
         ctx = cls.__new__(cls)
         record = False

@@ -152,6 +152,19 @@ class Gelu(_Pointwise):
             return (1 - t * t) * (du - a * t * du * du + a2 * (3 * _K * _C))
         return (a2 * -0.5).exp() * _INV_SQRT_2PI * (2 - a2)
 
+    # x Phi(x) through Erf (ONNX's Gelu op is opset 20), or the tanh form
+    @staticmethod
+    def onnx(g, ctx, a, approximate):
+        dt = a.dtype
+        half = g.op("Mul", a, g.scalar(0.5, dt))
+        if approximate == "tanh":
+            cube = g.op("Mul", g.op("Mul", a, a), a)
+            inner = g.op("Add", a, g.op("Mul", cube, g.scalar(_C, dt)))
+            t = g.op("Tanh", g.op("Mul", inner, g.scalar(_K, dt)))
+        else:
+            t = g.op("Erf", g.op("Mul", a, g.scalar(_SQRT1_2, dt)))
+        return g.op("Mul", half, g.op("Add", t, g.scalar(1.0, dt)))
+
 
 class Silu(_Pointwise):
     kernel = "silu_cpu"
@@ -173,6 +186,10 @@ class Silu(_Pointwise):
     def d2(a):
         s = a.sigmoid()
         return s * (1 - s) * (2 + a * (1 - 2 * s))
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Mul", a, g.op("Sigmoid", a))
 
 
 class Mish(_Pointwise):
@@ -199,6 +216,12 @@ class Mish(_Pointwise):
         s = a.sigmoid()
         return (1 - t * t) * s * (2 + a * (1 - s - 2 * t * s))
 
+    @staticmethod
+    def onnx(g, ctx, a):
+        if g.opset >= 18:
+            return g.op("Mish", a)
+        return g.op("Mul", a, g.op("Tanh", g.op("Softplus", a)))
+
 
 class Softplus(_Pointwise):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
@@ -222,6 +245,15 @@ class Softplus(_Pointwise):
         s = ba.sigmoid()
         return (s * (1 - s) * beta).masked_fill(_wrap(ba._data > threshold), 0)
 
+    @staticmethod
+    def onnx(g, ctx, a, beta, threshold):
+        dt = a.dtype
+        bx = a if beta == 1 else g.op("Mul", a, g.scalar(beta, dt))
+        y = g.op("Softplus", bx)
+        if beta != 1:
+            y = g.op("Div", y, g.scalar(beta, dt))
+        return g.op("Where", g.op("Greater", bx, g.scalar(threshold, dt)), a, y)
+
 
 class LogSigmoid(_Pointwise):
     kernel = "log_sigmoid_cpu"
@@ -242,6 +274,10 @@ class LogSigmoid(_Pointwise):
     def d2(a):
         s = a.sigmoid()
         return s * (s - 1)
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Neg", g.op("Softplus", g.op("Neg", a)))
 
 
 class Elu(_Pointwise):
@@ -267,6 +303,18 @@ class Elu(_Pointwise):
         return ((a * input_scale).exp() * (alpha * scale * input_scale * input_scale)) \
             .masked_fill(_wrap(a._data > 0), 0)
 
+    @staticmethod
+    def onnx(g, ctx, a, alpha, scale, input_scale):
+        if scale == 1 and input_scale == 1:
+            return g.op("Elu", a, alpha=float(alpha))
+        if input_scale == 1 and abs(alpha - SELU_ALPHA) < 1e-12 and abs(scale - SELU_SCALE) < 1e-12:
+            return g.op("Selu", a, alpha=float(alpha), gamma=float(scale))
+        dt = a.dtype
+        neg = g.op("Sub", g.op("Exp", g.op("Mul", a, g.scalar(input_scale, dt))), g.scalar(1, dt))
+        neg = g.op("Mul", neg, g.scalar(alpha * scale, dt))
+        return g.op("Where", g.op("LessOrEqual", a, g.scalar(0, dt)), neg,
+                    g.op("Mul", a, g.scalar(scale, dt)))
+
 
 class Celu(Elu):
     pass
@@ -286,6 +334,10 @@ class LeakyRelu(_Pointwise):
         t = x.dtype.type
         return np.where(x > 0, t(1), t(slope))
 
+    @staticmethod
+    def onnx(g, ctx, a, slope):
+        return g.op("LeakyRelu", a, alpha=float(slope))
+
 
 class Hardtanh(_Pointwise):
     """clip(x, min_val, max_val); the gradient is 0 at the bounds themselves (as PyTorch)."""
@@ -298,6 +350,10 @@ class Hardtanh(_Pointwise):
     @staticmethod
     def df(x, lo, hi):
         return ((x > lo) & (x < hi)).astype(x.dtype)
+
+    @staticmethod
+    def onnx(g, ctx, a, lo, hi):
+        return g.op("Clip", a, g.scalar(lo, a.dtype), g.scalar(hi, a.dtype))
 
 
 class Hardsigmoid(_Pointwise):
@@ -314,6 +370,10 @@ class Hardsigmoid(_Pointwise):
     @staticmethod
     def df(x):
         return ((x > -3) & (x < 3)) * x.dtype.type(np.float32(1) / np.float32(6))
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("HardSigmoid", a, alpha=1.0 / 6, beta=0.5)
 
 
 class Hardswish(_Pointwise):
@@ -337,6 +397,12 @@ class Hardswish(_Pointwise):
         x = a._data
         return _const(((x > -3) & (x < 3)) / 3, x)
 
+    @staticmethod
+    def onnx(g, ctx, a):
+        if g.opset < 14:
+            return g.op("Mul", a, g.op("HardSigmoid", a, alpha=1.0 / 6, beta=0.5))
+        return g.op("HardSwish", a)
+
 
 class Threshold(_Pointwise):
     @staticmethod
@@ -346,6 +412,11 @@ class Threshold(_Pointwise):
     @staticmethod
     def df(x, threshold, value):
         return (x > threshold).astype(x.dtype)
+
+    @staticmethod
+    def onnx(g, ctx, a, threshold, value):
+        return g.op("Where", g.op("Greater", a, g.scalar(threshold, a.dtype)), a,
+                    g.scalar(value, a.dtype))
 
 
 class Hardshrink(_Pointwise):
@@ -359,6 +430,10 @@ class Hardshrink(_Pointwise):
     def df(x, lambd):
         return ((x < -lambd) | (x > lambd)).astype(x.dtype)
 
+    @staticmethod
+    def onnx(g, ctx, a, lambd):
+        return g.op("Shrink", a, lambd=float(lambd), bias=0.0)
+
 
 class Softshrink(_Pointwise):
     kernel = "softshrink_check"
@@ -370,6 +445,10 @@ class Softshrink(_Pointwise):
     @staticmethod
     def df(x, lambd):
         return ((x < -lambd) | (x > lambd)).astype(x.dtype)
+
+    @staticmethod
+    def onnx(g, ctx, a, lambd):
+        return g.op("Shrink", a, lambd=float(lambd), bias=float(lambd))
 
 
 class PreluKernel(Function):
@@ -393,6 +472,10 @@ class PreluKernel(Function):
         from .gather import Where
         return (Where.apply(pos, g, g * w) if need[0] else None,
                 (g * a).masked_fill(pos, 0) if need[1] else None)
+
+    @staticmethod
+    def onnx(g, ctx, a, w):
+        return g.op("PRelu", a, w)
 
 
 # -- softmax, log_softmax -----------------------------------------------------------------
@@ -437,6 +520,10 @@ class Softmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return SoftmaxBackward.apply(g, y, ctx.dim), None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim):
+        return g.op("Softmax", a, axis=dim)
 
 
 class SoftmaxBackward(Function):
@@ -487,6 +574,10 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return LogSoftmaxBackward.apply(g, y, ctx.dim), None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim):
+        return g.op("LogSoftmax", a, axis=dim)
 
 
 class LogSoftmaxBackward(Function):

@@ -31,6 +31,14 @@ class Add(Function):
             return g, None
         return g, (g if ctx.alpha == 1 else g * ctx.alpha)
 
+    @staticmethod
+    def onnx(g, ctx, a, b, alpha=1):
+        dt = g.out[0].dtype
+        y = g.operand(b, dt)
+        if alpha != 1:
+            y = g.op("Mul", y, g.scalar(alpha, dt))
+        return g.op("Add", g.operand(a, dt), y)
+
 
 class Sub(Function):
     _builtin = True
@@ -57,6 +65,14 @@ class Sub(Function):
         if not ctx.needs_input_grad[1]:
             return g, None
         return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
+
+    @staticmethod
+    def onnx(g, ctx, a, b, alpha=1):
+        dt = g.out[0].dtype
+        y = g.operand(b, dt)
+        if alpha != 1:
+            y = g.op("Mul", y, g.scalar(alpha, dt))
+        return g.op("Sub", g.operand(a, dt), y)
 
 
 class Mul(Function):
@@ -89,6 +105,11 @@ class Mul(Function):
         need = ctx.needs_input_grad
         return (g * b if need[0] else None), (g * a if need[1] else None)
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        return g.op("Mul", g.operand(a, dt), g.operand(b, dt))
+
 
 class Div(Function):
     _builtin = True
@@ -118,6 +139,11 @@ class Div(Function):
         gb = -g * a / (b * b) if need[1] else None
         return ga, gb
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        return g.op("Div", g.operand(a, dt), g.operand(b, dt))
+
 
 class Neg(Function):
     _builtin = True
@@ -134,6 +160,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, g):
         return -g
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Neg", a)
 
 
 class Pow(Function):
@@ -182,6 +212,14 @@ class Pow(Function):
                 gb = (g * out * base.log()).masked_fill((base == 0) & (b >= 0), 0.0)
         return ga, gb
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        x = g.operand(a, dt)
+        if not isinstance(b, str) and b == 2:
+            return g.op("Mul", x, x)     # exact, as NumPy's x ** 2
+        return g.op("Pow", x, g.operand(b, dt))
+
 
 class FloorDivide(Function):
     _builtin = True
@@ -198,6 +236,14 @@ class FloorDivide(Function):
     @staticmethod
     def backward(ctx, g):
         return g * 0, None
+
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        if dt.kind == "f":
+            return g.op("Floor", g.op("Div", x, y))
+        return g.op("Div", g.op("Sub", x, g.op("Mod", x, y, fmod=0)), y)   # exact for ints
 
 
 class TruncDivide(Function):
@@ -218,6 +264,14 @@ class TruncDivide(Function):
     @staticmethod
     def backward(ctx, g):
         return g * 0, None
+
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        q = g.op("Div", g.operand(a, dt), g.operand(b, dt))   # integer Div truncates
+        if dt.kind == "f":
+            q = g.op("Sub", q, g.op("Mod", q, g.scalar(1, dt), fmod=1))
+        return q
 
 
 class Remainder(Function):
@@ -242,6 +296,15 @@ class Remainder(Function):
             gb = -g * floor_divide(a, b) if a is not None else None
         return g, gb
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        if dt.kind != "f":
+            return g.op("Mod", x, y, fmod=0)
+        # ONNX's Mod takes floats only as fmod: a - floor(a/b) b instead
+        return g.op("Sub", x, g.op("Mul", g.op("Floor", g.op("Div", x, y)), y))
+
 
 class Fmod(Function):
     _builtin = True
@@ -262,6 +325,11 @@ class Fmod(Function):
         if ctx.needs_input_grad[1] and a is not None:
             gb = -g * div(a, b, rounding_mode="trunc")
         return g, gb
+
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        return g.op("Mod", g.operand(a, dt), g.operand(b, dt), fmod=1)
 
 
 # -- functional forms ---------------------------------------------------------------------

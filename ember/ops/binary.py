@@ -44,6 +44,11 @@ class Maximum(Function):
         return (g.masked_fill(wrap(lose_a), 0.0) if need[0] else None,
                 g.masked_fill(wrap(lose_b), 0.0) if need[1] else None)
 
+    @classmethod
+    def onnx(cls, g, ctx, a, b):
+        dt = g.out[0].dtype
+        return g.op("Max" if cls is Maximum else "Min", g.operand(a, dt), g.operand(b, dt))
+
 
 class Minimum(Maximum):
     ufunc = staticmethod(np.minimum)
@@ -70,6 +75,16 @@ class Fmax(Function):
         need = ctx.needs_input_grad
         return (g.masked_fill(~m, 0.0) if need[0] else None,
                 g.masked_fill(m, 0.0) if need[1] else None)
+
+    # NaN loses: where one side is NaN, the other
+    @classmethod
+    def onnx(cls, g, ctx, a, b):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        m = g.op("Max" if cls is Fmax else "Min", x, y)
+        if dt.kind != "f":
+            return m
+        return g.op("Where", g.op("IsNaN", x), y, g.op("Where", g.op("IsNaN", y), x, m))
 
 
 class Fmin(Fmax):
@@ -102,6 +117,19 @@ class Atan2(Function):
         need = ctx.needs_input_grad
         return (g * b * recip if need[0] else None), (g * -a * recip if need[1] else None)
 
+    # atan(a/b) moved to the right quadrant; b = 0 gives +-pi/2 (0 where a = 0 too)
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        y, x = g.operand(a, dt), g.operand(b, dt)
+        zero, pi = g.scalar(0, dt), g.scalar(np.pi, dt)
+        r = g.op("Atan", g.op("Div", y, x))
+        neg_x = g.op("Less", x, zero)
+        turn = g.op("Where", g.op("Less", y, zero), g.op("Neg", pi), pi)
+        r = g.op("Where", neg_x, g.op("Add", r, turn), r)
+        half = g.op("Mul", g.op("Sign", y), g.scalar(np.pi / 2, dt))
+        return g.op("Where", g.op("Equal", x, zero), half, r)
+
 
 class Hypot(Function):
     _builtin = True
@@ -122,6 +150,12 @@ class Hypot(Function):
         need = ctx.needs_input_grad
         go = g / out
         return (go * a if need[0] else None), (go * b if need[1] else None)
+
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        return g.op("Sqrt", g.op("Add", g.op("Mul", x, x), g.op("Mul", y, y)))
 
 
 class Copysign(Function):
@@ -149,6 +183,13 @@ class Copysign(Function):
     def name(self):
         return "CopysignBackward1" if self.__dict__.get("scalar_b") else "CopysignBackward0"
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        return g.op("Where", g.op("Less", y, g.scalar(0, dt)), g.op("Neg", g.op("Abs", x)),
+                    g.op("Abs", x))
+
 
 class Logaddexp(Function):
     _builtin = True
@@ -170,6 +211,20 @@ class Logaddexp(Function):
         need = ctx.needs_input_grad
         return (g / ((b - a).exp() + 1) if need[0] else None,
                 g / ((a - b).exp() + 1) if need[1] else None)
+
+    # m + log(e^(a-m) + e^(b-m)), m = max(a, b) (base 2 for logaddexp2)
+    @classmethod
+    def onnx(cls, g, ctx, a, b):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        m = g.op("Max", x, y)
+        m = g.op("Where", g.op("IsInf", m), g.scalar(0, dt), m)
+        if cls is Logaddexp:
+            s = g.op("Add", g.op("Exp", g.op("Sub", x, m)), g.op("Exp", g.op("Sub", y, m)))
+            return g.op("Add", m, g.op("Log", s))
+        two = g.scalar(2, dt)
+        s = g.op("Add", g.op("Pow", two, g.op("Sub", x, m)), g.op("Pow", two, g.op("Sub", y, m)))
+        return g.op("Add", m, g.op("Div", g.op("Log", s), g.scalar(np.log(2), dt)))
 
 
 class Logaddexp2(Logaddexp):
@@ -239,6 +294,12 @@ class Lerp(Function):
 
     def name(self):
         return "LerpBackward1" if self.__dict__.get("tensor_w") else "LerpBackward0"
+
+    @staticmethod
+    def onnx(g, ctx, a, b, w):
+        dt = g.out[0].dtype
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        return g.op("Add", x, g.op("Mul", g.operand(w, dt), g.op("Sub", y, x)))
 
 
 def maximum(input, other):

@@ -20,6 +20,27 @@ def _operand(x):
     return isinstance(x, (_tensor.Tensor,) + _NUMBERS)
 
 
+def _onnx_dtype(a, b):
+    """The dtype both sides of a comparison meet in (PyTorch's promotion, in short: a float
+    tensor wins over an int one, a Python number adopts the tensor's kind)."""
+    ta, tb = isinstance(a, str), isinstance(b, str)
+    if ta and tb:
+        ka, kb = a.dtype.kind == "f", b.dtype.kind == "f"
+        if ka != kb:
+            return a.dtype if ka else b.dtype
+        return np.promote_types(a.dtype, b.dtype)
+    t, n = (a, b) if ta else (b, a)
+    if isinstance(n, float) and t.dtype.kind in "biu":
+        return np.dtype(D.get_default_dtype().np)
+    if isinstance(n, int) and not isinstance(n, bool) and t.dtype.kind == "b":
+        return np.dtype(np.int64)
+    return t.dtype
+
+
+def _onnx_bool(g, x):
+    return g.cast(x, np.bool_) if isinstance(x, str) else g.scalar(bool(x), np.bool_)
+
+
 class _Compare(Function):
     _builtin = True
     ufunc = None
@@ -33,29 +54,51 @@ class _Compare(Function):
     def backward(ctx, *g):
         return (None,) * len(ctx.needs_input_grad)
 
+    onnx_op = None   # the ONNX op of a comparison; "!Equal" negates Equal
+
+    @classmethod
+    def onnx(cls, g, ctx, a, b):
+        dt = _onnx_dtype(a, b)
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        if cls.onnx_op == "!Equal":
+            return g.op("Not", g.op("Equal", x, y))
+        return g.op(cls.onnx_op, x, y)
+
 
 class Eq(_Compare):
     ufunc = staticmethod(np.equal)
+
+    onnx_op = "Equal"
 
 
 class Ne(_Compare):
     ufunc = staticmethod(np.not_equal)
 
+    onnx_op = "!Equal"
+
 
 class Lt(_Compare):
     ufunc = staticmethod(np.less)
+
+    onnx_op = "Less"
 
 
 class Le(_Compare):
     ufunc = staticmethod(np.less_equal)
 
+    onnx_op = "LessOrEqual"
+
 
 class Gt(_Compare):
     ufunc = staticmethod(np.greater)
 
+    onnx_op = "Greater"
+
 
 class Ge(_Compare):
     ufunc = staticmethod(np.greater_equal)
+
+    onnx_op = "GreaterOrEqual"
 
 
 class _Logical(_Compare):
@@ -65,6 +108,11 @@ class _Logical(_Compare):
     def forward(cls, ctx, a, b):
         _check_other(b, cls.fname, tensor_only=True)
         return call(cls.ufunc, a._data, b._data)
+
+    @classmethod
+    def onnx(cls, g, ctx, a, b):
+        op = {"LogicalAnd": "And", "LogicalOr": "Or", "LogicalXor": "Xor"}[cls.__name__]
+        return g.op(op, _onnx_bool(g, a), _onnx_bool(g, b))
 
 
 class LogicalAnd(_Logical):
@@ -84,6 +132,10 @@ class LogicalNot(_Compare):
     def forward(ctx, a):
         return np.logical_not(a._data)
 
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Not", _onnx_bool(g, a))
+
 
 class _Bitwise(_Compare):
     kernel = ""
@@ -95,6 +147,22 @@ class _Bitwise(_Compare):
         if not cls.lowest <= dt.category <= D._INT:
             raise NotImplementedError(f'"{cls.kernel}" not implemented for \'{dt._short}\'')
         return call(cls.ufunc, x, y)
+
+    @classmethod
+    def onnx(cls, g, ctx, a, b):
+        dt = g.out[0].dtype
+        name = cls.__name__
+        if dt.kind == "b":
+            op = {"BitwiseAnd": "And", "BitwiseOr": "Or", "BitwiseXor": "Xor"}[name]
+            return g.op(op, _onnx_bool(g, a), _onnx_bool(g, b))
+        x, y = g.operand(a, dt), g.operand(b, dt)
+        if name in ("BitwiseLeftShift", "BitwiseRightShift"):
+            if dt.kind != "u":
+                raise g.unsupported("ONNX shifts only unsigned integers")
+            return g.op("BitShift", x, y, direction="LEFT" if "Left" in name else "RIGHT")
+        if g.opset < 18:
+            raise g.unsupported("bitwise ops on integers need opset_version 18")
+        return g.op(name, x, y)
 
 
 class BitwiseAnd(_Bitwise):
@@ -128,6 +196,14 @@ class BitwiseNot(_Compare):
             raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for "
                                       f"'{a.dtype._short}'")
         return np.invert(a._data)
+
+    @staticmethod
+    def onnx(g, ctx, a, operator=False):
+        if a.dtype.kind == "b":
+            return g.op("Not", a)
+        if g.opset < 18:
+            raise g.unsupported("bitwise ops on integers need opset_version 18")
+        return g.op("BitwiseNot", a)
 
 
 # -- functions ----------------------------------------------------------------------------

@@ -140,6 +140,12 @@ class Conv(Function):
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 
+    @staticmethod
+    def onnx(g, ctx, x, w, b, geom, osize):
+        return g.op("Conv", x, w, b, kernel_shape=list(w.shape[2:]), strides=list(geom.stride),
+                    pads=list(geom.lo) + list(geom.hi), dilations=list(geom.dilation),
+                    group=geom.groups)
+
 
 class ConvTranspose(Function):
     """y = conv_transpose(g, w) + b: the adjoint of Conv in its input, of spatial size ``xsize``;
@@ -172,6 +178,16 @@ class ConvTranspose(Function):
         gw = ConvWeight.apply(u, g, geom, tuple(w.shape[2:])) if need[1] else None
         gb = _spatial_sum(u) if need[2] else None
         return gg, gw, gb, None, None
+
+    @staticmethod
+    def onnx(g, ctx, x, w, b, geom, xsize):
+        ksize = w.shape[2:]
+        # the output_padding that makes ONNX's size formula give ``xsize``
+        extra = [n - ((i - 1) * s + d * (k - 1) + 1 - lo - hi) for n, i, s, d, k, lo, hi in
+                 zip(xsize, x.shape[2:], geom.stride, geom.dilation, ksize, geom.lo, geom.hi)]
+        return g.op("ConvTranspose", x, w, b, kernel_shape=list(ksize), strides=list(geom.stride),
+                    pads=list(geom.lo) + list(geom.hi), dilations=list(geom.dilation),
+                    group=geom.groups, output_padding=extra if any(extra) else None)
 
 
 class ConvWeight(Function):

@@ -19,6 +19,10 @@ class Clone(Function):
     def backward(ctx, g):
         return g
 
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Identity", a)
+
 
 class ToCopy(Function):
     _builtin = True
@@ -48,3 +52,8 @@ class ToCopy(Function):
     def backward(ctx, g):
         dt, dev = ctx.src
         return g.to(dtype=dt, device=dev), None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, dtype, device):
+        out = g.cast(a, g.out[0].dtype)
+        return g.op("Identity", out) if out is a else out

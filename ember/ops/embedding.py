@@ -37,6 +37,10 @@ class Embedding(Function):
         zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
         return zeros.index_add(0, flat, rows), None, None, None
 
+    @staticmethod
+    def onnx(g, ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        return g.op("Gather", weight, indices, axis=0)
+
 
 def renorm_(weight, indices, max_norm, norm_type):
     """Scale, in place and outside autograd, the rows of ``weight`` that ``indices`` reach and

@@ -139,6 +139,29 @@ class Gather(Function):
         (index,) = ctx.saved_tensors
         return ScatterAdd.apply(_zeros(g, shape), dim, index, g), None, None
 
+    @staticmethod
+    def onnx(g, ctx, a, dim, index):
+        dim = ctx.meta[0]
+        if not a.shape:
+            return g.op("Reshape", g.op("GatherElements", g.op("Reshape", a, g.ints([1])),
+                                        g.op("Reshape", index, g.ints([1])), axis=0), g.ints([]))
+        return g.op("GatherElements", a, index, axis=dim)
+
+
+def _scatter_onnx(g, a, dim, index, src, reduction):
+    """ScatterElements, with ``src`` cut (or a number spread) to the index's shape."""
+    dim = dim % max(len(a.shape), 1)
+    if not a.shape:
+        raise g.unsupported("scatter into a 0-d tensor")
+    if isinstance(src, str):
+        if src.shape != index.shape:
+            n = len(index.shape)
+            src = g.slice(src, [0] * n, list(index.shape), list(range(n)))
+        src = g.cast(src, a.dtype)
+    else:
+        src = g.op("Expand", g.scalar(src, a.dtype), g.op("Shape", index))
+    return g.op("ScatterElements", a, index, src, axis=dim, reduction=reduction)
+
 
 class Scatter(Function):
     _builtin = True
@@ -180,6 +203,11 @@ class Scatter(Function):
             gs = _pad_to(Gather.apply(g, dim, index), src_shape)
         return ga, None, None, gs, None
 
+    @staticmethod
+    def onnx(g, ctx, a, dim, index, src, reduce=None):
+        return _scatter_onnx(g, a, dim, index, src, {None: None, "add": "add",
+                                                      "multiply": "mul"}[reduce])
+
 
 class ScatterAdd(Function):
     _builtin = True
@@ -203,6 +231,10 @@ class ScatterAdd(Function):
         (index,) = ctx.saved_tensors
         gs = _pad_to(Gather.apply(g, dim, index), src_shape) if ctx.needs_input_grad[3] else None
         return g, None, None, gs
+
+    @staticmethod
+    def onnx(g, ctx, a, dim, index, src):
+        return _scatter_onnx(g, a, dim, index, src, "add")
 
 
 # -- index_select / index_add / index_fill -------------------------------------------------------
@@ -249,6 +281,13 @@ class IndexSelect(Function):
         dim, shape = ctx.meta
         (index,) = ctx.saved_tensors
         return IndexAdd.apply(_zeros(g, shape), dim, index, g), None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim, index):
+        dim = ctx.meta[0]
+        if not a.shape:
+            return g.op("Identity", a)
+        return g.op("Gather", a, g.op("Reshape", index, g.ints([-1])), axis=dim)
 
 
 class IndexAdd(Function):
@@ -417,6 +456,11 @@ class Where(Function):
         gx = Where.apply(cond, g, 0.0) if need[1] else None
         gy = Where.apply(cond, 0.0, g) if need[2] else None
         return None, gx, gy
+
+    @staticmethod
+    def onnx(g, ctx, cond, x, y):
+        dt = g.out[0].dtype
+        return g.op("Where", g.cast(cond, np.bool_), g.operand(x, dt), g.operand(y, dt))
 
 
 # -- public functions ----------------------------------------------------------------------------

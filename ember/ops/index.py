@@ -15,6 +15,8 @@ from ..autograd.grad_mode import STATE
 
 __all__ = ["masked_fill", "IndexMethods", "to_index"]
 
+INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
+
 
 class _Raw:
     """An index already in NumPy form (passed through ``to_index`` unchanged)."""
@@ -213,6 +215,103 @@ def _index_error(e, shape, np_idx):
     return IndexError(msg.replace("array", "tensor"))
 
 
+# -- ONNX: a NumPy-form index as Slice / Gather / Squeeze / Unsqueeze -------------------------
+
+def _onnx_items(idx, ndim):
+    """The index as a tuple with the Ellipsis spelled out and every dim covered."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    used = sum(0 if i is None or i is Ellipsis else
+               (i.ndim if getattr(i, "dtype", None) == np.bool_ else 1) for i in items)
+    out = []
+    for i in items:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (ndim - used))
+            used = ndim
+        else:
+            out.append(i)
+    out.extend([slice(None)] * (ndim - used))
+    return out
+
+
+def _onnx_index(g, x, shape, idx):
+    """``x[idx]`` for a NumPy-form index whose arrays are constants or int64 V's (one
+    advanced index, or several on adjacent dims)."""
+    items = _onnx_items(idx, len(shape))
+    starts, ends, axes, steps = [], [], [], []
+    drop, adv, none_at = [], [], []
+    d = o = 0            # input dim, output dim
+    adv_out = None
+    for it in items:
+        if it is None:
+            none_at.append(o)
+            o += 1
+            continue
+        if isinstance(it, slice):
+            if not (it.start in (None, 0) and it.stop is None and it.step in (None, 1)):
+                step = 1 if it.step is None else it.step
+                starts.append(0 if it.start is None else it.start)
+                ends.append(INT64_MAX if it.stop is None else it.stop)
+                axes.append(d)
+                steps.append(step)
+            d += 1
+            o += 1
+        elif isinstance(it, (int, np.integer)):
+            i = int(it)
+            starts.append(i)
+            ends.append(INT64_MAX if i == -1 else i + 1)
+            axes.append(d)
+            steps.append(1)
+            drop.append(d)
+            d += 1
+        else:
+            if isinstance(it, np.ndarray) and it.dtype == np.bool_:
+                arrays = list(np.nonzero(it))
+            else:
+                arrays = [it]
+            if adv and adv[-1][0] + len(adv) != d:
+                raise g.unsupported("advanced indices on dims that are not adjacent")
+            if adv_out is None:
+                adv_out = o
+            for a in arrays:
+                adv.append((d, a))
+                d += 1
+    y = g.slice(x, starts, ends, axes, steps)
+    if adv:
+        first = adv[0][0]
+        if len(adv) == 1:
+            a = adv[0][1]
+            ind = a if isinstance(a, str) else g.const(np.asarray(a, np.int64))
+            y = g.op("Gather", y, ind, axis=first)
+            nd = len(a.shape)
+        else:
+            # several adjacent advanced indices: one Gather over those dims flattened
+            dims = [k for k, _ in adv]
+            if any(isinstance(a, str) for _, a in adv):
+                raise g.unsupported("several tensor indices")
+            sizes = [shape[k] for k in dims]
+            arrays = np.broadcast_arrays(*[np.asarray(a, np.int64) % n for (_, a), n
+                                           in zip(adv, sizes)])
+            flat = np.ravel_multi_index(tuple(arrays), sizes)
+            g.require_static(x)
+            sliced = list(shape)
+            for ax, st, en, sp in zip(axes, starts, ends, steps):
+                stop = None if en == INT64_MAX else en
+                sliced[ax] = len(range(*slice(st, stop, sp).indices(shape[ax])))
+            merged = sliced[:first] + [int(np.prod(sizes))] + sliced[first + len(dims):]
+            y = g.op("Gather", g.op("Reshape", y, g.ints(merged)), g.const(flat), axis=first)
+            nd = flat.ndim
+        shift = nd - len(adv)
+        drop = [k if k < first else k + shift for k in drop]
+    if drop:
+        y = g.squeeze(y, drop)
+    if none_at:
+        if adv:
+            # a new axis after the advanced index comes after all of its output dims
+            none_at = [k if k < adv_out else k + nd for k in none_at]
+        y = g.unsqueeze(y, none_at)
+    return y
+
+
 class GetItem(Function):
     _builtin = True
 
@@ -233,6 +332,26 @@ class GetItem(Function):
     def backward(ctx, g):
         shape, np_idx, basic = ctx.meta
         return IndexScatter.apply(g, shape, np_idx, basic), None
+
+    @staticmethod
+    def onnx(g, ctx, a, idx):
+        shape, np_idx, basic = ctx.meta
+        traced = [i for i in (idx if isinstance(idx, tuple) else (idx,))
+                  if isinstance(i, str) and i.const is None]
+        if traced:
+            # a tensor index computed in the graph: read it in place of its traced array
+            if np_idx.__class__ is _Staged or any(t.dtype == np.bool_ for t in traced):
+                raise g.unsupported("indexing with a computed mask, or with a computed index "
+                                    "next to integers")
+            items = idx if isinstance(idx, tuple) else (idx,)
+            np_items = np_idx if isinstance(np_idx, tuple) else (np_idx,)
+            np_idx = tuple(i if isinstance(i, str) and i.const is None else n
+                           for i, n in zip(items, np_items))
+            return _onnx_index(g, a, shape, np_idx)
+        if np_idx.__class__ is _Staged:
+            mid = _get_shape(shape, np_idx.first)
+            return _onnx_index(g, _onnx_index(g, a, shape, np_idx.first), mid, np_idx.rest)
+        return _onnx_index(g, a, shape, np_idx)
 
 
 class IndexScatter(Function):
@@ -323,6 +442,83 @@ class IndexPut(Function):
                 gv = gv.reshape((1,) * extra + gv._data.shape)
         return ga, gv, None
 
+    # static shapes: a flat ScatterElements at the region's positions; a basic index into a
+    # tensor with dynamic dims: Where over a constant mask of the region (the value padded out)
+    @staticmethod
+    def onnx(g, ctx, a, v, idx):
+        np_idx, shape, _ = ctx.meta
+        if any(isinstance(i, str) and i.const is None
+               for i in (idx if isinstance(idx, tuple) else (idx,))):
+            raise g.unsupported("an index assignment at positions computed in the graph")
+        if any(a.dyn):
+            return _onnx_put_basic(g, a, v, shape, np_idx)
+        pos = np.asarray(_get(np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape),
+                              np_idx))
+        if isinstance(v, str):
+            val = g.cast(v, a.dtype)
+            if v.shape != pos.shape and int(np.prod(v.shape)) != pos.size:
+                val = g.op("Expand", val, g.ints(pos.shape))
+        else:
+            val = g.op("Expand", g.scalar(v, a.dtype), g.ints(pos.shape))
+        flat = g.op("ScatterElements", g.op("Reshape", a, g.ints([-1])),
+                    g.const(pos.reshape(-1)), g.op("Reshape", val, g.ints([-1])), axis=0)
+        return g.op("Reshape", flat, g.ints(shape))
+
+
+def _onnx_put_basic(g, a, v, shape, np_idx):
+    items = _onnx_items(np_idx, len(shape)) if np_idx.__class__ is not _Staged else None
+    if items is None or any(not isinstance(i, (int, slice)) for i in items):
+        raise g.unsupported("an index assignment other than ints and slices into a tensor with "
+                            "dynamic dims")
+    mshape = [1 if d else s for s, d in zip(shape, a.dyn)]
+    region, lo, hi, rshape = [], [], [], []
+    for d, it in enumerate(items):
+        full = isinstance(it, slice) and it.start in (None, 0) and it.stop is None and \
+            it.step in (None, 1)
+        if a.dyn[d]:
+            if not full:
+                raise g.unsupported("an index assignment that slices a dynamic dim")
+            region.append(slice(None))
+            lo.append(0)
+            hi.append(0)
+            rshape.append(1)
+            continue
+        if isinstance(it, int):
+            i = it % shape[d]
+            region.append(slice(i, i + 1))
+            lo.append(i)
+            hi.append(shape[d] - i - 1)
+            rshape.append(1)
+            continue
+        start, stop, step = it.indices(shape[d])
+        if step != 1 and isinstance(v, str):
+            raise g.unsupported("a strided index assignment of a tensor into a tensor with "
+                                "dynamic dims")
+        region.append(slice(start, stop, step))
+        lo.append(start)
+        hi.append(shape[d] - max(stop, start))
+        rshape.append(max(stop - start, 0))
+    mask = np.zeros(mshape, np.bool_)
+    mask[tuple(region)] = True
+    if not isinstance(v, str):
+        return g.op("Where", g.const(mask), g.scalar(v, a.dtype), a)
+    val = g.cast(v, a.dtype)
+    kept = [d for d, it in enumerate(items) if not isinstance(it, int)]
+    vshape = list(v.shape)
+    while len(vshape) > len(kept) and vshape[0] == 1:    # leading 1s copy_ would drop
+        vshape = vshape[1:]
+    if len(vshape) != len(v.shape):
+        val = g.op("Reshape", val, g.ints(vshape))
+    full = [1] * (len(kept) - len(vshape)) + vshape       # broadcast over the region's dims
+    ints = [d for d, it in enumerate(items) if isinstance(it, int)]
+    if len(full) != len(vshape):
+        val = g.unsqueeze(val, list(range(len(kept) - len(vshape))))
+    if ints:
+        val = g.unsqueeze(val, ints)
+    val = g.op("Expand", val, g.ints(rshape))
+    val = g.op("Pad", val, g.ints(lo + hi), mode="constant")
+    return g.op("Where", g.const(mask), val, a)
+
 
 class MaskedFill(Function):
     _builtin = True
@@ -355,6 +551,10 @@ class MaskedFill(Function):
         if ctx.needs_input_grad[2]:
             gv = (g * mask).sum()
         return g.masked_fill(mask, 0.0), None, gv
+
+    @staticmethod
+    def onnx(g, ctx, a, mask, value):
+        return g.op("Where", mask, g.operand(value, a.dtype), a)
 
 
 def masked_fill(input, mask, value):

@@ -71,6 +71,12 @@ class Cat(Function):
             start += size
         return tuple(grads)
 
+    @staticmethod
+    def onnx(g, ctx, dim, *tensors):
+        dt = g.out[0].dtype
+        parts = [g.cast(t, dt) for t in tensors if t.shape != (0,)] or [g.cast(tensors[0], dt)]
+        return g.op("Concat", *parts, axis=ctx.dim) if len(parts) > 1 else g.op("Identity", parts[0])
+
 
 class Split(Function):
     _builtin = True
@@ -91,6 +97,16 @@ class Split(Function):
     def backward(ctx, *grads):
         return cat(grads, ctx.dim), None, None
 
+    @staticmethod
+    def onnx(g, ctx, a, sizes, dim):
+        d = ctx.dim
+        if a.dyn[d] and len(sizes) > 1 and len(set(sizes)) == 1:
+            # equal pieces of a dynamic dim: split evenly at run time
+            if g.opset >= 18:
+                return g.op("Split", a, axis=d, num_outputs=len(sizes), outputs=len(sizes))
+            return g.op("Split", a, axis=d, outputs=len(sizes))
+        return tuple(g.split(a, sizes, d))
+
 
 class Unbind(Function):
     _builtin = True
@@ -106,6 +122,11 @@ class Unbind(Function):
     @staticmethod
     def backward(ctx, *grads):
         return stack(grads, ctx.dim), None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim):
+        d = ctx.dim
+        return tuple(g.squeeze(p, [d]) for p in g.split(a, [1] * a.shape[d], d))
 
 
 def cat(tensors, dim=0, *, out=None):

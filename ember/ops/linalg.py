@@ -91,6 +91,10 @@ class Mm(Function):
         return (Mm.apply(g, b.mH) if need[0] else None,
                 Mm.apply(a.mH, g) if need[1] else None)
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        return g.op("MatMul", a, b)
+
 
 class Bmm(Function):
     _builtin = True
@@ -117,6 +121,10 @@ class Bmm(Function):
         return (Bmm.apply(g, b.mH) if need[0] else None,
                 Bmm.apply(a.mH, g) if need[1] else None)
 
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        return g.op("MatMul", a, b)
+
 
 class Matmul(Function):
     _builtin = True
@@ -133,6 +141,10 @@ class Matmul(Function):
         need = ctx.needs_input_grad
         return (Matmul.apply(g, b.mH) if need[0] else None,
                 Matmul.apply(a.mH, g) if need[1] else None)
+
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        return g.op("MatMul", a, b)
 
 
 class Mv(Function):
@@ -161,6 +173,10 @@ class Mv(Function):
         return (g.unsqueeze(1) * _conj(v) if need[0] else None,
                 Mv.apply(a.mH, g) if need[1] else None)
 
+    @staticmethod
+    def onnx(g, ctx, a, v):
+        return g.op("MatMul", a, v)
+
 
 class Dot(Function):
     _builtin = True
@@ -188,6 +204,10 @@ class Dot(Function):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
+
+    @staticmethod
+    def onnx(g, ctx, a, b):
+        return g.op("MatMul", a, b)
 
 
 class Addmm(Function):
@@ -234,6 +254,18 @@ class Addmm(Function):
             gb = Mm.apply(a.mH, g)
             gb = gb if alpha == 1 else gb * alpha
         return gc, ga, gb, None, None
+
+    @staticmethod
+    def onnx(g, ctx, c, a, b, beta, alpha):
+        if a.dtype.kind == "f":
+            return g.op("Gemm", a, b, c if beta != 0 else None, alpha=float(alpha),
+                        beta=float(beta))
+        y = g.op("MatMul", a, b)
+        if alpha != 1:
+            y = g.op("Mul", y, g.scalar(alpha, a.dtype))
+        if beta != 0:
+            y = g.op("Add", y, c if beta == 1 else g.op("Mul", c, g.scalar(beta, a.dtype)))
+        return y
 
 
 # -- functional forms ---------------------------------------------------------------------
@@ -531,6 +563,14 @@ class Einsum(Function):
         need = ctx.needs_input_grad
         return (None,) + tuple(_einsum_grad(k, g, ops, ctx.spec) if need[k + 1] else None
                                for k in range(len(ops)))
+
+    @staticmethod
+    def onnx(g, ctx, spec, *ops):
+        ins, out = ctx.spec
+        letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        eq = ",".join("".join(letters[i] for i in t) for t in ins) + "->" + \
+            "".join(letters[i] for i in out)
+        return g.op("Einsum", *ops, equation=eq)
 
 
 def _einsum_grad(k, g, ops, spec):

@@ -60,6 +60,27 @@ def _not_differentiable(ctx, i, fn, name):
                            f"'{name}'. This input cannot have requires_grad True.")
 
 
+def _onnx_reduce(g, loss, reduction):
+    if reduction == "none":
+        return loss
+    return g.reduce("ReduceSum" if reduction == "sum" else "ReduceMean", loss, None, False)
+
+
+def _onnx_nll(g, logp, target, wb, ignore_index, reduction):
+    """ONNX's NegativeLogLikelihoodLoss (its 'mean' divides by the picked weights' sum, as
+    PyTorch's)."""
+    w = None if wb is None else g.op("Reshape", g.cast(wb, logp.dtype), g.ints([-1]))
+    return g.op("NegativeLogLikelihoodLoss", logp, g.cast(target, np.int64), w,
+                reduction=reduction, ignore_index=int(ignore_index))
+
+
+def _onnx_softplus(g, v):
+    """log(1 + e^v) without overflow: max(v, 0) + log(1 + e^-|v|)."""
+    dt = v.dtype
+    t = g.op("Exp", g.op("Neg", g.op("Abs", v)))
+    return g.op("Add", g.op("Max", v, g.scalar(0, dt)), g.op("Log", g.op("Add", t, g.scalar(1, dt))))
+
+
 # -- cross-entropy and NLL ----------------------------------------------------------------
 # Per sample i (and spatial position), with Q_ic the weight of log p_ic in the loss,
 #   l_i = -sum_c Q_ic log_softmax(x)_ic,  dl_i/dx_ic = p_ic S_i - Q_ic,  S_i = sum_c Q_ic.
@@ -209,6 +230,24 @@ class CrossEntropyLoss(Function):
                 gw = -G * (target * (1 - eps) + eps / x.shape[1]) * lp
         return gx, gt, gw, None, None, None
 
+    @staticmethod
+    def onnx(g, ctx, x, target, wb, ignore_index, eps, reduction):
+        eps, reduction, denom, probs = ctx.meta
+        logp = g.op("LogSoftmax", x, axis=1)
+        if not probs:
+            if eps:
+                raise g.unsupported("cross-entropy with label smoothing and class indices")
+            return _onnx_nll(g, logp, target, wb, ignore_index, reduction)
+        dt = g.out[0].dtype
+        C = x.shape[1]
+        q = g.cast(target, dt)
+        if eps:
+            q = g.op("Add", g.op("Mul", q, g.scalar(1 - eps, dt)), g.scalar(eps / C, dt))
+        if wb is not None:
+            q = g.op("Mul", q, g.cast(wb, dt))
+        loss = g.op("Neg", g.reduce("ReduceSum", g.op("Mul", q, logp), [1], False))
+        return _onnx_reduce(g, loss, reduction)
+
 
 class CrossEntropyBackward(Function):
     """G (p S - Q) (see above), G the scaled upstream gradient, p = exp(logp) (saved by
@@ -312,6 +351,10 @@ class NllLoss(Function):
     def backward(ctx, g):
         return NllBackward.apply(g, ctx.info, ctx.meta), None, None, None, None
 
+    @staticmethod
+    def onnx(g, ctx, x, target, wb, ignore_index, reduction):
+        return _onnx_nll(g, x, target, wb, ignore_index, ctx.meta[0])
+
 
 class NllBackward(Function):
     """-G m_i w_t_i at [i, t_i], 0 elsewhere: linear in g."""
@@ -385,6 +428,17 @@ class BinaryCrossEntropy(Function):
             gy = G * ((-x).log1p() - x.log())
         return gx, gy, None, None
 
+    @staticmethod
+    def onnx(g, ctx, x, y, w, reduction):
+        dt = x.dtype
+        low = g.scalar(-100, dt)
+        lx = g.op("Max", g.op("Log", x), low)
+        l1x = g.op("Max", g.op("Log", g.op("Sub", g.scalar(1, dt), x)), low)
+        loss = g.op("Sub", g.op("Mul", g.cast(y, dt), g.op("Sub", l1x, lx)), l1x)
+        if w is not None:
+            loss = g.op("Mul", loss, w)
+        return _onnx_reduce(g, loss, ctx.meta[0])
+
 
 class BinaryCrossEntropyWithLogits(Function):
     """(1 - y) x + (1 + (pw - 1) y) softplus(-x), times w: softplus(-x) = -log sigmoid(x) never
@@ -425,6 +479,19 @@ class BinaryCrossEntropyWithLogits(Function):
             gy = -x if pw is None else (pw - 1) * _softplus_neg(x) - x
             gy = G * gy
         return gx, gy, None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, x, y, w, pw, reduction):
+        dt = g.out[0].dtype
+        x, y = g.cast(x, dt), g.cast(y, dt)
+        one = g.scalar(1, dt)
+        sp = _onnx_softplus(g, g.op("Neg", x))
+        if pw is not None:
+            sp = g.op("Mul", sp, g.op("Add", one, g.op("Mul", g.op("Sub", pw, one), y)))
+        loss = g.op("Add", g.op("Mul", g.op("Sub", one, y), x), sp)
+        if w is not None:
+            loss = g.op("Mul", loss, w)
+        return _onnx_reduce(g, loss, ctx.meta[0])
 
 
 def _softplus_neg(x):
@@ -501,6 +568,27 @@ class _PairLoss(Function):
     @staticmethod
     def d2_t(d, param):
         return None
+
+    @classmethod
+    def onnx(cls, g, ctx, x, y, reduction, param):
+        dt = g.out[0].dtype
+        d = g.op("Sub", g.operand(x, dt), g.operand(y, dt))
+        a = g.op("Abs", d)
+        name = cls.__name__
+        if name == "MseLoss":
+            loss = g.op("Mul", d, d)
+        elif name == "L1Loss":
+            loss = a
+        else:
+            p = g.scalar(param, dt)
+            sq = g.op("Mul", g.op("Mul", d, d), g.scalar(0.5, dt))
+            half = g.op("Mul", p, g.scalar(0.5, dt))
+            if name == "SmoothL1Loss":
+                inside, outside = g.op("Div", sq, p), g.op("Sub", a, half)
+            else:
+                inside, outside = sq, g.op("Mul", p, g.op("Sub", a, half))
+            loss = g.op("Where", g.op("Less", a, p), inside, outside)
+        return _onnx_reduce(g, loss, ctx.meta[0])
 
 
 class _PairGrad(Function):

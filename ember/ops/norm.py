@@ -117,6 +117,47 @@ class _Norm(Function):
             gb = _sum(g, geom.paxes)
         return gx, gw, gb, None, None, None, None, None, None
 
+    @classmethod
+    def onnx(cls, g, ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
+             momentum):
+        geom, eps, shape = ctx.geom, float(ctx.eps), x.shape
+        dt = x.dtype
+        n = len(shape)
+        per_channel = n >= 2 and tuple(geom.affine) == (shape[1],) + (1,) * (n - 2)
+        if not batch_stats and per_channel:
+            # eval batch norm: ONNX's BatchNormalization with the running statistics
+            C = shape[1]
+            w = weight if weight is not None else g.const(np.ones(C, dt))
+            b = bias if bias is not None else g.const(np.zeros(C, dt))
+            return g.op("BatchNormalization", x, w, b, g.cast(running_mean, dt),
+                        g.cast(running_var, dt), epsilon=eps)
+        k = len(geom.affine)
+        tail = tuple(range(n - k, n))
+        if batch_stats and cls.__name__ == "NativeLayerNorm" and g.opset >= 17 and \
+                tuple(geom.axes) == tail and tuple(geom.stat_shape) == tuple(shape):
+            w = weight if weight is not None else g.const(np.ones(geom.affine, dt))
+            return g.op("LayerNormalization", x, w, bias, axis=-k, epsilon=eps)
+        if batch_stats:
+            # the statistics over ``axes`` of ``x`` viewed as ``stat_shape`` (group norm:
+            # (N, G, rest), whose first dim is the input's)
+            grouped = tuple(geom.stat_shape) != tuple(shape)
+            xs = g.op("Reshape", x, g.ints([0] + list(geom.stat_shape[1:-1]) + [-1])) \
+                if grouped else x
+            d = g.op("Sub", xs, g.reduce("ReduceMean", xs, geom.axes, True))
+            var = g.reduce("ReduceMean", g.op("Mul", d, d), geom.axes, True)
+            y = g.op("Div", d, g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+            if grouped:
+                y = g.op("Reshape", y, g.op("Shape", x))
+        else:
+            mean = g.op("Reshape", g.cast(running_mean, dt), g.ints(geom.affine))
+            var = g.op("Reshape", g.cast(running_var, dt), g.ints(geom.affine))
+            y = g.op("Div", g.op("Sub", x, mean), g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+        if weight is not None:
+            y = g.op("Mul", y, g.op("Reshape", weight, g.ints(geom.affine)))
+        if bias is not None:
+            y = g.op("Add", y, g.op("Reshape", bias, g.ints(geom.affine)))
+        return y
+
 
 def _folds(stat_shape, w_shape):
     """Whether invstd * weight is no bigger than invstd (the weight is constant over the

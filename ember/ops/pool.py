@@ -62,6 +62,15 @@ def _plane_strides(size):
     return tuple(math.prod(size[j + 1:]) for j in range(len(size)))
 
 
+def _onnx_pool_attrs(geom, osize, size):
+    """ONNX pooling attributes; ceil_mode where the floor formula falls short of ``osize``."""
+    floor = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in
+                  zip(size, geom.kernel, geom.stride, geom.padding, geom.dilation))
+    return dict(kernel_shape=list(geom.kernel), strides=list(geom.stride),
+                pads=list(geom.padding) * 2, dilations=list(geom.dilation),
+                ceil_mode=int(tuple(osize) != floor))
+
+
 class MaxPool(Function):
     """Max over each window, and (when asked, or for backward) the flat index of the maximum
     within its input plane, as PyTorch's return_indices. Ties go to the first element in
@@ -109,6 +118,12 @@ class MaxPool(Function):
     @staticmethod
     def backward(ctx, g, _):
         return PlaneScatter.apply(g, ctx.idx, ctx.plane, ctx.unique), None, None, None
+
+    # ONNX's indices count across the batch and channels, PyTorch's within a plane: only the
+    # values are exported
+    @staticmethod
+    def onnx(g, ctx, x, geom, osize, with_indices):
+        return g.op("MaxPool", x, **_onnx_pool_attrs(geom, osize, x.shape[2:])), None
 
 
 def _flat_index(xp, arg, offs, geom, osize, size):
@@ -247,6 +262,28 @@ class AvgPool(Function):
     @staticmethod
     def backward(ctx, g):
         return AvgPoolAdjoint.apply(g, ctx.geom, ctx.size, ctx.div), None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, x, geom, osize, div):
+        size = x.shape[2:]
+        attrs = _onnx_pool_attrs(geom, osize, size)
+        k = math.prod(geom.kernel)
+        if np.ndim(div) == 0 and div == k:
+            include = 1
+        else:
+            # count_include_pad=False: each window's count of elements inside the input
+            n = len(osize)
+            count = 1
+            for j, (o, kk, s, p, m) in enumerate(zip(osize, geom.kernel, geom.stride,
+                                                    geom.padding, size)):
+                start = np.arange(o) * s - p
+                c = np.minimum(start + kk, m) - np.maximum(start, 0)
+                count = count * c.reshape((1,) * j + (o,) + (1,) * (n - j - 1))
+            if not np.array_equal(np.broadcast_to(div, count.shape), count):
+                raise g.unsupported("an average pool divisor ONNX's AveragePool cannot express")
+            include = 0
+        attrs.pop("dilations")
+        return g.op("AveragePool", x, count_include_pad=include, **attrs)
 
 
 class AvgPoolAdjoint(Function):

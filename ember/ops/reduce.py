@@ -120,6 +120,12 @@ class Sum(Function):
         shape, dims, keepdim = ctx.meta
         return _expand_back(g, shape, dims, keepdim), None, None, None
 
+    @staticmethod
+    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+        shape, dims, keep = ctx.meta
+        x = g.cast(a, g.out[0].dtype)
+        return g.reduce("ReduceSum", x, dims, keep) if shape else g.op("Identity", x)
+
 
 def _float_only(dt, op):
     if dt.category < D._FLOAT:
@@ -149,6 +155,16 @@ class Mean(Function):
         if ctx.n != 1:
             g = g / ctx.n
         return _expand_back(g, shape, dims, keepdim), None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+        shape, dims, keep = ctx.meta
+        x = g.cast(a, g.out[0].dtype)
+        if not shape:
+            return g.op("Identity", x)
+        if keep and len(shape) >= 3 and tuple(dims) == tuple(range(2, len(shape))):
+            return g.op("GlobalAveragePool", x)     # the mean over all spatial dims
+        return g.reduce("ReduceMean", x, dims, keep)
 
 
 class Nansum(Function):
@@ -244,6 +260,14 @@ class Cumsum(Function):
     def backward(ctx, g):
         d, reverse = ctx.meta
         return Cumsum.apply(g, d, None, not reverse), None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim, dtype=None, reverse=False):
+        d, rev = ctx.meta
+        x = g.cast(a, g.out[0].dtype)
+        if not a.shape:
+            return g.op("Identity", x)
+        return g.op("CumSum", x, g.const(np.asarray(d, np.int64)), reverse=int(rev))
 
 
 class Cumprod(Function):
@@ -377,6 +401,16 @@ class Prod(Function):
     def name(self):
         return "ProdBackward0" if self.__dict__.get("meta") is None else "ProdBackward1"
 
+    @staticmethod
+    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+        x = g.cast(a, g.out[0].dtype)
+        if not a.shape:
+            return g.op("Identity", x)
+        if ctx.meta is None:
+            return g.reduce("ReduceProd", x, None, False)
+        d, keep = ctx.meta
+        return g.reduce("ReduceProd", x, [d], keep)
+
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, (int, np.integer)):
@@ -438,6 +472,16 @@ def _check_var_dtype(a):
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
+def _var_onnx(g, ctx, a, root):
+    """ONNX form of var/std: the mean of squared deviations times n / dof, as two passes."""
+    shape, dims, keep, dof = ctx.meta
+    dt = g.out[0].dtype
+    x = g.cast(a, dt)
+    d = g.op("Sub", x, g.reduce("ReduceMean", x, dims, True))
+    v = g.op("Div", g.reduce("ReduceSum", g.op("Mul", d, d), dims, keep), g.scalar(dof, dt))
+    return g.op("Sqrt", v) if root else v
+
+
 class Var(Function):
     _builtin = True
 
@@ -458,6 +502,10 @@ class Var(Function):
         (a,) = ctx.saved_tensors
         shape, dims, keepdim, dof = ctx.meta
         return _var_grad(_unreduce(g, shape, dims, keepdim), a, dims, dof, ctx.full), None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim, correction, keepdim):
+        return _var_onnx(g, ctx, a, False)
 
 
 class Std(Function):
@@ -484,6 +532,10 @@ class Std(Function):
         g = _unreduce(g, shape, dims, keepdim) / (2 * out.masked_fill(out == 0, 1))
         return _var_grad(g, a, dims, dof, ctx.full), None, None, None
 
+    @staticmethod
+    def onnx(g, ctx, a, dim, correction, keepdim):
+        return _var_onnx(g, ctx, a, True)
+
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, correction = _var_args("var", dim, unbiased, correction)
@@ -506,17 +558,35 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 # -- max, min, amax, amin, argmax, argmin --------------------------------------------------
+def _select_onnx(g, ctx, a, reduce_op, arg_op):
+    """(values, indices) of max/min along one dim: ReduceMax/Min and ArgMax/Min (the first
+    index of ties, as the forward)."""
+    shape, d, keep = ctx.meta
+    if not shape:
+        return g.op("Identity", a), g.const(np.zeros((), np.int64))
+    return (g.reduce(reduce_op, a, [d], keep),
+            g.op(arg_op, a, axis=d, keepdims=int(bool(keep)), select_last_index=0))
+
+
 class Max(_Selection):
     # max along a dim: the gradient goes to the index it picked
     @staticmethod
     def _pick(x, d):
         return np.argmax(x, axis=d, keepdims=True)
 
+    @staticmethod
+    def onnx(g, ctx, a, dim, keepdim):
+        return _select_onnx(g, ctx, a, "ReduceMax", "ArgMax")
+
 
 class Min(_Selection):
     @staticmethod
     def _pick(x, d):
         return np.argmin(x, axis=d, keepdims=True)
+
+    @staticmethod
+    def onnx(g, ctx, a, dim, keepdim):
+        return _select_onnx(g, ctx, a, "ReduceMin", "ArgMin")
 
 
 class MaxAll(_EvenSelect):
@@ -528,6 +598,10 @@ class MaxAll(_EvenSelect):
     def name(self):
         return "MaxBackward1"
 
+    @staticmethod
+    def onnx(g, ctx, a, dims, keepdim):
+        return g.reduce("ReduceMax", a, ctx.meta[0], ctx.meta[1]) if a.shape else g.op("Identity", a)
+
 
 class MinAll(_EvenSelect):
     @staticmethod
@@ -536,6 +610,10 @@ class MinAll(_EvenSelect):
 
     def name(self):
         return "MinBackward1"
+
+    @staticmethod
+    def onnx(g, ctx, a, dims, keepdim):
+        return g.reduce("ReduceMin", a, ctx.meta[0], ctx.meta[1]) if a.shape else g.op("Identity", a)
 
 
 class Amax(MaxAll):
@@ -655,6 +733,20 @@ class Logsumexp(Function):
         out = _unreduce(out, shape, dims, keepdim)
         return _unreduce(g, shape, dims, keepdim) * (a - out).exp(), None, None
 
+    # max-shifted as the forward (an infinite max shifts by 0)
+    @staticmethod
+    def onnx(g, ctx, a, dims, keepdim):
+        shape, dims, keep = ctx.meta
+        dt = g.out[0].dtype
+        x = g.cast(a, dt)
+        if not shape:
+            return g.op("Identity", x)
+        m = g.reduce("ReduceMax", x, dims, True)
+        m = g.op("Where", g.op("IsInf", m), g.scalar(0, dt), m)
+        s = g.reduce("ReduceSum", g.op("Exp", g.op("Sub", x, m)), dims, True)
+        out = g.op("Add", g.op("Log", s), m)
+        return out if keep else g.squeeze(out, dims)
+
 
 def logsumexp(input, dim, keepdim=False):
     return Logsumexp.apply(input, _dims(dim, input._data.ndim), keepdim)
@@ -714,6 +806,24 @@ class LinalgVectorNorm(Function):
             return scaled * g * out.pow(1 - p), None, None, None
         scaled = a.sign() * a.abs().pow(p - 1) if p < 2 else a * a.abs().pow(p - 2)
         return scaled * (g / out.pow(p - 1)).masked_fill(zero_norm, 0), None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, p, dims, keepdim):
+        p, shape, dims, keep = ctx.meta
+        x = g.op("Abs", a)
+        if not shape:
+            return x
+        if p == 2:
+            return g.reduce("ReduceL2", a, dims, keep)
+        if p == 1:
+            return g.reduce("ReduceL1", a, dims, keep)
+        if p == 0:
+            nz = g.cast(g.op("Not", g.op("Equal", x, g.scalar(0, a.dtype))), a.dtype)
+            return g.reduce("ReduceSum", nz, dims, keep)
+        if p in (np.inf, -np.inf):
+            return g.reduce("ReduceMax" if p > 0 else "ReduceMin", x, dims, keep)
+        s = g.reduce("ReduceSum", g.op("Pow", x, g.scalar(p, a.dtype)), dims, keep)
+        return g.op("Pow", s, g.scalar(1.0 / p, a.dtype))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

@@ -57,6 +57,14 @@ def _weight_grads(dg, h, w_hh, need_h, need_w, need_b):
             dg.sum(0) if need_b else None)
 
 
+def _onnx_hidden(g, h, w_hh, b_hh):
+    """ONNX form of h W_hh^T (+ b_hh)."""
+    if len(h.shape) == 2:
+        return g.op("Gemm", h, w_hh, b_hh, transB=1)
+    y = g.op("MatMul", h, g.op("Transpose", w_hh, perm=[1, 0]))
+    return y if b_hh is None else g.op("Add", y, b_hh)
+
+
 # -- LSTM ------------------------------------------------------------------------------------
 
 def _lstm_pointwise(gh, gc, c, i, f, g, o, tc, cat):
@@ -110,6 +118,14 @@ class LSTMCell(Function):
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
         dh, dw, db = _weight_grads(dg, h, w_hh, need[1], need[3], need[4])
         return (dg if need[0] else None), dh, (dc if need[2] else None), dw, db
+
+    @staticmethod
+    def onnx(g, ctx, gi, h, c, w_hh, b_hh=None):
+        i, f, gg, o = g.split(g.op("Add", gi, _onnx_hidden(g, h, w_hh, b_hh)), [c.shape[-1]] * 4,
+                              len(gi.shape) - 1)
+        i, f, gg, o = g.op("Sigmoid", i), g.op("Sigmoid", f), g.op("Tanh", gg), g.op("Sigmoid", o)
+        c_new = g.op("Add", g.op("Mul", f, c), g.op("Mul", i, gg))
+        return g.op("Mul", o, g.op("Tanh", c_new)), c_new
 
 
 def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep, mask=None):
@@ -229,6 +245,23 @@ class LSTMLayer(Function):
         return (dgi if need[0] else None, dh if need[1] else None, dc if need[2] else None,
                 dw if need[3] else None, dwr if need[4] else None, None, None)
 
+    # ONNX's LSTM node over gi as its input: W is the permutation from PyTorch's gate order
+    # (i, f, g, o) to ONNX's (i, o, f, c), so gi W^T just reorders gi (exactly); R is W_hh in
+    # ONNX's order; the biases are already in gi. The sequence length may then be dynamic.
+    @staticmethod
+    def onnx(g, ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False, mask=None):
+        if w_hr is not None or mask is not None:
+            raise g.unsupported("LSTM with proj_size or packed sequences")
+        G = gi.shape[-1]
+        n = G // 4
+        perm = np.concatenate([np.arange(k * n, (k + 1) * n) for k in (0, 3, 1, 2)])
+        W = np.eye(G, dtype=gi.dtype)[perm][None]
+        R = g.unsqueeze(g.op("Gather", w_hh, g.ints(perm), axis=0), [0])
+        y, hn, cn = g.op("LSTM", gi, g.const(W), R, None, None, g.unsqueeze(h0, [0]),
+                         g.unsqueeze(c0, [0]), hidden_size=n, outputs=3,
+                         direction="reverse" if reverse else "forward")
+        return g.squeeze(y, [1]), g.squeeze(hn, [0]), g.squeeze(cn, [0])
+
 
 def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, mask, g_out, g_h, g_c):
     """LSTMLayer's gradients under create_graph: the activations recomputed from the inputs
@@ -323,6 +356,17 @@ class GRUCell(Function):
             dh = dh + dh2
         return (dgi if need[0] else None), (dh if need[1] else None), dw, db
 
+    @staticmethod
+    def onnx(g, ctx, gi, h, w_hh, b_hh=None):
+        k = h.shape[-1]
+        ax = len(gi.shape) - 1
+        xr, xz, xn = g.split(gi, [k] * 3, ax)
+        hr, hz, hn = g.split(_onnx_hidden(g, h, w_hh, b_hh), [k] * 3, ax)
+        r = g.op("Sigmoid", g.op("Add", xr, hr))
+        z = g.op("Sigmoid", g.op("Add", xz, hz))
+        nn_ = g.op("Tanh", g.op("Add", xn, g.op("Mul", r, hn)))
+        return g.op("Add", g.op("Mul", g.op("Sub", h, nn_), z), nn_)
+
 
 # -- Elman RNN -------------------------------------------------------------------------------
 
@@ -356,3 +400,8 @@ class RNNCell(Function):
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
         dh, dw, db = _weight_grads(dpre, h, w_hh, need[1], need[2], need[3])
         return (dpre if need[0] else None), dh, dw, db, None
+
+    @staticmethod
+    def onnx(g, ctx, gi, h, w_hh, b_hh=None, relu=False):
+        pre = g.op("Add", gi, _onnx_hidden(g, h, w_hh, b_hh))
+        return g.op("Relu" if relu else "Tanh", pre)

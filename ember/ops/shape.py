@@ -8,6 +8,8 @@ import numpy as np
 from ..autograd.function import Function
 from ._util import canon_dim, canon_dims, shape_arg
 
+INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
+
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze",
            "flatten", "ravel", "t", "unflatten", "movedim", "moveaxis", "narrow", "diagonal",
            "diag", "tril", "triu", "flip", "fliplr", "flipud", "roll", "rot90", "tile",
@@ -58,6 +60,10 @@ class View(Function):
     def backward(ctx, g):
         return g.reshape(ctx.in_shape), None
 
+    @staticmethod
+    def onnx(g, ctx, a, shape):
+        return g.reshape(a, g.out[0])
+
 
 class Reshape(Function):
     _builtin = True
@@ -73,6 +79,10 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def onnx(g, ctx, a, shape):
+        return g.reshape(a, g.out[0])
 
 
 class Permute(Function):
@@ -96,6 +106,10 @@ class Permute(Function):
     def backward(ctx, g):
         return g.permute(*ctx.inv), None
 
+    @staticmethod
+    def onnx(g, ctx, a, dims):
+        return g.op("Transpose", a, perm=[int(d) % len(dims) for d in dims])
+
 
 class Transpose(Function):
     _builtin = True
@@ -111,6 +125,15 @@ class Transpose(Function):
     @staticmethod
     def backward(ctx, g):
         return g.transpose(*ctx.dims), None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, d0, d1):
+        if len(a.shape) < 2:
+            return g.op("Identity", a)
+        perm = list(range(len(a.shape)))
+        i, j = ctx.dims
+        perm[i], perm[j] = j, i
+        return g.op("Transpose", a, perm=perm)
 
 
 def reshape(input, shape):
@@ -235,6 +258,15 @@ class Slice(Function):
         shape, dim, start, stop, step = ctx.meta
         zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
         return SliceScatter.apply(zeros, g, dim, start, stop, step), None, None, None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, dim, start, stop, step=1):
+        step = 1 if step is None else step
+        if start in (None, 0) and stop is None and step == 1:
+            return g.op("Identity", a)
+        lo = 0 if start is None else start
+        hi = INT64_MAX if stop is None else stop
+        return g.slice(a, [lo], [hi], [dim], [step])
 
 
 class SliceScatter(Function):
@@ -414,6 +446,10 @@ class Tril(Function):
     def backward(cls, ctx, g):
         return cls.apply(g, ctx.k), None
 
+    @classmethod
+    def onnx(cls, g, ctx, a, diagonal=0):
+        return g.op("Trilu", a, g.const(np.asarray(ctx.k, np.int64)), upper=int(cls.upper))
+
 
 class Triu(Tril):
     upper = True
@@ -440,6 +476,13 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, g):
         return Flip.apply(g, ctx.dims), None
+
+    @staticmethod
+    def onnx(g, ctx, a, dims):
+        if not ctx.dims:
+            return g.op("Identity", a)
+        n = len(ctx.dims)
+        return g.slice(a, [-1] * n, [-INT64_MAX - 1] * n, list(ctx.dims), [-1] * n)
 
 
 def flip(input, dims):
@@ -472,6 +515,22 @@ class Roll(Function):
         shifts, dims = ctx.meta
         neg = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
         return Roll.apply(g, neg, dims), None, None
+
+    @staticmethod
+    def onnx(g, ctx, a, shifts, dims):
+        shifts, dims = ctx.meta
+        g.require_static(a)
+        flat = dims is None
+        x = g.op("Reshape", a, g.ints([-1])) if flat else a
+        if flat:
+            shifts, dims = (shifts,), (0,)
+        sizes = (int(np.prod(a.shape)),) if flat else tuple(a.shape[d] for d in dims)
+        for s, d, n in zip(shifts, dims, sizes):
+            s = s % n if n else 0
+            if s:   # the last s entries move to the front
+                x = g.op("Concat", g.slice(x, [n - s], [n], [d]), g.slice(x, [0], [n - s], [d]),
+                         axis=d)
+        return g.op("Reshape", x, g.ints(a.shape)) if flat else x
 
 
 def roll(input, shifts, dims=None):
@@ -539,6 +598,14 @@ class Repeat(Function):
         split = tuple(n for r, s in zip(reps, padded) for n in (r, s))
         summed = g.reshape(split).sum(dim=tuple(range(0, len(split), 2)))
         return summed.reshape(shape), None
+
+    @staticmethod
+    def onnx(g, ctx, a, reps):
+        shape, padded, reps = ctx.meta
+        if not reps:
+            return g.op("Identity", a)
+        x = a if len(padded) == len(shape) else g.op("Reshape", a, g.ints(padded))
+        return g.op("Tile", x, g.ints(reps))
 
 
 def tile(input, dims):

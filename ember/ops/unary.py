@@ -36,6 +36,18 @@ def _float_arr(a):
     return x if x.dtype == dt.np else x.astype(dt.np)
 
 
+def _onnx_float(build):
+    """The ONNX mapping of a floating op: ``build(g, x)`` on the input cast to the op's float
+    dtype (ints compute in the default float dtype, as the forward does)."""
+    def onnx(g, ctx, a):
+        return build(g, g.cast(a, g.out[0].dtype))
+    return staticmethod(onnx)
+
+
+def _onnx_op(op_type):
+    return _onnx_float(lambda g, x: g.op(op_type, x))
+
+
 class _Float(Function):
     """A floating op of one tensor via a NumPy ufunc; ints and bools compute in the default
     float dtype. ``keep`` names what backward needs: the input, the output or nothing."""
@@ -75,6 +87,8 @@ class Exp(_Float):
         (out,) = ctx.saved_tensors
         return g * out
 
+    onnx = _onnx_op("Exp")
+
 
 class Exp2(_Float):
     ufunc, keep = np.exp2, "output"
@@ -84,6 +98,8 @@ class Exp2(_Float):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * (out * _LN2)
+
+    onnx = _onnx_float(lambda g, x: g.op("Pow", g.scalar(2, x.dtype), x))
 
 
 class Expm1(_Float):
@@ -95,6 +111,8 @@ class Expm1(_Float):
         (out,) = ctx.saved_tensors
         return g * (out + 1)
 
+    onnx = _onnx_float(lambda g, x: g.op("Sub", g.op("Exp", x), g.scalar(1, x.dtype)))
+
 
 class Log(_Float):
     ufunc = np.log
@@ -104,6 +122,8 @@ class Log(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / a
+
+    onnx = _onnx_op("Log")
 
 
 class Log2(_Float):
@@ -115,6 +135,8 @@ class Log2(_Float):
         (a,) = ctx.saved_tensors
         return g / (a * _LN2)
 
+    onnx = _onnx_float(lambda g, x: g.op("Div", g.op("Log", x), g.scalar(_LN2, x.dtype)))
+
 
 class Log10(_Float):
     ufunc = np.log10
@@ -124,6 +146,8 @@ class Log10(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / (a * _LN10)
+
+    onnx = _onnx_float(lambda g, x: g.op("Div", g.op("Log", x), g.scalar(_LN10, x.dtype)))
 
 
 class Log1P(_Float):
@@ -135,6 +159,8 @@ class Log1P(_Float):
         (a,) = ctx.saved_tensors
         return g / (a + 1)
 
+    onnx = _onnx_float(lambda g, x: g.op("Log", g.op("Add", x, g.scalar(1, x.dtype))))
+
 
 class Sqrt(_Float):
     ufunc, keep = np.sqrt, "output"
@@ -144,6 +170,8 @@ class Sqrt(_Float):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g / (out * 2)
+
+    onnx = _onnx_op("Sqrt")
 
 
 def _rsqrt(x):
@@ -160,6 +188,8 @@ class Rsqrt(_Float):
         (out,) = ctx.saved_tensors
         return (g * -0.5) * out ** 3
 
+    onnx = _onnx_float(lambda g, x: g.op("Reciprocal", g.op("Sqrt", x)))
+
 
 class Reciprocal(_Float):
     ufunc, keep = np.reciprocal, "output"
@@ -169,6 +199,8 @@ class Reciprocal(_Float):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * -(out * out)
+
+    onnx = _onnx_op("Reciprocal")
 
 
 # -- trigonometric and hyperbolic ---------------------------------------------------------
@@ -182,6 +214,8 @@ class Sin(_Float):
         (a,) = ctx.saved_tensors
         return g * a.cos()
 
+    onnx = _onnx_op("Sin")
+
 
 class Cos(_Float):
     ufunc = np.cos
@@ -191,6 +225,8 @@ class Cos(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * -a.sin()
+
+    onnx = _onnx_op("Cos")
 
 
 class Tan(_Float):
@@ -202,6 +238,8 @@ class Tan(_Float):
         (out,) = ctx.saved_tensors
         return g * (out * out + 1)
 
+    onnx = _onnx_op("Tan")
+
 
 class Asin(_Float):
     ufunc = np.arcsin
@@ -212,6 +250,8 @@ class Asin(_Float):
         (a,) = ctx.saved_tensors
         return g * (1 - a * a).rsqrt()
 
+    onnx = _onnx_op("Asin")
+
 
 class Acos(_Float):
     ufunc = np.arccos
@@ -221,6 +261,8 @@ class Acos(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return -g * (1 - a * a).rsqrt()
+
+    onnx = _onnx_op("Acos")
 
 
 class Atan(_Float):
@@ -233,6 +275,8 @@ class Atan(_Float):
         (a,) = ctx.saved_tensors
         return g / (a * a + 1)
 
+    onnx = _onnx_op("Atan")
+
 
 class Sinh(_Float):
     ufunc = np.sinh
@@ -242,6 +286,8 @@ class Sinh(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * a.cosh()
+
+    onnx = _onnx_op("Sinh")
 
 
 class Cosh(_Float):
@@ -253,6 +299,8 @@ class Cosh(_Float):
         (a,) = ctx.saved_tensors
         return g * a.sinh()
 
+    onnx = _onnx_op("Cosh")
+
 
 class Tanh(_Float):
     ufunc, keep = np.tanh, "output"
@@ -263,6 +311,8 @@ class Tanh(_Float):
     def backward(ctx, g):
         (t,) = ctx.saved_tensors
         return TanhBackward.apply(g, t)
+
+    onnx = _onnx_op("Tanh")
 
 
 class TanhBackward(Function):
@@ -299,6 +349,8 @@ class Asinh(_Float):
         (a,) = ctx.saved_tensors
         return g * (a * a + 1).rsqrt()
 
+    onnx = _onnx_op("Asinh")
+
 
 class Acosh(_Float):
     ufunc = np.arccosh
@@ -309,6 +361,8 @@ class Acosh(_Float):
         (a,) = ctx.saved_tensors
         return g * (a * a - 1).rsqrt()
 
+    onnx = _onnx_op("Acosh")
+
 
 class Atanh(_Float):
     ufunc = np.arctanh
@@ -318,6 +372,8 @@ class Atanh(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / (1 - a * a)
+
+    onnx = _onnx_op("Atanh")
 
 
 # -- activations --------------------------------------------------------------------------
@@ -338,6 +394,8 @@ class Sigmoid(_Float):
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
         return SigmoidBackward.apply(g, s)
+
+    onnx = _onnx_op("Sigmoid")
 
 
 class SigmoidBackward(Function):
@@ -379,6 +437,10 @@ class Relu(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g.masked_fill(_wrap(out._data <= 0), 0)
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Relu", a)
 
 
 # -- error function -----------------------------------------------------------------------
@@ -507,6 +569,8 @@ class Erf(_Float):
         (a,) = ctx.saved_tensors
         return g * ((a * -a).exp() * _2_SQRTPI)
 
+    onnx = _onnx_op("Erf")
+
 
 class Erfc(_Float):
     ufunc = staticmethod(lambda x: _erf_np(x, complement=True))
@@ -516,6 +580,8 @@ class Erfc(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * ((a * -a).exp() * -_2_SQRTPI)
+
+    onnx = _onnx_float(lambda g, x: g.op("Sub", g.scalar(1, x.dtype), g.op("Erf", x)))
 
 
 class Erfinv(_Float):
@@ -546,6 +612,10 @@ class Abs(Function):
         (a,) = ctx.saved_tensors
         return g * _wrap(np.sign(a._data))
 
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Abs", a)
+
 
 class _Step(Function):
     """A piecewise-constant op: zero gradient. Integer inputs come back as a copy."""
@@ -567,6 +637,14 @@ class _Step(Function):
     def backward(ctx, g):
         return _zeros(g)
 
+    @classmethod
+    def onnx(cls, g, ctx, a):
+        if a.dtype.kind in "iub":
+            return g.op("Identity", a)
+        if cls.__name__ == "Trunc":    # ONNX has no Trunc: sign(x) floor(|x|)
+            return g.op("Mul", g.op("Sign", a), g.op("Floor", g.op("Abs", a)))
+        return g.op({"Floor": "Floor", "Ceil": "Ceil", "Round": "Round"}[cls.__name__], a)
+
 
 class Sign(_Step):
     ufunc = np.sign
@@ -575,6 +653,10 @@ class Sign(_Step):
     def forward(cls, ctx, a):
         x = a._data
         return x.copy() if x.dtype == np.bool_ else np.sign(x)
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Identity", a) if a.dtype.kind == "b" else g.op("Sign", a)
 
 
 class Floor(_Step):
@@ -617,6 +699,13 @@ class RoundDecimals(Function):
     def name(self):
         return "RoundBackward1"
 
+    @staticmethod
+    def onnx(g, ctx, a, decimals):
+        p = g.scalar(10.0 ** abs(decimals), a.dtype)
+        if decimals > 0:
+            return g.op("Div", g.op("Round", g.op("Mul", a, p)), p)
+        return g.op("Mul", g.op("Round", g.op("Div", a, p)), p)
+
 
 class Frac(Function):
     _builtin = True
@@ -632,6 +721,10 @@ class Frac(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+    @staticmethod
+    def onnx(g, ctx, a):
+        return g.op("Sub", a, g.op("Mul", g.op("Sign", a), g.op("Floor", g.op("Abs", a))))
 
 
 # -- clamp --------------------------------------------------------------------------------
@@ -701,6 +794,20 @@ class Clamp(Function):
 
     def name(self):
         return self._node
+
+    @staticmethod
+    def onnx(g, ctx, a, lo, hi):
+        dt = g.out[0].dtype
+        x = g.cast(a, dt)
+        if not isinstance(lo, str) and not isinstance(hi, str):
+            return g.op("Clip", x, None if lo is None else g.scalar(lo, dt),
+                        None if hi is None else g.scalar(hi, dt))
+        # tensor bounds broadcast: max then min (hi wins where hi < lo, as the forward)
+        if lo is not None:
+            x = g.op("Max", x, g.operand(lo, dt))
+        if hi is not None:
+            x = g.op("Min", x, g.operand(hi, dt))
+        return x
 
 
 class ClampScalar(Clamp):

@@ -315,6 +315,14 @@ class ConstantPadNd(Function):
     def backward(ctx, g):
         return ConstantPadNd.apply(g, ctx.pads, 0), None, None
 
+    @staticmethod
+    def onnx(g, ctx, x, pads, value):
+        n = len(x.shape)
+        lo, hi = [0] * n, [0] * n
+        for d, (a, b) in _pad_pairs(pads, n).items():
+            lo[d], hi[d] = a, b
+        return g.op("Pad", x, g.ints(lo + hi), g.scalar(value, x.dtype), mode="constant")
+
 
 _NON_CONSTANT_HELP = ("Supported combinations for non-constant padding:\n"
                       "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
