@@ -5,6 +5,8 @@ from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype
                      int32, int64, long, promote_types, set_default_dtype, short, uint8)
 from ._device import device
 from ._tensor import Size, Tensor
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
+                      IntTensor, LongTensor, ShortTensor)
 from . import autograd, cuda, linalg
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,

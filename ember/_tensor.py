@@ -59,7 +59,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
             src = _make(args[0], dtype=dtype or D.get_default_dtype(), device=device)
             arr = src._data
         else:
-            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args or (0,)
             arr = xp_for(to_device(device)).zeros(tuple(shape), (dtype or D.get_default_dtype()).np)
         self._init(arr)
         if requires_grad:

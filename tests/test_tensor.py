@@ -115,3 +115,16 @@ def test_new_constructors_follow_dtype():
     assert ember.ones(1).new_zeros(2, dtype=ember.int64).dtype is ember.int64
     x = ember.arange(12).reshape(3, 4)
     assert x[1:, 2:].storage_offset() == torch.arange(12).reshape(3, 4)[1:, 2:].storage_offset()
+
+
+def test_legacy_typed_constructors():
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor",
+                 "BoolTensor"):
+        for args in (([1, 0],), (2, 3), ()):
+            e, t = getattr(ember, name)(*args), getattr(torch, name)(*args)
+            assert tuple(e.shape) == tuple(t.shape) and e.dtype.name == str(t.dtype)[6:]
+            if args and isinstance(args[0], list):
+                assert e.tolist() == t.tolist()
+    assert isinstance(ember.ones(2), ember.FloatTensor)
+    assert not isinstance(ember.ones(2), ember.LongTensor)
+    assert tuple(ember.Tensor().shape) == tuple(torch.Tensor().shape)

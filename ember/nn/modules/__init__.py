@@ -1,6 +1,20 @@
 """Every layer, re-exported flat as ``ember.nn.<Name>`` (each file lists its ``__all__``)."""
-from . import (activation, batchnorm, container, conv, dropout, linear, loss, misc, module,
-               normalization, pooling, rnn, sparse, transformer)
+from . import (
+    activation,
+    batchnorm,
+    container,
+    conv,
+    dropout,
+    linear,
+    loss,
+    misc,
+    module,
+    normalization,
+    pooling,
+    rnn,
+    sparse,
+    transformer,
+)
 
 __all__ = []
 for _m in (module, container, linear, activation, loss, conv, pooling, batchnorm, normalization,
