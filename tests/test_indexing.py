@@ -230,3 +230,9 @@ def test_setitem_errors():
     leaf = ember.zeros(3, requires_grad=True)
     check_error(lambda: leaf.__setitem__(0, 1.0), RuntimeError,
                 "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def test_range_index_like_torch():
+    a, t = ember.arange(12.).reshape(3, 4), torch.arange(12.).reshape(3, 4)
+    assert a[range(3), ember.tensor([0, 1, 2])].tolist() == t[range(3), torch.tensor([0, 1, 2])].tolist()
+    assert a[range(0, 3, 2)].tolist() == t[range(0, 3, 2)].tolist()

@@ -83,6 +83,8 @@ def _conv(i):
         return i
     if i is None or i is Ellipsis:
         return i
+    if isinstance(i, range):   # PyTorch reads a range as the list of its values
+        return np.arange(i.start, i.stop, i.step, dtype=np.intp)
     if isinstance(i, (list, np.ndarray)):
         a = np.asarray([_conv(x) if isinstance(x, _tensor.Tensor) else x for x in i]
                        if isinstance(i, list) else i)
