@@ -111,6 +111,22 @@ def check_unsupported(differentiable=False):
         raise NotImplementedError("ember: differentiable=True optimizers are not supported")
 
 
+def check_hparams(lr, differentiable=False, **values):
+    """Validate a constructor's arguments in PyTorch's order and words: ``lr``, then ``values``
+    in the order given (``betas`` each in [0, 1), ``rho`` in [0, 1], any other >= 0, named as in
+    the message: ``epsilon=eps``), then ``differentiable``."""
+    check_lr(lr)
+    for name, value in values.items():
+        if name == "betas":
+            check_betas(value)
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        else:
+            check_nonneg(name, value)
+    check_unsupported(differentiable)
+
+
 def scalar_dtype():
     """The dtype of 0-d state such as ``step``: float64 under a float64 default, else float32."""
     return D.float64 if D.get_default_dtype() is D.float64 else D.float32
@@ -145,6 +161,19 @@ def grad_of(p, maximize, weight_decay):
     if maximize:
         return np.negative(g, out=np.empty_like(g)), True
     return g, False
+
+
+def adam_moments(g, m, v, beta1, beta2):
+    """Adam's moment updates in place, ``m = lerp(m, g, 1 - beta1)`` and
+    ``v = beta2 * v + (1 - beta2) * g * g``; returns a scratch array shaped like ``g``."""
+    t = np.subtract(g, m, out=np.empty_like(g))     # lerp: m += (1 - beta1) * (g - m)
+    t *= 1 - beta1
+    m += t
+    v *= beta2
+    np.multiply(g, g, out=t)
+    t *= 1 - beta2
+    v += t
+    return t
 
 
 class Optimizer:
@@ -283,8 +312,49 @@ class Optimizer:
 
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the
-        loss."""
-        raise NotImplementedError
+        loss. A subclass either overrides this or defines ``_step_group(group)``, the update of
+        one parameter group (usually a loop over :meth:`_params_with_grad`)."""
+        update = getattr(self, "_step_group", None)
+        if update is None:
+            raise NotImplementedError
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            update(group)
+        return loss
+
+    def _init_state(self, state, p, group):
+        """Fill ``state``, the empty state dict of ``p``, before its first update (a ``step``
+        entry, a 0-d tensor, is then counted by :meth:`_params_with_grad`)."""
+
+    def _params_with_grad(self, group, stateful=True):
+        """Yield ``(p, state, g, owned, step)`` for each parameter of ``group`` that has a
+        gradient: its state dict (filled by ``_init_state`` when empty; None and left untouched
+        when not ``stateful``), the driving gradient ``g, owned`` of :func:`grad_of`, and the
+        step count after this step's increment as a float (None without a ``step`` state).
+        Weight decay is the L2 term in ``g``, or, under ``decoupled_weight_decay``, shrinks
+        ``p`` by ``1 - lr * weight_decay`` here."""
+        maximize, wd = group["maximize"], group["weight_decay"]
+        decay = None
+        if wd and group.get("decoupled_weight_decay"):
+            decay, wd = 1 - scalar(group["lr"]) * wd, 0
+        states = self.state
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = step = None
+            if stateful:
+                state = states[p]
+                if not state:
+                    self._init_state(state, p, group)
+                step_t = state.get("step")
+                if step_t is not None:
+                    step_t = step_t._data
+                    step_t += 1             # in place: the 0-d state tensor itself
+                    step = float(step_t)
+            if decay is not None:
+                p._data *= decay
+            g, owned = grad_of(p, maximize, wd)
+            yield p, state, g, owned, step
 
     @staticmethod
     def _eval_closure(closure):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_lr, check_unsupported, grad_of, scalar
+from .optimizer import Optimizer, check_lr, check_unsupported, scalar
 
 __all__ = ["SGD"]
 
@@ -27,37 +27,30 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = scalar(group["lr"])
-            momentum, dampening = group["momentum"], group["dampening"]
-            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, owned = grad_of(p, maximize, wd)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:          # the first step: the buffer is the gradient itself
-                        b = g if owned else g.copy()
-                        state["momentum_buffer"] = Tensor._wrap(b)
-                    else:
-                        b = buf._data
-                        b *= momentum
-                        b += g if dampening == 0 else np.multiply(g, 1 - dampening)
-                    if nesterov:
-                        t = np.multiply(b, momentum, out=np.empty_like(b))
-                        t += g
-                        g, owned = t, True
-                    else:
-                        g, owned = b, False
-                d = p._data
-                if owned:
-                    g *= -lr
-                    d += g
+    def _step_group(self, group):
+        lr, momentum, dampening = scalar(group["lr"]), group["momentum"], group["dampening"]
+        nesterov = group["nesterov"]
+        # without momentum SGD keeps no state at all (not even empty dicts), as PyTorch
+        for p, state, g, owned, _ in self._params_with_grad(group, stateful=momentum != 0):
+            if momentum != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:          # the first step: the buffer is the gradient itself
+                    b = g if owned else g.copy()
+                    state["momentum_buffer"] = Tensor._wrap(b)
                 else:
-                    d += np.multiply(g, -lr)
-                p._vc.value += 1
-        return loss
+                    b = buf._data
+                    b *= momentum
+                    b += g if dampening == 0 else np.multiply(g, 1 - dampening)
+                if nesterov:
+                    t = np.multiply(b, momentum, out=np.empty_like(b))
+                    t += g
+                    g, owned = t, True
+                else:
+                    g, owned = b, False
+            d = p._data
+            if owned:
+                g *= -lr
+                d += g
+            else:
+                d += np.multiply(g, -lr)
+            p._vc.value += 1
