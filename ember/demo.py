@@ -110,7 +110,8 @@ def make_loaders(train, test, n_valid, bs, seed):
         return TensorDataset(from_numpy(np.ascontiguousarray(xs)), from_numpy(np.ascontiguousarray(ys)))
 
     def loader(d, size, shuffle):
-        sampler = RandomSampler(d, generator=Generator().manual_seed(seed)) if shuffle else SequentialSampler(d)
+        sampler = RandomSampler(d, generator=Generator().manual_seed(seed)) if shuffle \
+            else SequentialSampler(d)
         return DataLoader(d, sampler=BatchSampler(sampler, size, drop_last=False), batch_size=None)
 
     return DataLoaders(loader(ds(x[tr], y[tr]), bs, True), loader(ds(x[va], y[va]), 2 * bs, False),
@@ -120,7 +121,8 @@ def make_loaders(train, test, n_valid, bs, seed):
 def _parse(argv):
     p = argparse.ArgumentParser(prog="ember demo", description=__doc__.split("\n")[0])
     p.add_argument("--out", default="./ember-demo", help="output folder (default: ./ember-demo)")
-    p.add_argument("--epochs", type=int, default=None, help=f"training epochs (default {EPOCHS}; 2 with --quick)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"training epochs (default {EPOCHS}; 2 with --quick)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke test: a small generated set, 2 epochs, a short LR finder")
@@ -135,8 +137,9 @@ def main(argv=None):
     output ``files``."""
     args = _parse(argv)
     import ember
+
     from .metrics import accuracy
-    from .train import (CSVLogger, Learner, SaveModelCallback, TensorBoardCallback, plots)
+    from .train import CSVLogger, Learner, SaveModelCallback, TensorBoardCallback, plots
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
