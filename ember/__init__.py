@@ -1,4 +1,7 @@
 """ember: a small deep-learning framework with PyTorch's API, on NumPy (and CuPy)."""
+from ._alloc import tune_malloc as _tune_malloc
+
+_tune_malloc()
 from . import _dtype
 from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: A004
                      float16, float32, float64, get_default_dtype, half, int, int8, int16,  # noqa: A004

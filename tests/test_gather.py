@@ -254,6 +254,31 @@ def test_masked_select_scatter(sa, sm):
          gradgradcheck=True)
 
 
+@pytest.mark.parametrize("sa,sm", [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 3, 4), (3, 1)),
+                                   ((), ()), ((0, 4), (4,))])
+@pytest.mark.parametrize("value", [0, 0.0, -2.5])
+def test_masked_fill(sa, sm, value):
+    m = np.asarray(RNG.random(sm) > 0.4)
+    both(lambda M, a, m: a.masked_fill(m, value), randn(*sa), m, gradgradcheck=True)
+    both(lambda M, a, m, v: M.masked_fill(a, m, v.sum()), randn(*sa), m, randn(2))
+
+
+def test_masked_fill_zero_keeps_torch_semantics():
+    # the zero fill works on the floats' bits: +0.0 where masked, inf, nan and -0.0 kept as they
+    # are elsewhere
+    a = np.array([-1.5, 2.0, np.inf, np.nan, -np.inf, np.nan, -0.0, -0.0], np.float32)
+    m = np.array([True, False, True, True, False, False, True, False])
+    got = ember.tensor(a).masked_fill(E(m), 0).numpy()
+    want = torch.tensor(a).masked_fill(T(m), 0).numpy()
+    np.testing.assert_array_equal(got, want)
+    assert not np.signbit(got[m]).any()
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    # relu's backward is this fill: a nan gradient where relu was off is dropped
+    x = ember.tensor([-1.0, 2.0], requires_grad=True)
+    x.relu().backward(ember.tensor([np.nan, 3.0]))
+    assert x.grad.tolist() == [0.0, 3.0]
+
+
 def test_masked_variants():
     m = RNG.random((4, 3)) > 0.5
     both(lambda M, a, m: a.t().masked_select(m.t()), randn(4, 3), m, gradgradcheck=True)

@@ -59,3 +59,13 @@ def test_backward_frees_saved_activations_of_a_kept_loss():
                    if k[0] != "_" and hasattr(v, "__array_interface__")]
         stack += [e[0] for e in n._next if e is not None]
     assert arrays == []
+
+
+def test_malloc_tuning_can_be_switched_off(monkeypatch):
+    import platform
+
+    from ember._alloc import tune_malloc
+    if platform.libc_ver()[0] == "glibc":
+        assert tune_malloc()
+    monkeypatch.setenv("EMBER_MALLOC_TUNING", "0")
+    assert not tune_malloc()

@@ -18,6 +18,8 @@ from ..autograd.function import Function
 
 __all__ = []
 
+_KEEP_COLS = 1 << 24    # elements of im2col columns a Conv keeps for its weight gradient (64 MB)
+
 
 class Geom(NamedTuple):
     """Where the windows of a convolution lie, per spatial dim."""
@@ -129,6 +131,8 @@ class Conv(Function):
             o3[...] = y
         ctx.save_for_backward(x, w)
         ctx.geom = geom
+        # the weight gradient reads the same columns: keep them unless they are large
+        ctx.cols = cols if w.requires_grad and cols.size <= _KEEP_COLS else None
         return out
 
     @staticmethod
@@ -136,7 +140,7 @@ class Conv(Function):
         x, w = ctx.saved_tensors
         geom, need = ctx.geom, ctx.needs_input_grad
         gx = ConvTranspose.apply(g, w, None, geom, tuple(x.shape[2:])) if need[0] else None
-        gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:])) if need[1] else None
+        gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.cols) if need[1] else None
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 
@@ -197,10 +201,11 @@ class ConvWeight(Function):
 
     # d/dx = conv_transpose(g, u);  d/dg = Conv(x, u)
     @staticmethod
-    def forward(ctx, x, g, geom, ksize):
+    def forward(ctx, x, g, geom, ksize, cols=None):
         xp, xd, gd = x._xp, x._data, g._data
         G = geom.groups
-        cols = _im2col(xp, xd, ksize, gd.shape[2:], geom)
+        if cols is None:
+            cols = _im2col(xp, xd, ksize, gd.shape[2:], geom)
         # cols @ g^T (then a tiny transpose) runs faster in BLAS than g @ cols^T
         gw = _gemm(xp, cols, _grouped(xp, gd, G).transpose(0, 2, 1)).transpose(0, 2, 1)
         ctx.save_for_backward(x, g)
@@ -213,4 +218,4 @@ class ConvWeight(Function):
         geom, need = ctx.geom, ctx.needs_input_grad
         gx = ConvTranspose.apply(g, u, None, geom, tuple(x.shape[2:])) if need[0] else None
         gg = Conv.apply(x, u, None, geom, tuple(g.shape[2:])) if need[1] else None
-        return gx, gg, None, None
+        return gx, gg, None, None, None

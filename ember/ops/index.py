@@ -522,6 +522,16 @@ def _onnx_put_basic(g, a, v, shape, np_idx):
     return g.op("Where", g.const(mask), val, a)
 
 
+def _zero_where(x, mask):
+    """``x`` with +0.0 where ``mask``, bit for bit as ``np.where`` but several times faster on a
+    random mask (no branch per element): AND each float's bits with all ones where kept and
+    with zero where masked (True - 1 = 0, False - 1 = all ones)."""
+    bits = np.dtype(f"u{x.itemsize}")
+    keep = mask.astype(bits)
+    keep -= 1
+    return np.bitwise_and(x.view(bits), keep, out=np.empty(x.shape, bits)).view(x.dtype)
+
+
 class MaskedFill(Function):
     _builtin = True
 
@@ -543,8 +553,11 @@ class MaskedFill(Function):
             raise RuntimeError(f"The size of tensor a ({x.shape[-1]}) must match the size of "
                                f"tensor b ({mask._data.shape[-1]}) at non-singleton dimension "
                                f"{x.ndim - 1}") from None
-        return np.where(mask._data, np.asarray(v).astype(x.dtype), x).reshape(bshape) \
-            if a._xp is np else a._xp.where(mask._data, v, x)
+        if a._xp is not np:
+            return a._xp.where(mask._data, v, x)
+        if v == 0 and x.dtype.kind == "f" and x.shape == bshape:
+            return _zero_where(x, mask._data)
+        return np.where(mask._data, np.asarray(v).astype(x.dtype), x).reshape(bshape)
 
     @staticmethod
     def backward(ctx, g):
