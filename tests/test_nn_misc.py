@@ -454,6 +454,15 @@ def test_unfold_fold(kw):
     both(lambda lib, F_, a: (e if lib is ember else t)(a), cols.astype(np.float32))
 
 
+def test_unfold_fold_large_batch_narrow_blocks():
+    # a batch over 4 with at most 4 blocks per row takes col2im's batch-innermost path
+    kw = {"kernel_size": 3, "stride": 2}
+    x = randn(6, 3, 7, 6)
+    check_op(lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw), x)
+    cols = TF.unfold(torch.tensor(x), **kw).numpy()
+    check_op(lambda a: F.fold(a, (7, 6), **kw), lambda a: TF.fold(a, (7, 6), **kw), cols)
+
+
 def test_unfold_fold_errors():
     x = ember.randn(2, 3, 4, 5)
     check_error(lambda: F.unfold(x, 6), RuntimeError,

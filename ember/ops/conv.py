@@ -48,34 +48,40 @@ def pad(xp, a, lo, hi, value=0):
     return out
 
 
-def _im2col(xp, x, ksize, osize, geom):
-    """Columns (G, C/G * K, B * O) of the padded input, so that one GEMM per group convolves:
-    a read-only window view whose element [c, *k, b, *o] is xpad[b, c, *(o * stride + k *
-    dilation)], copied once by the reshape."""
+def _windows(xp, x, ksize, osize, geom):
+    """A read-only view (B, C, *K, *O) of the padded input: element [b, c, *k, *o] is
+    xpad[b, c, *(o * stride + k * dilation)]. Nothing is copied until it is reshaped."""
     a = pad(xp, x, geom.lo, geom.hi)
-    B, C = a.shape[:2]
     st, n = a.strides, len(ksize)
     kst = tuple(st[2 + j] * geom.dilation[j] for j in range(n))
     ost = tuple(st[2 + j] * geom.stride[j] for j in range(n))
-    win = xp.lib.stride_tricks.as_strided(a, (C, *ksize, B, *osize), (st[1], *kst, st[0], *ost),
-                                          writeable=False)
-    G = geom.groups
-    return win.reshape(G, C // G * math.prod(ksize), B * math.prod(osize))
+    return xp.lib.stride_tricks.as_strided(a, (*a.shape[:2], *ksize, *osize),
+                                           (st[0], st[1], *kst, *ost), writeable=False)
 
 
-def _col2im(xp, cols, C, B, ksize, osize, xsize, geom):
-    """The adjoint of _im2col: add each column back where it was read from, then crop the
-    padding. Returns a contiguous (B, C, *xsize) array."""
+def _im2col(xp, x, ksize, osize, geom):
+    """Columns (G, C/G * K, B * O) of the padded input, so that one GEMM per group convolves:
+    the window view with the batch moved next to the output positions, copied once."""
+    win = _windows(xp, x, ksize, osize, geom)
+    n = len(ksize)
+    win = win.transpose((1, *range(2, n + 2), 0, *range(n + 2, 2 * n + 2)))
+    G, C = geom.groups, x.shape[1]
+    return win.reshape(G, C // G * math.prod(ksize), x.shape[0] * math.prod(osize))
+
+
+def _col2im(xp, cv, xsize, geom):
+    """The adjoint of the window view: ``cv`` (C, *K, B, *O), any strides, added back where each
+    element was read from, then the padding cropped. Returns a contiguous (B, C, *xsize)."""
     n = len(xsize)
+    C, ksize, B, osize = cv.shape[0], cv.shape[1:n + 1], cv.shape[n + 1], cv.shape[n + 2:]
     padded = tuple(s + p + q for s, p, q in zip(xsize, geom.lo, geom.hi))
-    cv = cols.reshape((C, *ksize, B, *osize))
     if osize[-1] <= 4 < B:
         # rows of a few elements make NumPy's strided adds slow: add with the batch innermost
         cv = cv.transpose((0, *range(1, n + 1), *range(n + 2, 2 * n + 2), n + 1))
-        buf, lead = xp.zeros((C, *padded, B), cols.dtype), (slice(None),)
+        buf, lead = xp.zeros((C, *padded, B), cv.dtype), (slice(None),)
         back = (n + 1, 0, *range(1, n + 1))
     else:
-        buf, lead = xp.zeros((C, B, *padded), cols.dtype), (slice(None), slice(None))
+        buf, lead = xp.zeros((C, B, *padded), cv.dtype), (slice(None), slice(None))
         back = (1, 0, *range(2, n + 2))
     for k in itertools.product(*map(range, ksize)):   # a loop over kernel offsets only
         where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
@@ -167,7 +173,8 @@ class ConvTranspose(Function):
         Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
         w2t = xp.ascontiguousarray(wd.reshape(G, Co // G, Cg * math.prod(ksize)).transpose(0, 2, 1))
         cols = _gemm(xp, w2t, _grouped(xp, gd, G))
-        out = _col2im(xp, cols, G * Cg, gd.shape[0], ksize, gd.shape[2:], xsize, geom)
+        cv = cols.reshape((G * Cg, *ksize, gd.shape[0], *gd.shape[2:]))
+        out = _col2im(xp, cv, xsize, geom)
         if b is not None:
             out += _bias_view(b._data, len(xsize))
         ctx.save_for_backward(g, w)
@@ -219,3 +226,41 @@ class ConvWeight(Function):
         gx = ConvTranspose.apply(g, u, None, geom, tuple(x.shape[2:])) if need[0] else None
         gg = Conv.apply(x, u, None, geom, tuple(g.shape[2:])) if need[1] else None
         return gx, gg, None, None, None
+
+
+class Im2Col(Function):
+    """F.unfold: (N, C, *S) -> (N, C * K, L), the sliding blocks as columns (a copy of the
+    window view Conv uses); its adjoint is Col2Im."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, ksize, osize, geom):
+        win = _windows(x._xp, x._data, ksize, osize, geom)
+        ctx.args = (tuple(x.shape[2:]), ksize, geom)
+        return win.reshape(x.shape[0], x.shape[1] * math.prod(ksize), math.prod(osize))
+
+    @staticmethod
+    def backward(ctx, g):
+        xsize, ksize, geom = ctx.args
+        osize = conv_out_size(xsize, ksize, geom)
+        return Col2Im.apply(g, xsize, ksize, osize, geom), None, None, None
+
+
+class Col2Im(Function):
+    """F.fold: (N, C * K, L) -> (N, C, *xsize), overlapping blocks summed; its adjoint is
+    Im2Col."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, cols, xsize, ksize, osize, geom):
+        cd, n = cols._data, len(ksize)
+        N, C = cd.shape[0], cd.shape[1] // math.prod(ksize)
+        cv = cd.reshape((N, C, *ksize, *osize)).transpose(
+            (1, *range(2, n + 2), 0, *range(n + 2, 2 * n + 2)))
+        ctx.args = (ksize, osize, geom)
+        return _col2im(cols._xp, cv, xsize, geom)
+
+    @staticmethod
+    def backward(ctx, g):
+        ksize, osize, geom = ctx.args
+        return Im2Col.apply(g, ksize, osize, geom), None, None, None, None

@@ -2,9 +2,9 @@
 normalize, cosine_similarity, pairwise_distance, unfold/fold, pixel_shuffle/unshuffle and
 channel_shuffle, with PyTorch's argument checks and messages.
 
-Three Functions live here because nothing else uses them: ConstantPadNd (its adjoint is itself
-with the pads negated), and Im2Col / Col2Im (each other's adjoint), so every op here is closed
-under differentiation. The other ops are compositions of ember ops (index_select, mul, …)."""
+One Function lives here because nothing else uses it: ConstantPadNd (its adjoint is itself with
+the pads negated). unfold/fold are ops.conv's Im2Col/Col2Im, the window mechanism convolution
+runs on. The other ops are compositions of ember ops (index_select, mul, …)."""
 import math
 import warnings
 
@@ -13,6 +13,7 @@ import numpy as np
 from ... import _dtype as D
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...ops import conv as _conv_ops
 from ...ops.embedding import Embedding as _Embedding
 from ...ops.embedding import renorm_ as _renorm_
 
@@ -653,62 +654,6 @@ def _blocks(size, k, d, p, s):
                  for n, kk, dd, pp, ss in zip(size, k, d, p, s))
 
 
-class Im2Col(Function):
-    _builtin = True
-
-    # (N, C, H, W) -> (N, C * kh * kw, L) sliding blocks;  d/dx = col2im of g
-    @staticmethod
-    def forward(ctx, x, k, d, p, s):
-        xp, xd = x._xp, x._data
-        N, C, H, W = xd.shape
-        oh, ow = _blocks((H, W), k, d, p, s)
-        if any(p):
-            padded = xp.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), xd.dtype)
-            padded[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = xd
-        else:
-            padded = xd
-        st = padded.strides
-        win = xp.lib.stride_tricks.as_strided(
-            padded, (N, C, k[0], k[1], oh, ow),
-            (st[0], st[1], st[2] * d[0], st[3] * d[1], st[2] * s[0], st[3] * s[1]),
-            writeable=False)
-        ctx.geom = ((H, W), k, d, p, s)
-        return win.reshape(N, C * k[0] * k[1], oh * ow)
-
-    @staticmethod
-    def backward(ctx, g):
-        size, k, d, p, s = ctx.geom
-        return Col2Im.apply(g, size, k, d, p, s), None, None, None, None
-
-
-class Col2Im(Function):
-    _builtin = True
-
-    # (N, C * kh * kw, L) -> (N, C, H, W), overlapping blocks summed;  d/dcols = im2col of g
-    @staticmethod
-    def forward(ctx, cols, size, k, d, p, s):
-        xp, cd = cols._xp, cols._data
-        N, CK, _ = cd.shape
-        C = CK // (k[0] * k[1])
-        oh, ow = _blocks(size, k, d, p, s)
-        H, W = size
-        buf = xp.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), cd.dtype)
-        cv = cd.reshape(N, C, k[0], k[1], oh, ow)
-        for i in range(k[0]):          # a loop over kernel offsets only
-            for j in range(k[1]):
-                buf[:, :, i * d[0]:i * d[0] + (oh - 1) * s[0] + 1:s[0],
-                    j * d[1]:j * d[1] + (ow - 1) * s[1] + 1:s[1]] += cv[:, :, i, j]
-        ctx.geom = (k, d, p, s)
-        if any(p):
-            return xp.ascontiguousarray(buf[:, :, p[0]:p[0] + H, p[1]:p[1] + W])
-        return buf
-
-    @staticmethod
-    def backward(ctx, g):
-        k, d, p, s = ctx.geom
-        return Im2Col.apply(g, k, d, p, s), None, None, None, None, None
-
-
 def _check_block_args(k, d, p, s):
     if k[0] <= 0 or k[1] <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
@@ -738,9 +683,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given input with spatial size {size}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, calculated shape of the array of sliding blocks as "
                            f"{blocks}, but its components must be at least one.")
+    geom = _conv_ops.Geom(s, p, p, d, 1)
     if nd == 3:
-        return Im2Col.apply(input.unsqueeze(0), k, d, p, s).squeeze(0)
-    return Im2Col.apply(input, k, d, p, s)
+        return _conv_ops.Im2Col.apply(input.unsqueeze(0), k, blocks, geom).squeeze(0)
+    return _conv_ops.Im2Col.apply(input, k, blocks, geom)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -763,9 +709,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"match the calculated number of sliding blocks {max(blocks[0], 0)} * "
                            f"{max(blocks[1], 0)} = {max(blocks[0], 0) * max(blocks[1], 0)}, but "
                            f"got input.size(2)={L}.")
+    geom = _conv_ops.Geom(s, p, p, d, 1)
     if nd == 2:
-        return Col2Im.apply(input.unsqueeze(0), size, k, d, p, s).squeeze(0)
-    return Col2Im.apply(input, size, k, d, p, s)
+        return _conv_ops.Col2Im.apply(input.unsqueeze(0), size, k, blocks, geom).squeeze(0)
+    return _conv_ops.Col2Im.apply(input, size, k, blocks, geom)
 
 
 # -- pixel and channel shuffles -----------------------------------------------------------------------
