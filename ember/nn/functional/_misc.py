@@ -2,9 +2,9 @@
 normalize, cosine_similarity, pairwise_distance, unfold/fold, pixel_shuffle/unshuffle and
 channel_shuffle, with PyTorch's argument checks and messages.
 
-One Function lives here because nothing else uses it: ConstantPadNd (its adjoint is itself with
-the pads negated). unfold/fold are ops.conv's Im2Col/Col2Im, the window mechanism convolution
-runs on. The other ops are compositions of ember ops (index_select, mul, …)."""
+Constant padding is ops.pad's ConstantPadNd; unfold/fold are ops.conv's Im2Col/Col2Im, the
+window mechanism convolution runs on. The other ops are compositions of ember ops
+(index_select, mul, …)."""
 import math
 import warnings
 
@@ -12,10 +12,10 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ...autograd.function import Function
 from ...ops import conv as _conv_ops
 from ...ops.embedding import Embedding as _Embedding
 from ...ops.embedding import renorm_ as _renorm_
+from ...ops.pad import ConstantPadNd, pad_pairs
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
            "feature_alpha_dropout", "embedding", "embedding_bag", "one_hot", "pad", "interpolate", "upsample",
@@ -281,50 +281,6 @@ def one_hot(tensor, num_classes=-1):
 
 # -- pad -------------------------------------------------------------------------------------------
 
-def _pad_pairs(pads, ndim):
-    """F.pad's flat list (last dim first) as {dim: (before, after)}."""
-    return {ndim - 1 - i: (pads[2 * i], pads[2 * i + 1]) for i in range(len(pads) // 2)}
-
-
-class ConstantPadNd(Function):
-    _builtin = True
-
-    # out = x surrounded by ``value`` (negative pads crop);  d/dx = g with the pads negated
-    @staticmethod
-    def forward(ctx, x, pads, value):
-        xd = x._data
-        shape = list(xd.shape)
-        src, dst = [slice(None)] * xd.ndim, [slice(None)] * xd.ndim
-        for d, (lo, hi) in _pad_pairs(pads, xd.ndim).items():
-            n = shape[d]
-            kept = n + min(lo, 0) + min(hi, 0)
-            if kept < 0:
-                raise RuntimeError("narrow(): length must be non-negative.")
-            start = max(-lo, 0)
-            src[d] = slice(start, start + kept)
-            dst[d] = slice(max(lo, 0), max(lo, 0) + kept)
-            shape[d] = kept + max(lo, 0) + max(hi, 0)
-        if value == 0:
-            out = x._xp.zeros(shape, xd.dtype)
-        else:
-            out = x._xp.full(shape, value, xd.dtype)
-        out[tuple(dst)] = xd[tuple(src)]
-        ctx.pads = tuple(-p for p in pads)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return ConstantPadNd.apply(g, ctx.pads, 0), None, None
-
-    @staticmethod
-    def onnx(g, ctx, x, pads, value):
-        n = len(x.shape)
-        lo, hi = [0] * n, [0] * n
-        for d, (a, b) in _pad_pairs(pads, n).items():
-            lo[d], hi[d] = a, b
-        return g.op("Pad", x, g.ints(lo + hi), g.scalar(value, x.dtype), mode="constant")
-
-
 _NON_CONSTANT_HELP = ("Supported combinations for non-constant padding:\n"
                       "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
                       "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
@@ -352,7 +308,7 @@ def _mode_pad(input, pads, mode):
     if nd not in (k + 1, k + 2):
         raise NotImplementedError(f"Padding size {len(pads)} is not supported for {nd}D input "
                                   f"tensor.\n{_NON_CONSTANT_HELP}")
-    pairs = _pad_pairs(pads, nd)
+    pairs = pad_pairs(pads, nd)
     if mode in ("reflect", "replicate"):
         first = 1 if nd == k + 2 else 0
         if any(s == 0 for s in shape[first:]):
