@@ -13,9 +13,10 @@ With batch statistics (training) the gradient is
 
     dx = invstd * (dy' - mean(dy') - xhat * mean(dy' * xhat)),   dy' = dy * weight
 
-over the statistics' axes; with given statistics (eval) it is dy' * invstd. Under create_graph
-the statistics are recomputed from ``x`` in ember ops, so the gradient's own graph sees their
-dependence on ``x`` and double backward is exact.
+over the statistics' axes; with given statistics (eval) it is dy' * invstd. Plain backward runs
+these formulas on arrays; under create_graph they run in ember ops with the statistics recomputed
+from ``x``, so the gradient's own graph sees their dependence on ``x`` and double backward is
+exact.
 """
 import math
 from typing import NamedTuple
@@ -76,6 +77,8 @@ class _Norm(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not STATE.enabled:     # plain gradients: the same formulas in a few array passes
+            return _backward_arrays(ctx, g)
         x, w, mean, invstd = ctx.saved_tensors
         geom, need, batch = ctx.geom, ctx.needs_input_grad, ctx.batch_stats
         shape = tuple(x.shape)
@@ -157,6 +160,56 @@ class _Norm(Function):
         if bias is not None:
             y = g.op("Add", y, g.op("Reshape", bias, g.ints(geom.affine)))
         return y
+
+
+def _backward_arrays(ctx, g):
+    """_Norm.backward's formulas on arrays, working in place on one buffer (no graph is
+    built, so none of the per-op cost and temporaries of the ember-op form)."""
+    x, w, mean, invstd = ctx.saved_tensors
+    geom, need, batch = ctx.geom, ctx.needs_input_grad, ctx.batch_stats
+    xd, gd, inv = x._data, g._data, invstd._data
+    shape, axes = xd.shape, geom.axes
+    S = geom.stat_shape if batch else shape
+    wv = w._data.reshape(geom.affine) if w is not None else None
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        xhat = xd.reshape(S) - mean._data
+        xhat *= inv
+        xhat = xhat.reshape(shape)
+        gx = gw = gb = None
+        if batch and S == shape and (wv is None or _folds(inv.shape, wv.shape)):
+            # batch and instance norm: the input gradient reuses the parameter gradients' sums
+            n = math.prod(S[a] for a in axes)
+            sgx = (gd * xhat).sum(axes, keepdims=True)
+            sg = gd.sum(axes, keepdims=True)
+            rest = tuple(a for a in geom.paxes if a not in axes)
+            if need[1]:
+                gw = sgx.sum(rest).reshape(w.shape)
+            if need[2]:
+                gb = sg.sum(rest).reshape(ctx.bias_shape)
+            if need[0]:
+                gx = xhat
+                gx *= -sgx / n
+                gx += gd
+                gx -= sg / n
+                gx *= inv * wv if wv is not None else inv
+        else:
+            if need[1]:
+                gw = (gd * xhat).sum(geom.paxes).reshape(w.shape)
+            if need[2]:
+                gb = gd.sum(geom.paxes).reshape(ctx.bias_shape)
+            if need[0]:
+                gy = gd * wv if wv is not None else gd
+                if batch:
+                    gys, xh = gy.reshape(S), xhat.reshape(S)
+                    gx = gys - gys.mean(axes, keepdims=True)
+                    gx -= xh * (gys * xh).mean(axes, keepdims=True)
+                    gx *= inv
+                    gx = gx.reshape(shape)
+                else:
+                    gx = gy * inv
+    wrap = x._wrap
+    return (wrap(gx) if gx is not None else None, wrap(gw) if gw is not None else None,
+            wrap(gb) if gb is not None else None, None, None, None, None, None, None)
 
 
 def _folds(stat_shape, w_shape):
