@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from .broadcast import _expanded_shape
 
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "matmul", "addmm", "addmv",
@@ -74,6 +75,11 @@ def _broadcast_batch(sa, sb):
     return tuple(out)
 
 
+def _adjoint(m):
+    """The conjugate transpose of a matrix array (a view for real dtypes)."""
+    return m.conj().T if m.dtype.kind == "c" else m.T
+
+
 class Mm(Function):
     _builtin = True
 
@@ -88,6 +94,10 @@ class Mm(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if not STATE.enabled:   # plain gradients: the two GEMMs on arrays, no graph to build
+            gd = g._data
+            return (g._wrap(gd @ _adjoint(b._data)) if need[0] else None,
+                    g._wrap(_adjoint(a._data) @ gd) if need[1] else None)
         return (Mm.apply(g, b.mH) if need[0] else None,
                 Mm.apply(a.mH, g) if need[1] else None)
 
