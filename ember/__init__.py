@@ -3,14 +3,16 @@ from ._alloc import tune_malloc as _tune_malloc
 
 _tune_malloc()
 from . import _dtype
-from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float,  # noqa: A004
-                     float16, float32, float64, get_default_dtype, half, int, int8, int16,  # noqa: A004
-                     int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, finfo,  # noqa: A004
+                     float, float16, float32, float64, get_default_dtype, half, iinfo, int,  # noqa: A004
+                     int8, int16, int32, int64, long, promote_types, set_default_dtype, short,
+                     uint8)
 from ._device import device
 from ._tensor import Size, Tensor
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
                       IntTensor, LongTensor, ShortTensor)
-from . import autograd, cuda, linalg
+from . import autograd, backends, cuda, linalg
+from ._threads import get_num_threads, set_num_threads
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                       seed, set_rng_state)
@@ -32,6 +34,15 @@ from . import train  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
+
+from math import e, inf, nan, pi  # noqa: E402 - torch.pi and friends
+
+
+def __getattr__(name):
+    if name == "bfloat16":
+        raise AttributeError("ember has no bfloat16: NumPy, which holds ember's tensors, has no "
+                             "bfloat16 type; use ember.float16 or ember.float32")
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
 def is_tensor(obj):

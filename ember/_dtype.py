@@ -4,12 +4,15 @@ NumPy's promotion differs from PyTorch's in two ways that matter: a float of any
 integer of any size (int64 * float16 is float16, not float64), and the "weight" of an operand
 depends on whether it is a dimensioned tensor, a 0-d tensor or a Python number.
 """
+import builtins
+
 import numpy as np
 
 __all__ = [
     "dtype", "float16", "float32", "float64", "complex64", "complex128", "int8", "uint8",
     "int16", "int32", "int64", "bool", "half", "float", "double", "short", "int", "long",
-    "cfloat", "cdouble", "promote_types", "get_default_dtype", "set_default_dtype",
+    "cfloat", "cdouble", "promote_types", "get_default_dtype", "set_default_dtype", "finfo",
+    "iinfo",
 ]
 
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
@@ -200,3 +203,47 @@ def result_type_of(operands):
             s = scalar_dtype(x)
             wrapped = s if wrapped is None else promote_types(wrapped, s)
     return _combine(dim, _combine(zero, wrapped))
+
+
+class finfo:
+    """Machine limits of a floating dtype (``ember.finfo(ember.float32).eps``), as NumPy's."""
+
+    def __init__(self, type=None):   # noqa: A002 - PyTorch's keyword
+        type = get_default_dtype() if type is None else type
+        if not isinstance(type, dtype):
+            raise TypeError(f"finfo(): argument 'type' (position 1) must be torch.dtype, not "
+                            f"{type.__class__.__name__}")
+        if type.category not in (_FLOAT, _COMPLEX):
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        info = np.finfo(type.to_real().np)
+        self.bits, self.dtype = info.bits, type.to_real().name
+        f = builtins.float
+        self.eps, self.max, self.min = f(info.eps), f(info.max), f(info.min)
+        self.tiny = self.smallest_normal = f(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype (``ember.iinfo(ember.int64).max``)."""
+
+    def __init__(self, type):   # noqa: A002 - PyTorch's keyword
+        if not isinstance(type, dtype):
+            raise TypeError(f"iinfo(): argument 'type' (position 1) must be torch.dtype, not "
+                            f"{type.__class__.__name__}")
+        if type is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.category != _INT:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(type.np)
+        self.bits, self.dtype = info.bits, type.name
+        self.max, self.min = builtins.int(info.max), builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
