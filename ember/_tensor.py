@@ -41,6 +41,13 @@ class _Version:
         self.value = 0
 
 
+class _InferenceVersion(_Version):
+    """The counter of a tensor made under inference_mode: its views share it, so they are
+    inference tensors too (``is_inference()``)."""
+
+    __slots__ = ()
+
+
 class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods,
              FillMethods, GatherMethods, IndexMethods, JoinMethods, LinalgMethods, ReduceMethods,
              ShapeMethods, SortMethods, UnaryMethods):
@@ -88,7 +95,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         t.grad = None
         t.grad_fn = None
         t._out_idx = 0
-        t._vc = _Version()
+        t._vc = _InferenceVersion() if STATE.inference else _Version()
         t._base = None
         t._accum = None
         t._hooks = None
@@ -217,6 +224,9 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     @property
     def _version(self):
         return self._vc.value
+
+    def is_inference(self):
+        return self._vc.__class__ is _InferenceVersion
 
     @property
     def is_leaf(self):

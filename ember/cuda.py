@@ -35,3 +35,10 @@ def synchronize(device=None):
     cp = _load_cupy()
     if cp:
         cp.cuda.Device().synchronize()
+
+
+def __getattr__(name):
+    if name == "amp":     # imported late: amp sits above the ops
+        from .amp import cuda as amp
+        return amp
+    raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")

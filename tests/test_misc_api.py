@@ -77,3 +77,15 @@ def test_num_threads_without_threadpoolctl(monkeypatch):
     finally:
         ember.set_num_threads(n)
     assert ember.get_num_threads() == n
+
+
+def test_is_inference():
+    for lib in (ember, torch):
+        with lib.inference_mode():
+            a = lib.ones(2)
+            b = lib.nn.functional.relu(a * 2)
+        with lib.no_grad():
+            c = lib.ones(2)
+        got = (a.is_inference(), b.is_inference(), b.view(2).is_inference(), (b + 1).is_inference(),
+               c.is_inference(), lib.ones(1).is_inference())
+        assert got == (True, True, True, False, False, False), lib.__name__

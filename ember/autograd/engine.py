@@ -7,7 +7,7 @@ import heapq
 
 from .. import _tensor
 from .._device import xp_for as dev_xp
-from .function import AccumulateGrad
+from .function import _AUTOCAST, AccumulateGrad
 from .grad_mode import STATE
 
 __all__ = ["run_backward"]
@@ -114,8 +114,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     deps = _collect(roots)
     ready = [(-n._seq, n) for n in dict.fromkeys(roots) if deps.get(n, 0) == 0]
     heapq.heapify(ready)
-    prev_mode = STATE.enabled
-    STATE.enabled = create_graph
+    prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
+    STATE.enabled, _AUTOCAST[0] = create_graph, None   # gradients keep their forward dtypes
     try:
         while ready:
             node = heapq.heappop(ready)[1]
@@ -142,7 +142,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if not retain_graph:
                 node._release()
     finally:
-        STATE.enabled = prev_mode
+        STATE.enabled, _AUTOCAST[0] = prev_mode, prev_cast
     if inputs is not None and not accumulate:
         for k, r in enumerate(results):
             if r is None and not allow_unused:

@@ -26,6 +26,8 @@ _seq = [0]
 _ndarray = np.ndarray
 # The active ONNX tracer (ember.onnx), or None: while set, every Function.apply goes to it.
 _TRACE = [None]
+# The active autocast policy (ember.amp), or None: while set, apply lets it cast the arguments.
+_AUTOCAST = [None]
 
 
 def _holds_array(v):
@@ -223,6 +225,9 @@ class Function:
         tracer = _TRACE[0]
         if tracer is not None:
             return tracer.apply(cls, args, kwargs)
+        cast = _AUTOCAST[0]
+        if cast is not None:
+            args = cast(cls, args)
         Tensor = _tensor.Tensor
         ctx = cls.__new__(cls)
         record = False
