@@ -391,3 +391,150 @@ def test_encoder_warnings_and_errors_match_torch():
         assert [str(w.message) for w in we] == [str(w.message) for w in wt]
     _same_error(lambda: nn.TransformerEncoderLayer(8, 2, activation="tanh"),
                 lambda: torch.nn.TransformerEncoderLayer(8, 2, activation="tanh"))
+
+
+# -- TransformerDecoderLayer / TransformerDecoder / Transformer ------------------------------------
+
+def _tgt_masks(kind, T=4, S=5, N=3):
+    """Decoder masks by kind: causal float tgt mask, key padding masks (tgt and memory), a bool
+    memory mask, or bool causal and padding (one mask type: no mismatch warning)."""
+    causal = np.triu(np.full((T, T), -np.inf, np.float32), 1)
+    tgt_pad = np.arange(T)[None, :] >= T - np.arange(N)[:, None]         # row 0 keeps all
+    mem_pad = np.arange(S)[None, :] >= S - 1 - np.arange(N)[:, None]
+    return {"none": {},
+            "causal": {"tgt_mask": causal},
+            "padding": {"tgt_key_padding_mask": tgt_pad, "memory_key_padding_mask": mem_pad},
+            "memory": {"memory_mask": np.triu(np.ones((T, S), bool), 3)},
+            "all": {"tgt_mask": causal != 0, "tgt_key_padding_mask": tgt_pad,
+                    "memory_key_padding_mask": mem_pad}}[kind]
+
+
+DECODER_CONFIGS = [{}, dict(batch_first=True), dict(norm_first=True, activation="gelu"),
+                   dict(batch_first=True, norm_first=True, bias=False, layer_norm_eps=1e-3)]
+DECODER_CASES = [(kw, stack, mode, ["none", "causal", "padding", "memory", "all"][(i + j) % 5])
+                 for i, kw in enumerate(DECODER_CONFIGS) for j, (stack, mode) in
+                 enumerate([(False, "train"), (True, "eval"), (True, "train")])]
+
+
+@pytest.mark.parametrize("kw,stack,mode,mask", DECODER_CASES)
+def test_decoder_matches_torch(kw, stack, mode, mask):
+    def build(lib):
+        layer = lib.TransformerDecoderLayer(8, 2, 16, dropout=0.0, **kw)
+        return lib.TransformerDecoder(layer, 2, norm=lib.LayerNorm(8)) if stack else layer
+    e, t = pair(build)
+    if mode == "eval":
+        e.eval(), t.eval()
+    tgt, mem = (data(3, 4, 8), data(3, 5, 8)) if kw.get("batch_first") else \
+        (data(4, 3, 8), data(5, 3, 8))
+    run_both(e, t, [tgt, mem], _tgt_masks(mask), tol=2e-5)
+
+
+def test_decoder_unbatched_and_causal_hints():
+    e, t = pair(lambda lib: lib.TransformerDecoder(
+        lib.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 1))
+    causal = np.triu(np.full((4, 4), -np.inf, np.float32), 1)
+    run_both(e, t, [data(4, 8), data(5, 8)], {"tgt_mask": causal, "tgt_is_causal": True})
+    mem_causal = np.triu(np.full((4, 4), -np.inf, np.float32), 1)
+    run_both(e, t, [data(4, 3, 8), data(4, 3, 8)],
+             {"memory_mask": mem_causal, "memory_is_causal": True})
+
+
+TRANSFORMER_CASES = [(dict(), "train", "causal"), (dict(batch_first=True), "eval", "all"),
+                     (dict(norm_first=True, activation="gelu"), "train", "all"),
+                     (dict(batch_first=True, norm_first=True), "eval", "padding")]
+
+
+@pytest.mark.parametrize("kw,mode,mask", TRANSFORMER_CASES)
+def test_transformer_matches_torch(kw, mode, mask):
+    def build(lib):
+        return lib.Transformer(8, 2, 2, 1, 16, dropout=0.0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e, t = pair(build)
+    if mode == "eval":
+        e.eval(), t.eval()
+    masks = _tgt_masks(mask)
+    if "memory_key_padding_mask" in masks:
+        masks["src_key_padding_mask"] = masks["memory_key_padding_mask"]
+    if mask == "causal":
+        masks["src_mask"] = np.triu(np.ones((5, 5), bool), 1)
+    src, tgt = (data(3, 5, 8), data(3, 4, 8)) if kw.get("batch_first") else \
+        (data(5, 3, 8), data(4, 3, 8))
+    run_both(e, t, [src, tgt], masks, tol=3e-5)
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_transformer_inference_no_grad_with_padding():
+    """Inference without grad: torch's encoder takes its nested-tensor fast path."""
+    e, t = pair(lambda lib: lib.Transformer(8, 2, 1, 1, 16, batch_first=True))
+    e.eval(), t.eval()
+    src, tgt = data(3, 5, 8), data(3, 4, 8)
+    kw = {"tgt_mask": nn.Transformer.generate_square_subsequent_mask(4).numpy(),
+          "src_key_padding_mask": _tgt_masks("padding")["memory_key_padding_mask"],
+          "memory_key_padding_mask": _tgt_masks("padding")["memory_key_padding_mask"]}
+    with torch.no_grad(), ember.no_grad():
+        oe = e(ember.tensor(src), ember.tensor(tgt), **{k: ember.tensor(v) for k, v in kw.items()})
+        ot = t(torch.tensor(src), torch.tensor(tgt), **{k: torch.tensor(v) for k, v in kw.items()})
+    assert_close(oe, ot, 3e-5, 3e-5)
+
+
+def test_transformer_default_init_is_xavier():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = nn.Transformer(64, 4, 1, 1, 128)
+    weights = 0
+    for name, p in m.named_parameters():
+        a = p.detach().numpy()
+        if p.dim() > 1:
+            bound = math.sqrt(6.0 / sum(nn.init._calculate_fan_in_and_fan_out(p)))
+            assert np.abs(a).max() <= bound, name
+            assert abs(a.std() / (bound / math.sqrt(3)) - 1) < 0.1, name
+            weights += 1
+        elif name.endswith("in_proj_bias") or name.endswith("out_proj.bias"):
+            assert not a.any(), name
+        elif ".norm" in name or name.startswith(("encoder.norm", "decoder.norm")):
+            assert np.all(a == (1 if name.endswith("weight") else 0)), name
+    assert weights == 4 + 6   # encoder: in_proj, out_proj, linear1/2; decoder: 2 more (cross-attn)
+    # the cloned layers get their own draws
+    d = nn.Transformer(8, 2, 1, 2, 16, custom_encoder=nn.Identity())
+    assert isinstance(d.encoder, nn.Identity)
+    a, b = (d.decoder.layers[i].linear1.weight.detach().numpy() for i in (0, 1))
+    assert not np.array_equal(a, b)
+
+
+def test_transformer_repr_state_dict_and_mask():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        builds = [lambda lib: lib.Transformer(8, 2, 2, 1, 16, bias=False, norm_first=True),
+                  lambda lib: lib.TransformerDecoder(
+                      lib.TransformerDecoderLayer(8, 2, activation=lib.GELU()), 2),
+                  lambda lib: lib.TransformerDecoderLayer(8, 2, batch_first=True)]
+        for build in builds:
+            e, t = build(nn), build(torch.nn)
+            assert repr(e) == repr(t)
+            assert list(e.state_dict()) == list(t.state_dict())
+            assert [tuple(v.shape) for v in e.state_dict().values()] == \
+                [tuple(v.shape) for v in t.state_dict().values()]
+    for sz, dt in [(0, None), (1, None), (5, None), (4, "float64")]:
+        me = nn.Transformer.generate_square_subsequent_mask(sz, dtype=dt and getattr(ember, dt))
+        mt = torch.nn.Transformer.generate_square_subsequent_mask(sz, dtype=dt and getattr(torch, dt))
+        assert_close(me, mt, 0, 0)
+
+
+def test_calculate_fan_in_and_fan_out_matches_torch():
+    for shape in [(3, 4), (5, 2, 3), (6, 4, 2, 3), (0, 3)]:
+        assert nn.init._calculate_fan_in_and_fan_out(ember.empty(*shape)) == \
+            torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
+    _same_error(lambda: nn.init._calculate_fan_in_and_fan_out(ember.empty(3)),
+                lambda: torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(3)))
+
+
+def test_transformer_errors_match_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e, t = nn.Transformer(8, 2, 1, 1, 16), torch.nn.Transformer(8, 2, 1, 1, 16)
+    for src, tgt in [((5, 3, 8), (4, 2, 8)), ((5, 3, 8), (4, 3, 6))]:
+        _same_error(lambda: e(ember.randn(*src), ember.randn(*tgt)),
+                    lambda: t(torch.randn(*src), torch.randn(*tgt)))
+    _same_error(lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"),
+                lambda: torch.nn.TransformerDecoderLayer(8, 2, activation="tanh"))
