@@ -13,6 +13,9 @@ from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTen
                       IntTensor, LongTensor, ShortTensor)
 from . import autograd, backends, cuda, linalg
 from ._threads import get_num_threads, set_num_threads
+from ._flags import (are_deterministic_algorithms_enabled, compile,  # noqa: A004
+                     get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
+                     set_float32_matmul_precision, use_deterministic_algorithms)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                       seed, set_rng_state)
@@ -30,7 +33,7 @@ for _m in (_creation, _activation, _arith, _binary, _broadcast, _compare, _gathe
 del _m
 
 from . import metrics, nn, onnx, optim, serialization, utils  # noqa: E402
-from . import amp  # noqa: E402
+from . import amp, testing  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import train  # noqa: E402
 from .serialization import load, save  # noqa: E402

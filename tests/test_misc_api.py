@@ -89,3 +89,75 @@ def test_is_inference():
         got = (a.is_inference(), b.is_inference(), b.view(2).is_inference(), (b + 1).is_inference(),
                c.is_inference(), lib.ones(1).is_inference())
         assert got == (True, True, True, False, False, False), lib.__name__
+
+
+_CLOSE_CASES = [((1., 2., 3.), (1., 2.5, 3.), {}), ((1., 2.), (1, 2), {}), ((1., 2.), (1., 2., 3.), {}),
+                ([[1, 2], [3, 4]], [[1, 2], [3, 5]], {}), (2.0, 2.5, {}),
+                ((1., 2.), (1., 2.1), {"rtol": 0.1, "atol": 0.}),
+                ((1., float("nan")), (1., float("nan")), {}),
+                ((1., float("nan")), (1., float("nan")), {"equal_nan": True}),
+                ((True, False), (True, True), {}), ((1., 2.), (1., 2.00001), {}),
+                ((1., 2.), (1., 2.00001), {"rtol": 0.0, "atol": 0.0})]
+
+
+@pytest.mark.parametrize("a,b,kw", _CLOSE_CASES)
+def test_assert_close_matches_torch(a, b, kw):
+    out = []
+    for lib in (ember, torch):
+        try:
+            lib.testing.assert_close(lib.tensor(a), lib.tensor(b), **kw)
+            out.append("pass")
+        except AssertionError as e:
+            out.append(str(e))
+    assert out[0] == out[1]
+
+
+def test_assert_close_containers_and_tolerance_pairs():
+    ember.testing.assert_close([ember.ones(2), {"a": ember.zeros(1)}],
+                               [ember.ones(2), {"a": ember.zeros(1)}])
+    check_error(lambda: ember.testing.assert_close(ember.ones(1), ember.ones(1), rtol=0.1),
+                ValueError, "Both 'rtol' and 'atol' must be either specified or omitted")
+
+
+def test_detect_anomaly_names_the_node_like_torch():
+    msgs = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+            mode = lib.autograd.detect_anomaly()
+        with mode:
+            assert lib.is_anomaly_enabled() if hasattr(lib, "is_anomaly_enabled") else True
+            y = (x * lib.tensor([float("nan"), 1.0])).sum()
+            with pytest.raises(RuntimeError) as err:
+                y.backward()
+        msgs.append(str(err.value))
+    assert msgs[0] == msgs[1] == "Function 'MulBackward0' returned nan values in its 0th output."
+    assert not ember.autograd.is_anomaly_enabled()
+    # off: the nan just flows into .grad, as PyTorch
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * ember.tensor([float("nan"), 1.0])).sum().backward()
+    assert math.isnan(x.grad[0].item())
+    with ember.autograd.set_detect_anomaly(True):
+        assert ember.autograd.is_anomaly_enabled()
+    assert not ember.autograd.is_anomaly_enabled()
+
+
+def test_variable_flags_and_compile():
+    from ember.autograd import Variable
+    v = Variable(ember.ones(2), requires_grad=True)
+    assert isinstance(v, ember.Tensor) and v.requires_grad and v.is_leaf
+    assert isinstance(ember.ones(1), Variable)
+    check_error(lambda: Variable([1, 2]), TypeError, "Variable data has to be a tensor")
+    assert ember.are_deterministic_algorithms_enabled() is torch.are_deterministic_algorithms_enabled()
+    ember.use_deterministic_algorithms(True, warn_only=True)
+    assert ember.are_deterministic_algorithms_enabled()
+    assert ember.is_deterministic_algorithms_warn_only_enabled()
+    ember.use_deterministic_algorithms(False)
+    assert ember.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+    ember.set_float32_matmul_precision("high")
+    assert ember.get_float32_matmul_precision() == "high"
+    with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+        ember.set_float32_matmul_precision("low")
+    ember.set_float32_matmul_precision("highest")
+    net = ember.nn.Linear(2, 2)
+    assert ember.compile(net) is net and ember.compile(mode="max-autotune")(net) is net

@@ -1,5 +1,11 @@
 """Reverse-mode automatic differentiation: Function, backward, grad and the grad modes."""
 from .. import _tensor
+from .anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
@@ -13,7 +19,26 @@ from .grad_mode import (
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional"]
+           "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled", "Variable"]
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _tensor.Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The pre-0.4 wrapper, kept for old scripts: ``Variable(t, requires_grad=True)`` is ``t``
+    itself with requires_grad set, and every Tensor is a Variable."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if not isinstance(data, _tensor.Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if requires_grad:
+            data.requires_grad_(True)
+        return data
 
 
 def _as_seq(x):

@@ -7,6 +7,7 @@ import heapq
 
 from .. import _tensor
 from .._device import xp_for as dev_xp
+from .anomaly_mode import ANOMALY, check_grads
 from .function import _AUTOCAST, AccumulateGrad
 from .grad_mode import STATE
 
@@ -123,6 +124,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             run = buf is not None and (needed is None or id(node) in needed)
             grads_in = _run_node(node, buf, captures, results, create_graph, accumulate,
                                  inputs) if run else None
+            if grads_in is not None and ANOMALY["enabled"] and ANOMALY["check_nan"]:
+                check_grads(node, grads_in)
             for k, e in enumerate(node._next):
                 if e is None:
                     continue
