@@ -8,7 +8,7 @@ from ..autograd.function import Function
 from ._util import broadcast_error, call, check_tensor, float_dtype, operands
 
 __all__ = ["maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot", "copysign",
-           "logaddexp", "logaddexp2", "lerp", "BinaryMethods"]
+           "logaddexp", "logaddexp2", "lerp", "addcmul", "addcdiv", "BinaryMethods"]
 
 def _check_other(other, op):
     if not isinstance(other, _tensor.Tensor):
@@ -302,6 +302,90 @@ class Lerp(Function):
         return g.op("Add", x, g.op("Mul", g.operand(w, dt), g.op("Sub", y, x)))
 
 
+def _addc_arrays(op, a, t1, t2, value):
+    """The three arrays of addcmul/addcdiv in their common dtype, and ``value`` as that type."""
+    dt = D.result_type_of((a, t1, t2))
+    if dt is D.bool:
+        raise NotImplementedError(f"\"{op}_cpu_out\" not implemented for 'Bool'")
+    if isinstance(value, (complex, np.complexfloating)) and dt.category < D._COMPLEX:
+        raise RuntimeError(f"value cannot be converted to type {_cname(dt)} without overflow")
+    if dt.category == D._INT:
+        value = int(value)     # PyTorch casts the scalar to the tensor type: 2.5 -> 2
+    elif dt.category == D._FLOAT:
+        value = float(value)
+    arrays = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in (a, t1, t2)]
+    return arrays, value, dt
+
+
+class Addcmul(Function):
+    _builtin = True
+
+    # input + value * t1 * t2: d = (1, value * t2, value * t1)
+    @staticmethod
+    def forward(ctx, a, t1, t2, value):
+        (x, y, z), v, dt = _addc_arrays("addcmul", a, t1, t2, value)
+        ctx.save_for_backward(t1, t2)
+        ctx.value = v
+        prod = call(np.multiply, y, z)
+        return call(np.add, x, (prod * v).astype(dt.np, copy=False) if v != 1 else prod)
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        need, v = ctx.needs_input_grad, ctx.value
+        gv = g * v if v != 1 else g
+        return (g if need[0] else None, gv * t2 if need[1] else None,
+                gv * t1 if need[2] else None, None)
+
+
+class Addcdiv(Function):
+    _builtin = True
+
+    # input + value * t1 / t2: d = (1, value / t2, -value * t1 / t2^2)
+    @staticmethod
+    def forward(ctx, a, t1, t2, value):
+        if t1.dtype.category < D._FLOAT and t2.dtype.category < D._FLOAT:
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future  release "
+                "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+                "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+                ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+                "for float inputs. The future addcdiv behavior is just the latter implementation: "
+                "(input + value * tensor1 / tensor2), for all dtypes.")
+        (x, y, z), v, dt = _addc_arrays("addcdiv", a, t1, t2, value)
+        ctx.save_for_backward(t1, t2)
+        ctx.value = v
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = call(np.divide, y, z)
+        return call(np.add, x, (q * v).astype(dt.np, copy=False) if v != 1 else q)
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        need, v = ctx.needs_input_grad, ctx.value
+        gq = (g * v if v != 1 else g) / t2
+        return (g if need[0] else None, gq if need[1] else None,
+                -gq * t1 / t2 if need[2] else None, None)
+
+
+def _check_addc(op, input, tensor1, tensor2):
+    check_tensor(input, op)
+    for name, pos, t in (("tensor1", 2, tensor1), ("tensor2", 3, tensor2)):
+        if not isinstance(t, _tensor.Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(t).__name__}")
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    _check_addc("addcmul", input, tensor1, tensor2)
+    return Addcmul.apply(input, tensor1, tensor2, value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    _check_addc("addcdiv", input, tensor1, tensor2)
+    return Addcdiv.apply(input, tensor1, tensor2, value)
+
+
 def maximum(input, other):
     check_tensor(input, "maximum")
     _check_other(other, "maximum")
@@ -427,3 +511,17 @@ class BinaryMethods:
 
     def lerp_(self, end, weight):
         return self._inplace(Lerp, end, weight)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return addcmul(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        _check_addc("addcmul_", self, tensor1, tensor2)
+        return self._inplace(Addcmul, tensor1, tensor2, value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        _check_addc("addcdiv_", self, tensor1, tensor2)
+        return self._inplace(Addcdiv, tensor1, tensor2, value)

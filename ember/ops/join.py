@@ -2,6 +2,8 @@
 
 The splitting ops return views of the input, one Function with many outputs; the joining
 ops copy. Each is the other's backward."""
+import warnings
+
 import numpy as np
 
 from .. import _dtype as D
@@ -10,7 +12,7 @@ from ..autograd.function import Function
 from ._util import canon_dim
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "unbind",
-           "split", "chunk", "JoinMethods"]
+           "split", "chunk", "meshgrid", "JoinMethods"]
 
 
 def _tensor_list(tensors, op):
@@ -211,6 +213,45 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = x.shape[canon_dim(dim, x.ndim)]
     return split(input, -(-n // chunks), dim) if n else split(input, [0] * chunks, dim)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids: the i-th output is the i-th 1-d input viewed along its own dim and
+    expanded (no copy) over the others; 'xy' swaps the first two dims."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, _tensor.Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("xy", "ij"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f"{indexing}")
+    if any(t.dtype is not tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {t}")
+    pos = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        pos[0], pos[1] = 1, 0
+    sizes = [t._data.size for t in tensors]
+    shape = [0] * len(tensors)
+    for p, n in zip(pos, sizes):
+        shape[p] = n
+    out = []
+    for p, t, n in zip(pos, tensors, sizes):
+        view = [1] * len(tensors)
+        view[p] = n
+        out.append(t.reshape(view).expand(*shape))
+    return tuple(out)
 
 
 class JoinMethods:

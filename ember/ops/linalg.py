@@ -8,11 +8,12 @@ import numpy as np
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._util import broadcast_error
 from .broadcast import _expanded_shape
 
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "matmul", "addmm", "addmv",
-           "baddbmm", "einsum", "tensordot", "det", "inverse", "slogdet", "logdet",
-           "LinalgMethods"]
+           "baddbmm", "einsum", "tensordot", "det", "inverse", "slogdet", "logdet", "trace",
+           "cdist", "LinalgMethods"]
 
 # the C++ type names PyTorch prints in "expected m1 and m2 to have the same dtype"
 _CNAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -733,6 +734,126 @@ def logdet(input):
     return logabs.masked_fill(sign < 0, float("nan"))
 
 
+# -- trace, cdist ------------------------------------------------------------------------------
+
+class Trace(Function):
+    _builtin = True
+
+    # d trace(A) = the identity (of A's possibly non-square shape) times g
+    @staticmethod
+    def forward(ctx, a):
+        x = a._data
+        ctx.shape = x.shape
+        # integer and bool sums widen to int64, as PyTorch's
+        return np.asarray(np.trace(x, dtype=np.int64 if x.dtype.kind in "iub" else None))
+
+    @staticmethod
+    def backward(ctx, g):
+        eye = np.eye(*ctx.shape, dtype=g._data.dtype)
+        return g * _tensor.Tensor._wrap(eye)
+
+
+def trace(input):
+    _check_tensor(input, "trace", "input", 1)
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    _no_bool(input, "trace")
+    return Trace.apply(input)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+class Cdist(Function):
+    _builtin = True
+
+    # d ||x1_i - x2_j||_p / d x1_i = w(diff) with diff = x1_i - x2_j: sign(diff) |diff|^(p-1) /
+    # dist^(p-1), 0 where dist = 0 (and, for p < 1, where diff = 0); p = inf: sign(diff) where
+    # |diff| is the max (every tie gets it, as PyTorch); x2 gets the negative summed over i
+    @staticmethod
+    def forward(ctx, x1, x2, p, use_mm):
+        a, b = x1._data, x2._data
+        ctx.p = p
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if use_mm:    # |a|^2 + |b|^2 - 2 a.b: no (P, R, M) intermediate
+                d2 = ((a * a).sum(-1)[..., :, None] + (b * b).sum(-1)[..., None, :]
+                      - 2 * np.matmul(a, np.swapaxes(b, -1, -2)))
+                out = np.sqrt(np.maximum(d2, 0))
+            else:
+                diff = np.abs(a[..., :, None, :] - b[..., None, :, :])
+                if p == 0:
+                    out = (diff != 0).sum(-1).astype(a.dtype)
+                elif p == 1:
+                    out = diff.sum(-1)
+                elif p == 2:
+                    out = np.sqrt((diff * diff).sum(-1))
+                elif p == np.inf:
+                    out = diff.max(-1, initial=0)
+                else:
+                    out = (diff ** p).sum(-1) ** (1 / p)
+        out = x1._wrap(np.asarray(out, dtype=a.dtype))
+        ctx.save_for_backward(x1, x2, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x1, x2, out = ctx.saved_tensors
+        p = ctx.p
+        diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        d = out.unsqueeze(-1)
+        if p == 0:
+            w = diff * 0
+        elif p == 1:
+            w = diff.sign()
+        elif p == 2:
+            w = diff / d.masked_fill(d == 0, 1)
+        elif p == np.inf:
+            w = diff.sign() * (diff.abs() == d).to(diff.dtype)
+        elif p < 1:
+            w = (diff.sign() * diff.abs().pow(p - 1)).masked_fill(diff == 0, 0) * d.pow(1 - p)
+        else:
+            mag = diff * diff.abs().pow(p - 2) if p >= 2 else diff.sign() * diff.abs().pow(p - 1)
+            w = (mag / d.pow(p - 1)).masked_fill(d == 0, 0)
+        gw = g.unsqueeze(-1) * w
+        need = ctx.needs_input_grad
+        return (gw.sum(-2) if need[0] else None, -gw.sum(-3) if need[1] else None, None, None)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M)."""
+    _check_tensor(x1, "cdist", "x1", 1)
+    _check_tensor(x2, "cdist", "x2", 2)
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{t._data.ndim}D")
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t.dtype.category != 2:   # real floating only
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{t.dtype._short}")
+    m1, m2 = x1._data.shape[-1], x2._data.shape[-1]
+    if m1 != m2:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {m1} X2: {m2}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {x1.dtype._short} but found {x2.dtype._short}")
+    p = float(p)
+    if p < 0 or np.isnan(p):
+        raise RuntimeError("cdist only supports non-negative p values")
+    try:
+        batch = np.broadcast_shapes(x1._data.shape[:-2], x2._data.shape[:-2])
+    except ValueError:
+        raise broadcast_error(x1._data.shape[:-2], x2._data.shape[:-2]) from None
+    r1, r2 = x1._data.shape[-2], x2._data.shape[-2]
+    x1 = x1.expand(*batch, r1, m1) if x1._data.shape[:-2] != batch else x1
+    x2 = x2.expand(*batch, r2, m2) if x2._data.shape[:-2] != batch else x2
+    use_mm = p == 2 and (compute_mode == _CDIST_MODES[1]
+                         or (compute_mode == _CDIST_MODES[0] and (r1 > 25 or r2 > 25)))
+    return Cdist.apply(x1, x2, p, use_mm)
+
+
 class LinalgMethods:
     __slots__ = ()
 
@@ -788,3 +909,6 @@ class LinalgMethods:
 
     def logdet(self):
         return logdet(self)
+
+    def trace(self):
+        return trace(self)

@@ -14,7 +14,7 @@ from .sort import _EvenSelect, _Selection, return_types
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "norm", "cumsum",
-           "cumprod", "all", "any", "count_nonzero", "ReduceMethods"]
+           "cumprod", "all", "any", "count_nonzero", "dist", "ReduceMethods"]
 
 _T = _tensor  # Tensor is looked up at call time (this module is imported while _tensor loads)
 
@@ -852,6 +852,24 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return LinalgVectorNorm.apply(input, float(p), _dims(dim, nd), keepdim)
 
 
+def dist(input, other, p=2):
+    """The p-norm of ``input - other`` (broadcast), as one number."""
+    check_tensor(input, "dist")
+    if not isinstance(other, _T.Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if not isinstance(p, (int, float, np.integer, np.floating, np.bool_)):
+        if not (isinstance(p, _T.Tensor) and p._data.ndim == 0):
+            raise TypeError(f"dist(): argument 'p' (position 3) must be Number, not "
+                            f"{type(p).__name__}")
+        p = p.item()
+    diff = input - other
+    if diff.dtype.category < D._FLOAT:
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {diff.dtype._short} instead.")
+    return LinalgVectorNorm.apply(diff, float(p), tuple(range(diff._data.ndim)), False)
+
+
 # -- all, any, count_nonzero ---------------------------------------------------------------
 def _logical(op, input, dim, keepdim):
     x = input._data
@@ -945,3 +963,6 @@ class ReduceMethods:
 
     def count_nonzero(self, dim=None):
         return count_nonzero(self, dim)
+
+    def dist(self, other, p=2):
+        return dist(self, other, p)

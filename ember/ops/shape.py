@@ -13,7 +13,7 @@ INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze",
            "flatten", "ravel", "t", "unflatten", "movedim", "moveaxis", "narrow", "diagonal",
            "diag", "tril", "triu", "flip", "fliplr", "flipud", "roll", "rot90", "tile",
-           "slice_scatter", "diagonal_scatter", "ShapeMethods"]
+           "slice_scatter", "diagonal_scatter", "repeat_interleave", "ShapeMethods"]
 
 
 def infer_shape(shape, numel):
@@ -613,6 +613,96 @@ def tile(input, dims):
     return Repeat.apply(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
 
+class RepeatInterleave(Function):
+    _builtin = True
+
+    # d repeat_interleave = the gradient summed over each run of copies (_SegmentSum)
+    @staticmethod
+    def forward(ctx, a, reps, dim):
+        ctx.meta = (reps, dim)
+        return a._xp.repeat(a._data, reps, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        reps, dim = ctx.meta
+        return _SegmentSum.apply(g, reps, dim), None, None
+
+
+class _SegmentSum(Function):
+    """Sum consecutive runs of ``reps[i]`` slices along ``dim``: repeat_interleave's backward,
+    whose own backward is repeat_interleave again."""
+
+    @staticmethod
+    def forward(ctx, g, reps, dim):
+        ctx.meta = (reps, dim)
+        x = g._data
+        shape = list(x.shape)
+        shape[dim] = len(reps)
+        out = np.zeros(shape, x.dtype)
+        full = reps > 0      # reduceat cannot express an empty run: those stay 0
+        if full.any():
+            starts = np.concatenate(([0], np.cumsum(reps)[:-1]))[full]
+            idx = (slice(None),) * dim + (full,)
+            out[idx] = np.add.reduceat(x, starts, axis=dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        reps, dim = ctx.meta
+        return RepeatInterleave.apply(gg, reps, dim), None, None
+
+
+def _repeats_array(repeats):
+    from .. import _tensor
+    if not isinstance(repeats, _tensor.Tensor):
+        r = int(repeats)
+        if r < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        return r, None
+    r = repeats._data
+    if r.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
+                                  f"'{repeats.dtype._short}'")
+    if r.ndim > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if r.size and r.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    return None, r.reshape(-1).astype(np.int64)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (or slice along ``dim``) ``repeats`` times, in place order; with only
+    a 1-d count tensor, the indices 0, 1, ... each repeated that many times."""
+    from .. import _tensor
+    if repeats is None:    # repeat_interleave(repeats): the index form
+        r = input._data
+        if r.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        _repeats_array(input)
+        out = np.repeat(np.arange(r.shape[0], dtype=r.dtype), r)
+        if output_size is not None and output_size != out.shape[0]:
+            raise RuntimeError("allocated size does not match required size")
+        return _tensor.Tensor._wrap(out)
+    r, arr = _repeats_array(repeats)
+    if dim is None:
+        input, d = input.reshape(-1), 0
+    else:
+        d = canon_dim(dim, input._data.ndim)
+        if input._data.ndim == 0:
+            input = input.reshape(-1)
+    n = input._data.shape[d]
+    if arr is None:
+        arr = np.full(n, r, np.int64)
+    elif arr.shape[0] == 1:
+        arr = np.full(n, arr[0], np.int64)
+    elif arr.shape[0] != n:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {arr.shape[0]} and input.size({d}) = {n}")
+    if output_size is not None and output_size != int(arr.sum()):
+        raise RuntimeError("allocated size does not match required size")
+    return RepeatInterleave.apply(input, arr, d)
+
+
 class ShapeMethods:
     __slots__ = ()
 
@@ -712,3 +802,6 @@ class ShapeMethods:
 
     def tile(self, *dims):
         return tile(self, shape_arg(dims))
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return repeat_interleave(self, repeats, dim, output_size=output_size)

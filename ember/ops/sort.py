@@ -17,7 +17,7 @@ from ..autograd.function import Function
 from ._util import canon_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "median", "nanmedian", "kthvalue", "return_types",
-           "SortMethods"]
+           "unique", "bincount", "searchsorted", "bucketize", "histc", "SortMethods"]
 
 
 # -- (values, indices) results -------------------------------------------------------------
@@ -324,6 +324,166 @@ def nanmedian(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
+# -- unique, bincount, searchsorted, bucketize, histc (no gradients) ------------------------
+
+def _const(arr):
+    return _tensor.Tensor._wrap(np.asarray(arr))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False,  # noqa: A002
+           dim=None):
+    """The distinct values (or slices along ``dim``), always in ascending order (PyTorch's CPU
+    kernel sorts whatever ``sorted`` says); NaNs are never equal to each other."""
+    _check_sortable(input, "unique")
+    x = input._data
+    if dim is None:
+        out, inv, counts = np.unique(x.reshape(-1), return_inverse=True, return_counts=True,
+                                     equal_nan=False)
+        inv = inv.reshape(x.shape)
+    else:
+        if x.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        d = canon_dim(dim, x.ndim)
+        if x.size == 0 and x.shape[d] != 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        if x.shape[d] == 0:
+            out, inv, counts = x, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        else:
+            out, inv, counts = np.unique(x, return_inverse=True, return_counts=True, axis=d)
+            inv = inv.reshape(-1)
+    out = input._wrap(np.ascontiguousarray(out))
+    extra = [_const(inv.astype(np.int64))] if return_inverse else []
+    if return_counts:
+        extra.append(_const(counts.astype(np.int64)))
+    return (out, *extra) if extra else out
+
+
+def bincount(input, weights=None, minlength=0):
+    _check_sortable(input, "bincount")
+    x = input._data
+    if x.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype._short}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if x.ndim != 1 or (x.size and x.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _const(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    # float weights keep float32; everything else counts in float64, as PyTorch
+    dt = np.float32 if w.dtype == np.float32 else np.float64
+    return _const(np.bincount(x, weights=w.astype(np.float64), minlength=minlength).astype(dt))
+
+
+def _search(seq, v, right):
+    """Vectorised binary search along seq's last dim with PyTorch's comparisons (a NaN in seq
+    compares as smaller than everything): log2(n) whole-array steps."""
+    n = seq.shape[-1]
+    lo = np.zeros(v.shape, np.int64)
+    hi = np.full(v.shape, n, np.int64)
+    batched = seq.ndim > 1
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) >> 1
+        m = np.minimum(mid, n - 1)
+        mv = np.take_along_axis(seq, m, -1) if batched else seq[m]
+        with np.errstate(invalid="ignore"):
+            go_right = ~(mv > v) if right else ~(mv >= v)
+        lo = np.where(active & go_right, mid + 1, lo)
+        hi = np.where(active & ~go_right, mid, hi)
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    _check_sortable(sorted_sequence, "searchsorted")
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got "
+                           f"{side}")
+    if side == "left" and right:
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got "
+                           "side of left while right was True")
+    right = right or side == "right"
+    seq = sorted_sequence._data
+    scalar = not isinstance(values, _tensor.Tensor)
+    v = np.asarray(values) if scalar else values._data
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
+                           "dimension, but got 0 dimension")
+    if seq.ndim > 1:
+        if scalar:
+            raise RuntimeError("torch.searchsorted(): input value can be a scalar only when "
+                               f"boundaries tensor dimension is 1, but we got boundaries tensor "
+                               f"dim({seq.ndim}) and input value's dim(0) numel(1)")
+        if v.ndim != seq.ndim or v.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
+                               "the first N-1 dimensions of boundaries tensor and input value "
+                               f"tensor must match, but we got boundaries tensor "
+                               f"{_shape_str(seq.shape)} and input value tensor "
+                               f"{_shape_str(v.shape)}")
+    if seq.dtype == np.bool_ or v.dtype == np.bool_:
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    if sorter is not None:
+        if sorter.dtype.name != "int64":
+            raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but "
+                               f"got dtype {sorter.dtype._short}")
+        order = sorter._data
+        if order.shape != seq.shape:
+            raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same size, "
+                               f"but got boundary tensor {_shape_str(seq.shape)}and got sorter "
+                               f"tensor {_shape_str(order.shape)}")
+        if order.size and (order.min() < 0 or order.max() >= seq.shape[-1]):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        seq = np.take_along_axis(seq, order, -1)
+    out = _search(seq, v, right)
+    return _const(out.astype(np.int32 if out_int32 else np.int64, copy=False))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries._data.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _num(v):
+    return f"{v:g}".replace("nan", "-nan") if np.isnan(v) else f"{v:g}"
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's argument names
+    """Counts in ``bins`` equal-width bins over [min, max]; min == max means the data's range
+    (widened by 1 each way if that is one point too); values outside are ignored."""
+    _check_sortable(input, "histc")
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype._short}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    lo, hi = x.dtype.type(min), x.dtype.type(max)
+    if lo == hi and x.size:
+        lo, hi = x.min(), x.max()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{_num(lo)}, {_num(hi)}] is not finite")
+    x = x.reshape(-1)
+    x = x[(x >= lo) & (x <= hi)]     # NaN drops out here too
+    pos = ((x - lo) / (hi - lo) * bins).astype(np.int64)
+    np.minimum(pos, bins - 1, out=pos)   # max itself falls in the last bin
+    counts = np.bincount(pos, minlength=bins)
+    return input._wrap(counts.astype(x.dtype))
+
+
 class SortMethods:
     """Tensor methods of this family."""
 
@@ -349,3 +509,12 @@ class SortMethods:
 
     def nanmedian(self, dim=None, keepdim=False):
         return nanmedian(self, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002
+        return histc(self, bins, min, max)
