@@ -458,13 +458,16 @@ def _series_coeffs(n):
     return c[::-1]   # highest power first, for Horner in x^2
 
 
+# (series coefficients, fraction levels, erfc-is-zero cutoff) per result dtype. float32 results
+# use float32's shorter plan evaluated in double, so rounding once at the end leaves them
+# within an ulp of the true value (float32 arithmetic throughout drifted to ~6 ulp)
 _ERF_PLAN = {np.dtype(np.float64): (np.array(_series_coeffs(28)), 24, 30.0),
-             np.dtype(np.float32): (np.array(_series_coeffs(18), np.float32), 8, 10.0)}
+             np.dtype(np.float32): (np.array(_series_coeffs(18)), 8, 10.0)}
 
 
-def _erf_small(t):
+def _erf_small(t, plan):
     """erf(t) for 0 <= t <= 2."""
-    coeffs = _ERF_PLAN[t.dtype][0]
+    coeffs = plan[0]
     tt = t * t
     s = tt * coeffs[0]
     s += coeffs[1]
@@ -478,13 +481,13 @@ def _erf_small(t):
     return s
 
 
-def _erfc_big(t, depth=None):
+def _erfc_big(t, plan, depth=None):
     """erfc(t) for t >= 1 (or NaN), from ``depth`` levels of the fraction (by default, as
     many as double precision needs at the smallest t)."""
     if depth is None:
         lo = np.nanmin(t) if t.size else 2.0
         depth = 80 if lo < 1.5 else 40 if lo < 2 else 26
-    t = np.minimum(t, _ERF_PLAN[t.dtype][2])   # erfc is 0 beyond; keeps inf out of the fraction
+    t = np.minimum(t, plan[2])   # erfc is 0 beyond; keeps inf out of the fraction
     z = t * t
     z *= 2
     f = z + (4 * depth + 1)
@@ -504,31 +507,33 @@ def _erfc_big(t, depth=None):
 
 
 def _erf_np(x, complement=False):
-    """erf (or erfc) of a float array, in that array's precision (half computes in float).
+    """erf (or erfc) of a float array, in that array's precision (half computes in float),
+    evaluated in double.
 
     erfc = 1 - erf would lose relative accuracy as erf nears 1, so erfc takes the fraction
-    from |x| = 1 on (where it needs more levels) and always computes in double."""
-    if x.dtype not in _ERF_PLAN or (complement and x.dtype != np.float64):
-        return _erf_np(x.astype(np.float32 if not complement else np.float64),
-                       complement).astype(x.dtype)
+    from |x| = 1 on (where it needs more levels) and always uses double's plan."""
+    if x.dtype not in _ERF_PLAN:
+        return _erf_np(x.astype(np.float32), complement).astype(x.dtype)
+    plan = _ERF_PLAN[np.dtype(np.float64) if complement else x.dtype]
+    out_dtype, x = x.dtype, x.astype(np.float64, copy=False)
     t = np.abs(x)
-    split, depth = (1, None) if complement else (2, _ERF_PLAN[x.dtype][1])
+    split, depth = (1, None) if complement else (2, plan[1])
     small = t < split
     if small.all():
-        r = _erf_small(t)
+        r = _erf_small(t, plan)
         np.copysign(r, x, out=r)
-        return np.subtract(1, r, out=r) if complement else r
+        return (np.subtract(1, r, out=r) if complement else r).astype(out_dtype, copy=False)
     out = np.empty_like(t)
     big = ~small
-    r, c = _erf_small(t[small]), _erfc_big(t[big], depth)
+    r, c = _erf_small(t[small], plan), _erfc_big(t[big], plan, depth)
     if complement:
         np.copysign(r, x[small], out=r)
         out[small] = np.subtract(1, r, out=r)
         out[big] = np.where(x[big] < 0, 2 - c, c)
-        return out
+        return out.astype(out_dtype, copy=False)
     out[small] = r
     out[big] = np.subtract(1, c, out=c)
-    return np.copysign(out, x, out=out)
+    return np.copysign(out, x, out=out).astype(out_dtype, copy=False)
 
 
 def _erfinv_np(y):
