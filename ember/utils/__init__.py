@@ -1,4 +1,4 @@
-"""Utilities: ``ember.utils.data`` (datasets, samplers, DataLoader)."""
-from . import data
+"""Utilities: ``ember.utils.data`` (datasets, samplers, DataLoader) and ``checkpoint``."""
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
