@@ -1,5 +1,5 @@
-"""torch.nn.utils: gradient clipping, parameter/vector conversion, and (in ``rnn``) padded and
-packed sequences."""
+"""torch.nn.utils: gradient clipping, parameter/vector conversion, weight and spectral
+normalization, and (in ``rnn``) padded and packed sequences."""
 from . import rnn
 from .clip_grad import (
            clip_grad_norm,
@@ -9,6 +9,8 @@ from .clip_grad import (
            get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-           "get_total_norm", "parameters_to_vector", "vector_to_parameters", "rnn"]
+           "get_total_norm", "parameters_to_vector", "vector_to_parameters", "rnn",
+           "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
