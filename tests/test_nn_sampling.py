@@ -1,0 +1,203 @@
+"""affine_grid, grid_sample and gumbel_softmax against torch (gumbel_softmax statistically, since
+its samples come from ember's RNG)."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from helpers import check_error, check_op
+
+import ember
+import ember.nn.functional as F
+
+torch.set_num_threads(1)
+RNG = np.random.default_rng(7)
+COMBOS = list(itertools.product(("bilinear", "nearest"), ("zeros", "border", "reflection"),
+                                (True, False)))
+
+
+def make_grid(n, ho, wo, h, w, align_corners, lo=-3.0, dtype=np.float64):
+    """A grid whose pixel coordinates reach outside the image (by up to 3 pixels) but keep away
+    from integer pixel positions (where bilinear is not differentiable) and from half-integers
+    (where nearest rounding flips)."""
+    def coords(size, shape):
+        p = RNG.integers(int(lo), size + 2, size=shape) + RNG.uniform(0.1, 0.4, size=shape) \
+            + RNG.integers(0, 2, size=shape) * 0.5
+        # pixel coordinate -> normalized coordinate (inverse of grid_sample's unnormalization)
+        return p * 2 / (size - 1) - 1 if align_corners else (2 * p + 1) / size - 1
+    x, y = coords(w, (n, ho, wo)), coords(h, (n, ho, wo))
+    return np.stack([x, y], axis=-1).astype(dtype)
+
+
+@pytest.mark.parametrize("mode,padding_mode,align_corners", COMBOS)
+def test_grid_sample(mode, padding_mode, align_corners):
+    x = RNG.standard_normal((2, 3, 4, 5))
+    g = make_grid(2, 3, 4, 4, 5, align_corners)
+    assert (np.abs(g) > 1).any()
+    check_op(lambda a, b: F.grid_sample(a, b, mode, padding_mode, align_corners),
+             lambda a, b: TF.grid_sample(a, b, mode, padding_mode, align_corners), x, g,
+             gradcheck=mode == "bilinear")
+
+
+def test_grid_sample_double_backward():
+    check_op(lambda a, b: F.grid_sample(a, b, padding_mode="reflection", align_corners=False),
+             lambda a, b: TF.grid_sample(a, b, padding_mode="reflection", align_corners=False),
+             RNG.standard_normal((1, 1, 2, 3)), make_grid(1, 1, 3, 2, 3, False), gradgradcheck=True)
+
+
+@pytest.mark.parametrize("mode,padding_mode,align_corners", COMBOS)
+def test_grid_sample_float32_any_points(mode, padding_mode, align_corners):
+    # plain uniform points (no care for boundaries), float32, a non-contiguous input
+    x = RNG.standard_normal((2, 5, 4, 3)).astype(np.float32)
+    g = RNG.uniform(-1.6, 1.6, size=(2, 3, 6, 2)).astype(np.float32)
+    check_op(lambda a, b: F.grid_sample(a.transpose(2, 3), b, mode, padding_mode, align_corners),
+             lambda a, b: TF.grid_sample(a.transpose(2, 3), b, mode, padding_mode, align_corners),
+             x, g, rtol=1e-5, atol=1e-5, gradcheck=False)
+
+
+def test_grid_sample_unit_dims_and_empty():
+    for ac in (True, False):
+        for pad in ("zeros", "border", "reflection"):
+            check_op(lambda a, b: F.grid_sample(a, b, "bilinear", pad, ac),
+                     lambda a, b: TF.grid_sample(a, b, "bilinear", pad, ac),
+                     RNG.standard_normal((1, 2, 1, 3)), make_grid(1, 2, 2, 1, 3, False),
+                     gradcheck=False)
+    for xs, gs in (((0, 3, 4, 5), (0, 2, 2, 2)), ((2, 0, 4, 5), (2, 2, 2, 2)),
+                   ((2, 3, 4, 5), (2, 0, 2, 2))):
+        check_op(lambda a, b: F.grid_sample(a, b, align_corners=False),
+                 lambda a, b: TF.grid_sample(a, b, align_corners=False),
+                 RNG.standard_normal(xs), RNG.uniform(-1, 1, gs), gradcheck=False)
+
+
+def test_grid_sample_defaults_and_warning():
+    x, g = RNG.standard_normal((1, 2, 3, 3)), RNG.uniform(-1.2, 1.2, (1, 2, 2, 2))
+    with pytest.warns(UserWarning, match="Default grid_sample and affine_grid behavior has changed"):
+        y = F.grid_sample(ember.tensor(x), ember.tensor(g))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = TF.grid_sample(torch.tensor(x), torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), t.numpy(), atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.grid_sample(ember.tensor(x), ember.tensor(g), align_corners=False)
+
+
+def test_grid_sample_errors():
+    def gs(xs, gs_, x_dtype=np.float32, g_dtype=np.float32, **kw):
+        kw.setdefault("align_corners", False)
+        x, g = ember.tensor(np.zeros(xs, x_dtype)), ember.tensor(np.zeros(gs_, g_dtype))
+        return lambda: F.grid_sample(x, g, **kw)
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 2), mode="foo"), ValueError,
+                "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                "but got: 'foo'")
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 2), padding_mode="zz"), ValueError,
+                "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                "'reflection', but got: 'zz'")
+    check_error(gs((2, 3, 4, 5), (1, 6, 7, 2)), RuntimeError,
+                "grid_sampler(): expected grid and input to have same batch size, but got input with "
+                "sizes [2, 3, 4, 5] and grid with sizes [1, 6, 7, 2]")
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 3)), RuntimeError,
+                "grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
+                "sizes [2, 6, 7, 3]")
+    check_error(gs((2, 4, 5), (2, 6, 1)), RuntimeError,
+                "grid_sampler(): expected 5D input and grid with same number of dimensions, but got "
+                "input with sizes [2, 4, 5] and grid with sizes [2, 6, 1]")
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 3, 2)), RuntimeError,
+                "grid_sampler(): expected 4D input and grid with same number of dimensions")
+    check_error(gs((2, 3, 0, 5), (2, 6, 7, 2)), RuntimeError,
+                "grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
+                "sizes [2, 3, 0, 5] with dimension 2 being empty")
+    check_error(gs((2, 3, 4, 5, 6), (2, 6, 7, 8, 3), mode="bicubic"), RuntimeError,
+                "grid_sampler(): bicubic interpolation only supports 4D input")
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 2), g_dtype=np.float64), RuntimeError,
+                "expected scalar type Float but found Double")
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 2), g_dtype=np.int32), RuntimeError,
+                "expected scalar type Float but found Int")
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 2), x_dtype=np.int32), NotImplementedError,
+                "\"grid_sampler_2d_cpu_kernel_impl\" not implemented for 'Int'")
+    # ember's own limits
+    check_error(gs((2, 3, 4, 5), (2, 6, 7, 2), mode="bicubic"), NotImplementedError,
+                "ember: grid_sample with mode='bicubic' is not supported")
+    check_error(gs((2, 3, 4, 5, 6), (2, 6, 7, 8, 3)), NotImplementedError, "ember: grid_sample supports")
+
+
+@pytest.mark.parametrize("align_corners", (True, False))
+@pytest.mark.parametrize("size", ([2, 3, 4, 5], (2, 1, 3, 6), [2, 3, 2, 3, 4]))
+def test_affine_grid(size, align_corners):
+    theta = RNG.standard_normal((2, len(size) - 2, len(size) - 1))
+    check_op(lambda t: F.affine_grid(t, size, align_corners),
+             lambda t: TF.affine_grid(t, size, align_corners), theta, gradgradcheck=True)
+    out = F.affine_grid(ember.tensor(theta.astype(np.float32)), size, align_corners)
+    assert out.dtype == ember.float32
+
+
+def test_affine_grid_then_grid_sample():
+    theta = np.array([[[0.9, -0.3, 0.13], [0.2, 1.1, -0.27]], [[1.3, 0.4, 0.31], [-0.5, 0.7, 0.07]]])
+    x = RNG.standard_normal((2, 3, 5, 6))
+    check_op(lambda t, a: F.grid_sample(a, F.affine_grid(t, [2, 3, 4, 3], False), align_corners=False),
+             lambda t, a: TF.grid_sample(a, TF.affine_grid(t, [2, 3, 4, 3], False), align_corners=False),
+             theta, x)
+
+
+def test_affine_grid_warnings_and_errors():
+    th = ember.tensor(RNG.standard_normal((2, 2, 3)))
+    with pytest.warns(UserWarning, match="Default grid_sample and affine_grid behavior has changed"):
+        F.affine_grid(th, [2, 3, 4, 5])
+    with pytest.warns(UserWarning, match="affine_grid behavior has changed for unit-size grids"):
+        out = F.affine_grid(th, [2, 3, 1, 5], align_corners=True)
+    assert out.shape == (2, 1, 5, 2)
+    check_error(lambda: F.affine_grid(th.int(), [2, 3, 4, 5], False), ValueError,
+                "Expected theta to have floating point type, but got ")
+    check_error(lambda: F.affine_grid(th, [2, 3, 4], False), NotImplementedError,
+                "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                "respectively. Got size [2, 3, 4].")
+    check_error(lambda: F.affine_grid(th, [2, 3, 4, 5, 6], False), ValueError,
+                "Expected a batch of 3D affine matrices of shape Nx3x4 for size [2, 3, 4, 5, 6]. "
+                "Got torch.Size([2, 2, 3]).")
+    check_error(lambda: F.affine_grid(th[0], [2, 3, 4, 5], False), ValueError,
+                "Expected a batch of 2D affine matrices of shape Nx2x3 for size [2, 3, 4, 5]. "
+                "Got torch.Size([2, 3]).")
+    check_error(lambda: F.affine_grid(th, [2, 0, 4, 5], False), ValueError,
+                "Expected non-zero, positive output size. Got [2, 0, 4, 5]")
+    check_error(lambda: F.affine_grid(th, [3, 3, 4, 5], False), RuntimeError,
+                "Expected size for first two dimensions of batch2 tensor to be: [3, 3] but got: [2, 3].")
+
+
+def test_gumbel_softmax_statistics():
+    ember.manual_seed(0)
+    logits = ember.tensor(np.log(np.array([0.1, 0.2, 0.3, 0.4])))
+    soft = F.gumbel_softmax(logits.expand(20000, 4))
+    assert soft.shape == (20000, 4) and (soft.numpy() >= 0).all()
+    np.testing.assert_allclose(soft.numpy().sum(-1), 1, rtol=1e-6)
+    hard = F.gumbel_softmax(logits.expand(20000, 4), hard=True).numpy()
+    assert set(np.unique(hard)) == {0.0, 1.0} and (hard.sum(-1) == 1).all()
+    # argmax of Gumbel-perturbed logits is a sample of softmax(logits)
+    np.testing.assert_allclose(hard.mean(0), [0.1, 0.2, 0.3, 0.4], atol=0.015)
+    # a low temperature concentrates the soft samples on one class; dim picks the axis
+    cold = F.gumbel_softmax(logits.reshape(4, 1).expand(4, 5000), tau=0.05, dim=0).numpy()
+    assert cold.max(0).mean() > 0.95
+    np.testing.assert_allclose(cold.sum(0), 1, rtol=1e-6)
+    with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
+        F.gumbel_softmax(logits, eps=1e-3)
+
+
+def test_gumbel_softmax_hard_straight_through():
+    logits_np = RNG.standard_normal((6, 5))
+    up = ember.tensor(RNG.standard_normal((6, 5)))
+    grads, soft = [], None
+    for hard in (False, True):
+        ember.manual_seed(3)
+        logits = ember.tensor(logits_np, requires_grad=True)
+        y = F.gumbel_softmax(logits, tau=0.7, hard=hard)
+        (y * up).sum().backward()
+        grads.append(logits.grad.numpy())
+        if hard:
+            assert y.grad_fn is not None
+            np.testing.assert_array_equal(y.detach().numpy(), np.eye(5)[soft.argmax(-1)])
+        else:
+            soft = y.detach().numpy()
+    # the hard sample is differentiated as the soft one drawn from the same noise
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
+    assert np.abs(grads[0]).max() > 0
