@@ -1,7 +1,8 @@
-"""``ember.linalg``: norms, inv, det, slogdet, solve (PyTorch's torch.linalg namespace).
+"""``ember.linalg``: norms, inv, det, slogdet, solve, and the decompositions eigh, qr, cholesky,
+svd (with pinv, lstsq, matrix_rank built on them) (PyTorch's torch.linalg namespace).
 
 Gradients are written in ember ops (matmul, inv, solve themselves), so they are differentiable
-again; the exceptions, which go through the SVD, say so when asked for a second derivative."""
+again; the exceptions, which go through the SVD (svdvals), say so when asked for a second derivative."""
 import math
 from collections import namedtuple
 
@@ -15,7 +16,8 @@ from .ops.linalg import _broadcast_batch, matmul
 from .ops.reduce import LinalgVectorNorm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svdvals",
-           "matmul", "LinAlgError"]
+           "matmul", "LinAlgError", "eigh", "eigvalsh", "qr", "cholesky", "svd", "pinv", "lstsq",
+           "matrix_rank"]
 
 
 class LinAlgError(RuntimeError):
@@ -23,6 +25,10 @@ class LinAlgError(RuntimeError):
 
 
 _SlogdetResult = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+_EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_QRResult = namedtuple("linalg_qr", ["Q", "R"])
+_SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
+_LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -201,7 +207,7 @@ def det(A, *, out=None):
 
 
 def slogdet(A, *, out=None):
-    return _SlogdetResult(*Slogdet.apply(A))
+    return _out(_SlogdetResult(*Slogdet.apply(A)), out)
 
 
 def solve(A, B, *, left=True, out=None):
@@ -373,8 +379,275 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
 
 
+# -- decompositions: eigh, qr, cholesky, svd --------------------------------------------------
+
+def _check_matrix(a, op, name="A"):
+    if not isinstance(a, _tensor.Tensor):
+        raise TypeError(f"{op.split('.')[-1]}(): argument '{name}' (position 1) must be Tensor, "
+                        f"not {type(a).__name__}")
+    if a._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+    _check_float(a, op)
+
+
+def _eye(n, like):
+    return _tensor.Tensor._wrap(np.eye(n, dtype=like._data.dtype))
+
+
+def _diag_embed(v):
+    return v.unsqueeze(-1) * _eye(v._data.shape[-1], v)
+
+
+class LinalgEigh(Function):
+    _builtin = True
+
+    # A = V diag(L) V^H: dA = V (diag(gL) + skew(V^H gV) / E) V^H with E_ij = L_j - L_i
+    # (torch's formula; the result is Hermitian whichever triangle was read)
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = np.linalg.eigh(a._data, UPLO=uplo)
+        w, v = _tensor.Tensor._wrap(w), _tensor.Tensor._wrap(v)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        w, v = ctx.saved_tensors
+        n = w._data.shape[-1]
+        eye = _eye(n, w)
+        vhgv = matmul(v.mH, gv)
+        e = w.unsqueeze(-2) - w.unsqueeze(-1) + eye      # 1 on the diagonal: no 0 / 0
+        inner = (vhgv - vhgv.mH) * 0.5 / e * (1 - eye) + _diag_embed(gw)
+        return matmul(matmul(v, inner), v.mH), None
+
+
+def _check_eigh(A, UPLO, op):
+    _check_square(A, op, half_kernel="linalg_eigh_cpu")
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper()
+
+
+def eigh(A, UPLO="L", *, out=None):
+    uplo = _check_eigh(A, UPLO, "linalg.eigh")
+    return _out(_EighResult(*LinalgEigh.apply(A, uplo)), out)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    uplo = _check_eigh(A, UPLO, "linalg.eigh")
+    # through the full eigh, as torch does when a gradient may be asked for
+    return _out(LinalgEigh.apply(A, uplo)[0], out)
+
+
+class LinalgQr(Function):
+    _builtin = True
+
+    # A = QR (m >= n, reduced): dA = (gQ + Q copyltu(M)) R^-H with M = R gR^H - gQ^H Q and
+    # copyltu(M) = tril(M) + tril(M, -1)^H
+    @staticmethod
+    def forward(ctx, a, mode):
+        m, n = a._data.shape[-2:]
+        q, r = np.linalg.qr(a._data, mode="complete" if mode == "complete" else "reduced")
+        q, r = _tensor.Tensor._wrap(q), _tensor.Tensor._wrap(r)
+        ctx.mode, ctx.wide = mode, m < n
+        ctx.save_for_backward(q, r)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        q, r = ctx.saved_tensors
+        m, n = q._data.shape[-2], r._data.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               "are going to differentiate through linalg.qr.")
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when "
+                               "mode='complete' and nrows > ncols.")
+        if ctx.wide:
+            raise NotImplementedError("ember: the gradient of linalg.qr for wide matrices "
+                                      "(nrows < ncols) is not implemented")
+        mm = matmul(r, gr.mH) - matmul(gq.mH, q)
+        low = mm.tril(-1)
+        b = gq + matmul(q, low + low.mH + _diag_embed(mm.diagonal(0, -2, -1)))
+        return Solve.apply(r, b.mH).mH, None
+
+
+def qr(A, mode="reduced", *, out=None):
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    _check_matrix(A, "linalg.qr")
+    q, r = LinalgQr.apply(A, mode)
+    if mode == "r":
+        q = _tensor.Tensor._wrap(np.empty((0,), dtype=A._data.dtype))
+    return _out(_QRResult(q, r), out)
+
+
+class LinalgCholeskyEx(Function):
+    _builtin = True
+
+    # A = L L^H: dA = sym(L^-H Phi(L^H gL) L^-1), Phi = tril with the diagonal halved,
+    # sym(X) = (X + X^H) / 2
+    @staticmethod
+    def forward(ctx, a):
+        try:
+            low = np.linalg.cholesky(a._data)
+        except np.linalg.LinAlgError:
+            raise _not_pd(a._data) from None
+        low = _tensor.Tensor._wrap(low)
+        ctx.save_for_backward(low)
+        return low
+
+    @staticmethod
+    def backward(ctx, g):
+        (low,) = ctx.saved_tensors
+        x = matmul(low.mH, g)
+        phi = x.tril(-1) + _diag_embed(x.diagonal(0, -2, -1) * 0.5)
+        y = Solve.apply(low.mH, phi)              # L^-H Phi
+        ga = Solve.apply(low.mH, y.mH).mH         # (L^-H (L^-H Phi)^H)^H = L^-H Phi L^-1
+        return (ga + ga.mH) * 0.5
+
+
+def _not_pd(x):
+    """LAPACK potrf's ``info``: the order of the first leading minor that is not positive
+    definite, from the leading minors' eigenvalues (only run on the error path)."""
+    n = x.shape[-1]
+    flat = x.reshape(-1, n, n)
+    order = np.zeros(flat.shape[0], dtype=np.int64)
+    for k in range(1, n + 1):    # a loop over the matrix order; the batch is vectorised
+        ok = _is_pd(flat[:, :k, :k])
+        order[(order == 0) & ~ok] = k
+    bad = np.flatnonzero(order)
+    b = int(bad[0]) if bad.size else 0
+    where = f"(Batch element {b}): " if x.ndim > 2 else ""
+    return LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because "
+                       f"the input is not positive-definite (the leading minor of order "
+                       f"{int(order[b]) if bad.size else n} is not positive-definite).")
+
+
+def _is_pd(x):
+    # eigvalsh of the lower triangle (what potrf reads), all eigenvalues > 0
+    return np.linalg.eigvalsh(x, UPLO="L").min(axis=-1) > 0
+
+
+def cholesky(A, *, upper=False, out=None):
+    _check_square(A, "linalg.cholesky")
+    low = LinalgCholeskyEx.apply(A)
+    return _out(low.mH if upper else low, out)
+
+
+class LinalgSvd(Function):
+    _builtin = True
+
+    # A = U S V^H, reduced (torch's formula; the extra columns of full U / V get no gradient):
+    # dA = U [skew(U^H gU) S + S skew(V^H gV)) / E + diag(gS)] V^H, E_jk = S_k^2 - S_j^2,
+    # plus (I - U U^H) gU S^-1 V^H for tall A, U S^-1 gV^H (I - V V^H) for wide A
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        u, s, vh = np.linalg.svd(a._data, full_matrices=full_matrices)
+        u, s, vh = (_tensor.Tensor._wrap(x) for x in (u, s, vh))
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        u, s, vh = ctx.saved_tensors
+        m, n = u._data.shape[-2], vh._data.shape[-1]
+        k = s._data.shape[-1]
+        u, vh, gu, gvh = u[..., :k], vh[..., :k, :], gu[..., :k], gvh[..., :k, :]
+        eye = _eye(k, s)
+        uhgu = matmul(u.mH, gu)
+        uhgu = uhgu - uhgu.mH
+        vhgv = matmul(vh, gvh.mH)
+        vhgv = vhgv - vhgv.mH
+        s2 = s * s
+        e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye
+        inner = (uhgu * s.unsqueeze(-2) + s.unsqueeze(-1) * vhgv) / e + _diag_embed(gs)
+        if m > n:
+            gusinv = gu / s.unsqueeze(-2)
+            ga = matmul(u, inner) + gusinv - matmul(u, matmul(u.mH, gusinv))
+            return matmul(ga, vh), None
+        if m < n:
+            sinvgvh = gvh / s.unsqueeze(-1)
+            ga = matmul(inner, vh) + sinvgvh - matmul(matmul(sinvgvh, vh.mH), vh)
+            return matmul(u, ga), None
+        return matmul(matmul(u, inner), vh), None
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    _check_matrix(A, "linalg.svd")
+    return _out(_SVDResult(*LinalgSvd.apply(A, full_matrices)), out)
+
+
+def _tolerance(s, m, n, atol, rtol):
+    """The cutoff below which singular values count as zero (torch's atol / rtol rule)."""
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    if rtol is None:
+        rtol = np.finfo(s.dtype).eps * max(m, n) if atol is None or atol <= 0 else 0.0
+    return np.maximum(0.0 if atol is None else atol, rtol * smax)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    if not isinstance(A, _tensor.Tensor) or A._data.ndim < 2 or A.dtype.category < D._FLOAT:
+        shape = list(A.shape) if isinstance(A, _tensor.Tensor) else []
+        kind = A.dtype._short if isinstance(A, _tensor.Tensor) else "?"
+        raise RuntimeError(f"linalg.pinv({kind}{{{shape}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    m, n = A._data.shape[-2:]
+    u, s, vh = LinalgSvd.apply(A, False)
+    keep = s._data > _tolerance(s._data, m, n, atol, rtol)
+    sinv = _tensor.Tensor._wrap(np.where(keep, 1.0, 0.0).astype(s._data.dtype)) / \
+        (s + _tensor.Tensor._wrap((~keep).astype(s._data.dtype)))   # 1 / s, 0 where cut
+    return _out(matmul(vh.mH * sinv.unsqueeze(-2), u.mH), out)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    if not isinstance(A, _tensor.Tensor) or A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least "
+                           "2 dimensions.")
+    _check_float(A, "torch.linalg.matrix_rank")
+    m, n = A._data.shape[-2:]
+    s = np.linalg.svd(A._data, compute_uv=False)
+    rank = (s > _tolerance(s, m, n, atol, rtol)).sum(axis=-1).astype(np.int64)
+    return _out(_tensor.Tensor._wrap(np.asarray(rank)), out)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """Least squares by the pseudo-inverse; returns what torch's CPU default driver 'gelsy'
+    does: the solution and the rank, with residuals and singular_values empty."""
+    _check_matrix(A, "torch.linalg.lstsq")
+    if driver not in (None, "gelsy"):
+        raise NotImplementedError(f"ember: linalg.lstsq driver {driver!r} is not supported "
+                                  "(only the CPU default 'gelsy')")
+    if not isinstance(B, _tensor.Tensor):
+        raise TypeError(f"linalg_lstsq(): argument 'b' (position 2) must be Tensor, not "
+                        f"{type(B).__name__}")
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
+    vector = B._data.ndim == A._data.ndim - 1
+    bm = B.unsqueeze(-1) if vector else B
+    if bm._data.shape[-2] != A._data.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A._data.shape[-2:]
+    rtol = np.finfo(A._data.dtype).eps * max(m, n) if rcond is None else rcond
+    x = matmul(pinv(A, rtol=rtol), bm)
+    empty = _tensor.Tensor._wrap(np.empty((0,), dtype=A._data.dtype))
+    rank = matrix_rank(A.detach(), rtol=rtol)
+    return _LstsqResult(x.squeeze(-1) if vector else x, empty, rank, empty)
+
+
 def _out(result, out):
+    """``result`` written into ``out`` when one is given (a tuple of tensors for the ops that
+    return several)."""
     if out is None:
         return result
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"out must be a tuple of {len(result)} tensors")
+        for r, o in zip(result, out):
+            o.copy_(r)
+        return type(result)(*out)
     out.copy_(result)
     return out
