@@ -26,9 +26,10 @@ from .ops import arith as _arith, binary as _binary, broadcast as _broadcast, co
 from .ops import gather as _gather, index as _index, join as _join, linalg as _linalg
 from .ops import reduce as _reduce, shape as _shape, sort as _sort, unary as _unary
 from .ops import activation as _activation
+from .ops import complex as _complex
 
-for _m in (_creation, _activation, _arith, _binary, _broadcast, _compare, _gather, _index, _join,
-           _linalg, _reduce, _shape, _sort, _unary):
+for _m in (_creation, _activation, _arith, _binary, _broadcast, _compare, _complex, _gather, _index,
+           _join, _linalg, _reduce, _shape, _sort, _unary):
     globals().update({_n: getattr(_m, _n) for _n in _m.__all__ if not _n.endswith("Methods")})
 del _m
 

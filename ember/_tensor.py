@@ -17,6 +17,7 @@ from .ops.arith import ArithMethods
 from .ops.binary import BinaryMethods
 from .ops.broadcast import BroadcastMethods
 from .ops.compare import CompareMethods
+from .ops.complex import ComplexMethods
 from .ops.fill import FillMethods
 from .ops.gather import GatherMethods
 from .ops.index import IndexMethods
@@ -49,8 +50,8 @@ class _InferenceVersion(_Version):
 
 
 class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, CompareMethods,
-             FillMethods, GatherMethods, IndexMethods, JoinMethods, LinalgMethods, ReduceMethods,
-             ShapeMethods, SortMethods, UnaryMethods):
+             ComplexMethods, FillMethods, GatherMethods, IndexMethods, JoinMethods, LinalgMethods,
+             ReduceMethods, ShapeMethods, SortMethods, UnaryMethods):
     __slots__ = ("_data", "_rg", "grad", "grad_fn", "_out_idx", "_vc", "_base", "_accum",
                  "_hooks", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators

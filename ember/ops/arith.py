@@ -75,6 +75,14 @@ class Sub(Function):
         return g.op("Sub", g.operand(a, dt), y)
 
 
+def _conj(v):
+    """The conjugate of a complex tensor or number, and ``v`` itself otherwise: PyTorch's
+    gradient of a holomorphic op multiplies by the conjugate of its derivative."""
+    if isinstance(v, _tensor.Tensor):
+        return v.conj() if v._data.dtype.kind == "c" else v
+    return v.conjugate() if isinstance(v, complex) else v
+
+
 class Mul(Function):
     _builtin = True
 
@@ -103,7 +111,7 @@ class Mul(Function):
         a = sa if a is None else a
         b = sb if b is None else b
         need = ctx.needs_input_grad
-        return (g * b if need[0] else None), (g * a if need[1] else None)
+        return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
 
     @staticmethod
     def onnx(g, ctx, a, b):
@@ -135,8 +143,8 @@ class Div(Function):
         a = sa if a is None else a
         b = sb if b is None else b
         need = ctx.needs_input_grad
-        ga = g / b if need[0] else None
-        gb = -g * a / (b * b) if need[1] else None
+        ga = g / _conj(b) if need[0] else None
+        gb = -g * _conj(a / (b * b)) if need[1] else None
         return ga, gb
 
     @staticmethod
@@ -196,20 +204,23 @@ class Pow(Function):
                 if sb == 0:
                     ga = g * 0.0
                 elif sb == 2:
-                    ga = g * (2.0 * a)
+                    ga = g * _conj(2.0 * a)
                 else:
-                    ga = g * (sb * a ** (sb - 1))
+                    ga = g * _conj(sb * a ** (sb - 1))
             else:
-                ga = g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+                ga = g * _conj((b * a ** (b - 1)).masked_fill(b == 0, 0.0))
         if need[1]:
             base = a if a is not None else sa
             if a is None:
-                logb = np.log(sa) if sa > 0 else (np.nan if sa < 0 else -np.inf)
-                gb = g * out * logb
+                if isinstance(sa, complex):
+                    logb = np.log(sa) if sa != 0 else -np.inf
+                else:
+                    logb = np.log(sa) if sa > 0 else (np.nan if sa < 0 else -np.inf)
+                gb = g * _conj(out * logb)
                 if sa == 0:
                     gb = gb.masked_fill(b >= 0, 0.0)
             else:
-                gb = (g * out * base.log()).masked_fill((base == 0) & (b >= 0), 0.0)
+                gb = (g * _conj(out * base.log())).masked_fill((base == 0) & (b >= 0), 0.0)
         return ga, gb
 
     @staticmethod
