@@ -11,7 +11,7 @@ from ._util import canon_dim, operands
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
            "masked_select", "masked_scatter", "where", "nonzero", "argwhere", "take_along_dim",
-           "GatherMethods"]
+           "take", "index_copy", "GatherMethods"]
 
 _INDEX_NP = (np.dtype(np.int64), np.dtype(np.int32))
 
@@ -554,6 +554,80 @@ def take_along_dim(input, indices, dim=None):
     return Gather.apply(input, dim, indices)
 
 
+class IndexCopy(Function):
+    _builtin = True
+
+    # out = a with source's slices written at index along dim:
+    #   d/da = g with zeros there,  d/dsource = g[index]
+    @staticmethod
+    def forward(ctx, a, dim, index, source):
+        x, s, idx = a._data, source._data, index._data
+        if idx.ndim > 1:
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+        if idx.dtype != np.int64:
+            raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                               f"{index.dtype._short}")
+        if s.dtype != x.dtype:
+            raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                               f"but got (self) {a.dtype._short} and (source) {source.dtype._short}")
+        dim = canon_dim(dim, x.ndim)
+        idx = idx.reshape(-1)
+        x1 = x.reshape(1) if x.ndim == 0 else x
+        s1 = s.reshape(1) if s.ndim == 0 else s
+        if x.ndim and s.ndim and x.ndim != s.ndim:
+            raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                             f"dimensionality must match. Source dimensionality ({s.ndim}), "
+                             f"destination dimensionality ({x.ndim})")
+        if idx.size != s1.shape[dim]:
+            raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
+                             f"source.size(dim) ({s1.shape[dim]})")
+        ds, ss = x1.shape[:dim] + x1.shape[dim + 1:], s1.shape[:dim] + s1.shape[dim + 1:]
+        if ds != ss:
+            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
+                               f"shapes. Destination slice shape: {' '.join(map(str, ds))} at "
+                               f"dimension {dim} and source slice shape: {' '.join(map(str, ss))} "
+                               f"at dimension {dim}.")
+        bad = _first_bad(idx, x1.shape[dim])
+        if bad is not None:
+            raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {dim} "
+                             f"with size {x1.shape[dim]}")
+        out = x.copy()
+        o1 = out.reshape(1) if out.ndim == 0 else out
+        o1[(slice(None),) * dim + (idx,)] = s1
+        ctx.meta = (dim, s.shape)
+        ctx.save_for_backward(index)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        dim, src_shape = ctx.meta
+        (index,) = ctx.saved_tensors
+        ga = gs = None
+        if ctx.needs_input_grad[0]:
+            ga = IndexFill.apply(g, dim, index.reshape(-1), 0)
+        if ctx.needs_input_grad[3]:
+            gs = IndexSelect.apply(g, dim, index.reshape(-1)).reshape(src_shape)
+        return ga, None, None, gs
+
+
+def index_copy(input, dim, index, source):
+    return IndexCopy.apply(input, dim, index, source)
+
+
+def take(input, index):
+    """``input`` read as 1-d at ``index`` (negative counts from the end), shaped like index."""
+    idx = index._data
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype._short}")
+    n = input._data.size
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        flat = idx.reshape(-1)
+        bad = int(flat[int(((flat < -n) | (flat >= n)).argmax())])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    wrapped = index._wrap((idx % n if n else idx).reshape(-1))
+    return IndexSelect.apply(input.reshape(-1), 0, wrapped).reshape(idx.shape)
+
+
 class GatherMethods:
     """Tensor methods of this family."""
 
@@ -611,3 +685,12 @@ class GatherMethods:
 
     def take_along_dim(self, indices, dim=None):
         return take_along_dim(self, indices, dim)
+
+    def take(self, index):
+        return take(self, index)
+
+    def index_copy(self, dim, index, source):
+        return index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim, index, source):
+        return self._inplace(IndexCopy, dim, index, source)

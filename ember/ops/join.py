@@ -12,7 +12,8 @@ from ..autograd.function import Function
 from ._util import canon_dim
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "unbind",
-           "split", "chunk", "meshgrid", "JoinMethods"]
+           "split", "chunk", "meshgrid", "column_stack", "row_stack", "block_diag", "cartesian_prod",
+           "kron", "JoinMethods"]
 
 
 def _tensor_list(tensors, op):
@@ -254,6 +255,64 @@ def meshgrid(*tensors, indexing=None):
     return tuple(out)
 
 
+def column_stack(tensors):
+    tensors = _tensor_list(tensors, "column_stack")
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    return cat([t.reshape(-1, 1) if t._data.ndim < 2 else t for t in tensors], 1)
+
+
+row_stack = vstack
+
+
+def block_diag(*tensors):
+    """The inputs (0-d as 1x1, 1-d as a row) on the diagonal of a zero matrix, in their common
+    dtype: each block row is [zeros, block, zeros], the rows stacked (cat carries the grads)."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, _tensor.Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+        if t._data.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has {t._data.ndim} dimensions")
+    if not tensors:
+        return _tensor.Tensor._wrap(np.zeros((1, 0), D.get_default_dtype().np))
+    dt = D.result_type_of(tensors)
+    mats = [t.reshape(1, -1) if t._data.ndim < 2 else t for t in tensors]
+    mats = [m if m.dtype is dt else m.to(dt) for m in mats]
+    total = sum(m._data.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        r, c = m._data.shape
+        parts = [m._wrap(np.zeros((r, left), dt.np)), m,
+                 m._wrap(np.zeros((r, total - left - c), dt.np))]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors):
+    for t in tensors:
+        if isinstance(t, _tensor.Tensor) and t._data.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t._data.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def kron(input, other):
+    """Kronecker product: both padded to the same rank, interleaved as (a0, 1, a1, 1, ...) times
+    (1, b0, 1, b1, ...), then each pair of dims merged (a broadcast multiply carries grads)."""
+    na, nb = input._data.ndim, other._data.ndim
+    n = max(na, nb)
+    sa = (1,) * (n - na) + input._data.shape
+    sb = (1,) * (n - nb) + other._data.shape
+    a = input.reshape([v for s in sa for v in (s, 1)])
+    b = other.reshape([v for s in sb for v in (1, s)])
+    return (a * b).reshape([x * y for x, y in zip(sa, sb)])
+
+
 class JoinMethods:
     """Tensor methods of this family."""
 
@@ -267,3 +326,6 @@ class JoinMethods:
 
     def chunk(self, chunks, dim=0):
         return chunk(self, chunks, dim)
+
+    def kron(self, other):
+        return kron(self, other)

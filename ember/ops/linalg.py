@@ -13,7 +13,7 @@ from .broadcast import _expanded_shape
 
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "matmul", "addmm", "addmv",
            "baddbmm", "einsum", "tensordot", "det", "inverse", "slogdet", "logdet", "trace",
-           "cdist", "LinalgMethods"]
+           "cdist", "cross", "inner", "matrix_power", "LinalgMethods"]
 
 # the C++ type names PyTorch prints in "expected m1 and m2 to have the same dtype"
 _CNAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -854,6 +854,82 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return Cdist.apply(x1, x2, p, use_mm)
 
 
+# -- cross, inner, matrix_power: compositions of ember ops (their gradients come for free) ----
+
+def cross(input, other, dim=None):
+    """The cross product along ``dim`` (by default, with PyTorch's deprecation warning, the first
+    dim of size 3 of the broadcast shape)."""
+    import warnings
+    sa, sb = input._data.shape, other._data.shape
+    if len(sa) != len(sb):
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._short} but found "
+                           f"{other.dtype._short}")
+    try:
+        shape = np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise broadcast_error(sa, sb) from None
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in a "
+                      "future release.", UserWarning, stacklevel=2)
+        if 3 not in shape:
+            raise RuntimeError("no dimension of size 3 in input")
+        d = shape.index(3)
+    else:
+        from ._util import canon_dim
+        d = canon_dim(dim, len(shape))
+        if sa[d] != 3 or sb[d] != 3:
+            raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                               f"{sa[d]} and {sb[d]}")
+    a = [input.narrow(d, i, 1) for i in range(3)]
+    b = [other.narrow(d, i, 1) for i in range(3)]
+    from .join import cat
+    return cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                a[0] * b[1] - a[1] * b[0]], d)
+
+
+def inner(input, other):
+    """Sum over the last dims: ``input``'s other dims first, then ``other``'s."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    sa, sb = input._data.shape, other._data.shape
+    if sa[-1] != sb[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(sa)} and {list(sb)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def matrix_power(input, n):
+    """A^n by repeated squaring; A^0 is the identity, A^-n = inv(A)^n."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if shape[-1] != shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {shape[-2]} by {shape[-1]} matrices")
+    if n == 0:
+        # the identity, but tied to the graph (a zero gradient) as PyTorch's copy_ is
+        from .gather import where
+        eye = np.broadcast_to(np.eye(shape[-1], dtype=input._data.dtype), shape)
+        return where(input._wrap(np.ones(shape, bool)), input._wrap(np.ascontiguousarray(eye)),
+                     input)
+    base = inverse(input) if n < 0 else input
+    n = abs(n)
+    result = None
+    while True:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if not n:
+            break
+        base = matmul(base, base)
+    return result.clone() if result is input else result
+
+
 class LinalgMethods:
     __slots__ = ()
 
@@ -912,3 +988,12 @@ class LinalgMethods:
 
     def trace(self):
         return trace(self)
+
+    def cross(self, other, dim=None):
+        return cross(self, other, dim)
+
+    def inner(self, other):
+        return inner(self, other)
+
+    def matrix_power(self, n):
+        return matrix_power(self, n)

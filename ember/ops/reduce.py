@@ -14,7 +14,8 @@ from .sort import _EvenSelect, _Selection, return_types
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "norm", "cumsum",
-           "cumprod", "all", "any", "count_nonzero", "dist", "ReduceMethods"]
+           "cumprod", "all", "any", "count_nonzero", "dist", "cummax", "cummin", "logcumsumexp",
+           "diff", "aminmax", "ReduceMethods"]
 
 _T = _tensor  # Tensor is looked up at call time (this module is imported while _tensor loads)
 
@@ -895,6 +896,129 @@ def count_nonzero(input, dim=None):
     return input._wrap(_cast((x != 0).sum(axis=dims), np.int64))
 
 
+# -- cummax / cummin, logcumsumexp, diff, aminmax ------------------------------------------------
+def _cumext(op, input, dim):
+    """Running max/min and where it was last reached (ties and NaN take the later index, as
+    PyTorch); the values are ``input`` gathered there, so the gradient goes to those places."""
+    from .gather import gather
+    check_tensor(input, op)
+    x = input._data
+    d = canon_dim(dim, x.ndim)
+    x1 = x.reshape(1) if x.ndim == 0 else x
+    vals = (np.maximum if op == "cummax" else np.minimum).accumulate(x1, axis=d)
+    mark = x1 == vals
+    if x1.dtype.kind in "fc":
+        mark |= np.isnan(x1)
+    pos = np.arange(x1.shape[d]).reshape((-1,) + (1,) * (x1.ndim - d - 1))
+    idx = np.maximum.accumulate(np.where(mark, pos, 0), axis=d).astype(np.int64, copy=False)
+    it = input._wrap(idx)
+    v = gather(input if x.ndim else input.reshape(1), d, it)
+    if x.ndim == 0:
+        v, it = v.reshape(()), it.reshape(())
+    return getattr(return_types, op)(v, it)
+
+
+def cummax(input, dim):
+    return _cumext("cummax", input, dim)
+
+
+def cummin(input, dim):
+    return _cumext("cummin", input, dim)
+
+
+class Logcumsumexp(Function):
+    _builtin = True
+
+    # d out_i / d x_j = exp(x_j - out_i) for i >= j; the sum over i is done in log space, the
+    # positive and negative parts of g apart (a reversed logcumsumexp each), so nothing overflows
+    @staticmethod
+    def forward(ctx, a, dim, reverse=False):
+        x = a._data
+        if x.dtype.kind not in "f":
+            raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
+                                      f"'{a.dtype._short}'")
+        d = canon_dim(dim, x.ndim)
+        ctx.meta = (d, reverse)
+        if x.ndim == 0:
+            out = x.copy()
+        elif reverse:
+            flip = (slice(None),) * d + (slice(None, None, -1),)
+            out = np.ascontiguousarray(np.logaddexp.accumulate(x[flip], axis=d)[flip])
+        else:
+            out = np.logaddexp.accumulate(x, axis=d)
+        out = a._wrap(out)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .gather import where
+        a, out = ctx.saved_tensors
+        d, reverse = ctx.meta
+        if a._data.ndim == 0:
+            return g, None, None
+        mag = g.abs()
+        lg = where(mag > 0, mag, 1.0).log() - out
+        parts = []
+        for sel in (g > 0, g < 0):
+            part = Logcumsumexp.apply(where(sel, lg, float("-inf")), d, not reverse)
+            parts.append((part + a).exp())
+        return parts[0] - parts[1], None, None
+
+
+def logcumsumexp(input, dim):
+    check_tensor(input, "logcumsumexp")
+    return Logcumsumexp.apply(input, dim)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """``n``-th forward difference along ``dim`` (xor for bool), after joining ``prepend`` and
+    ``append``: slices and a subtraction, so gradients come for free."""
+    from .join import cat
+    check_tensor(input, "diff")
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = canon_dim(dim, x.ndim)
+    parts = [input]
+    for t, front in ((prepend, True), (append, False)):
+        if t is None:
+            continue
+        if t._data.ndim != x.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        parts.insert(0, t) if front else parts.append(t)
+    out = cat(parts, d) if len(parts) > 1 else input
+    if n == 0:
+        return out.clone() if out is input else out
+    for _ in range(n):
+        size = out._data.shape[d]
+        if size == 0:
+            break
+        hi, lo = out.narrow(d, 1, size - 1), out.narrow(d, 0, size - 1)
+        out = hi != lo if out.dtype is D.bool else hi - lo
+    return out
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    check_tensor(input, "aminmax")
+    x = input._data
+    if dim is None:
+        if x.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        dims = tuple(range(x.ndim))
+    else:
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+        d = canon_dim(dim, x.ndim)
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
+        dims = (d,) if x.ndim else ()
+    return return_types.aminmax(Amin.apply(input, dims, keepdim), Amax.apply(input, dims, keepdim))
+
+
 class ReduceMethods:
     __slots__ = ()
 
@@ -966,3 +1090,18 @@ class ReduceMethods:
 
     def dist(self, other, p=2):
         return dist(self, other, p)
+
+    def cummax(self, dim):
+        return cummax(self, dim)
+
+    def cummin(self, dim):
+        return cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return logcumsumexp(self, dim)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return diff(self, n, dim, prepend, append)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return aminmax(self, dim=dim, keepdim=keepdim)

@@ -13,7 +13,9 @@ INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze",
            "flatten", "ravel", "t", "unflatten", "movedim", "moveaxis", "narrow", "diagonal",
            "diag", "tril", "triu", "flip", "fliplr", "flipud", "roll", "rot90", "tile",
-           "slice_scatter", "diagonal_scatter", "repeat_interleave", "ShapeMethods"]
+           "slice_scatter", "diagonal_scatter", "repeat_interleave", "diag_embed", "diagflat",
+           "atleast_1d", "atleast_2d", "atleast_3d", "tensor_split", "hsplit", "vsplit", "dsplit",
+           "tril_indices", "triu_indices", "ShapeMethods"]
 
 
 def infer_shape(shape, numel):
@@ -703,6 +705,137 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return RepeatInterleave.apply(input, arr, d)
 
 
+# -- diag_embed, diagflat, atleast_nd, tensor_split and friends, tril/triu_indices ---------
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """The last dim of ``input`` on the ``offset`` diagonal of new dims ``dim1``, ``dim2`` (a
+    diagonal_scatter into zeros, so the gradient is the diagonal of g)."""
+    x = input._data
+    nd = x.ndim + 1
+    d1, d2 = _diag_dims(nd, dim1, dim2)
+    n = (x.shape[-1] if x.ndim else 1) + abs(offset)
+    rest = iter(x.shape[:-1])
+    shape = tuple(n if d in (d1, d2) else next(rest) for d in range(nd))
+    src = input if x.ndim else input.reshape(1)
+    zeros = input._wrap(input._xp.zeros(shape, x.dtype))
+    return DiagonalScatter.apply(zeros, src, offset, d1, d2)
+
+
+def diagflat(input, offset=0):
+    return Diag.apply(input.reshape(-1), offset)
+
+
+def _atleast(nd, tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(_atleast(nd, (t,)) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(_atleast(nd, (t,)) for t in tensors)
+    t = tensors[0]
+    n = t._data.ndim
+    if n >= nd:
+        return t
+    if n == 0:
+        return t.reshape((1,) * nd)
+    if nd == 2 or n == 2:   # (m,) -> (1, m) for 2-d; (m, n) -> (m, n, 1) for 3-d
+        return t.unsqueeze(0) if nd == 2 else t.unsqueeze(-1)
+    return t.reshape(1, -1, 1)
+
+
+def atleast_1d(*tensors):
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    return _atleast(3, tensors)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views: ``sections`` near-equal parts (the first ``n % sections`` one longer) or the
+    pieces between the given ``indices`` (clamped, possibly empty)."""
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
+                           "with 0 dims")
+    d = canon_dim(dim, x.ndim)
+    n = x.shape[d]
+    ios = indices_or_sections
+    if hasattr(ios, "_data"):
+        if ios._data.ndim > 1:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a "
+                               f"zero-dimensional or one-dimensional tensor, but got a tensor with "
+                               f"{ios._data.ndim} dims")
+        if ios._data.dtype != np.int64:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of "
+                               f"long, but got {ios.dtype._short}")
+        ios = ios.item() if ios._data.ndim == 0 else ios.tolist()
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        bounds = [i * q + min(i, r) for i in range(k + 1)]
+    else:
+        bounds = [0] + [int(i) for i in ios] + [n]
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        lo = min(max(lo + n if lo < 0 else lo, 0), n)
+        hi = min(max(hi + n if hi < 0 else hi, lo), n)
+        out.append(Slice.apply(input, d, lo, hi))
+    return tuple(out)
+
+
+def _dir_split(op, input, ios, dim, need):
+    nd = input._data.ndim
+    if nd < need:
+        raise RuntimeError(f"torch.{op} requires a tensor with at least {need} dimension, but got "
+                           f"a tensor with {nd} dimensions!")
+    if isinstance(ios, (int, np.integer)):
+        size = input._data.shape[dim]
+        if ios == 0 or size % ios:
+            raise RuntimeError(f"torch.{op} attempted to split along dimension {dim}, but the size "
+                               f"of the dimension {size} is not divisible by the split_size {ios}!")
+    return tensor_split(input, ios, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _dir_split("hsplit", input, indices_or_sections,
+                      0 if input._data.ndim == 1 else 1, 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _dir_split("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _dir_split("dsplit", input, indices_or_sections, 2, 3)
+
+
+def _tri_indices(op, fn, row, col, offset, dtype):
+    from .. import _dtype as D
+    from .. import _tensor
+    dt = D.int64 if dtype is None else dtype
+    if dt not in (D.int32, D.int64):
+        raise NotImplementedError(f'"{op}" not implemented for \'{dt._short}\'')
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    r, c = fn(row, offset, col)
+    return _tensor.Tensor._wrap(np.stack([r, c]).astype(dt.np).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype)
+
+
 class ShapeMethods:
     __slots__ = ()
 
@@ -805,3 +938,21 @@ class ShapeMethods:
 
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         return repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return diagflat(self, offset)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections):
+        return hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return dsplit(self, indices_or_sections)

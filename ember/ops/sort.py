@@ -21,22 +21,23 @@ __all__ = ["sort", "argsort", "msort", "topk", "median", "nanmedian", "kthvalue"
 
 
 # -- (values, indices) results -------------------------------------------------------------
-def _structseq(name):
-    base = collections.namedtuple(name, ("values", "indices"))
+def _structseq(name, fields=("values", "indices")):
+    base = collections.namedtuple(name, fields)
 
     def __repr__(self):
-        return f"ember.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
+        return f"ember.return_types.{name}(\n{body})"
 
-    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "n_fields": 2,
-                               "n_sequence_fields": 2, "n_unnamed_fields": 0})
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "n_fields": len(fields),
+                               "n_sequence_fields": len(fields), "n_unnamed_fields": 0})
     # pickle finds the class as ember.return_types.<name>
     cls.__module__, cls.__qualname__ = "ember", f"return_types.{name}"
     return cls
 
 
 return_types = types.SimpleNamespace(**{n: _structseq(n) for n in (
-    "max", "min", "sort", "topk", "median", "nanmedian", "kthvalue", "mode", "cummax", "cummin",
-    "aminmax")})
+    "max", "min", "sort", "topk", "median", "nanmedian", "kthvalue", "mode", "cummax", "cummin")},
+    aminmax=_structseq("aminmax", ("min", "max")))
 
 
 # -- picking along a dim -------------------------------------------------------------------
