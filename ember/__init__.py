@@ -34,7 +34,7 @@ for _m in (_creation, _activation, _arith, _binary, _broadcast, _compare, _compl
 del _m
 
 from . import metrics, nn, onnx, optim, serialization, utils  # noqa: E402
-from . import amp, distributions, fft, testing  # noqa: E402
+from . import amp, distributions, fft, special, testing  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import train  # noqa: E402
 from .serialization import load, save  # noqa: E402

@@ -8,7 +8,8 @@ from ..autograd.function import Function
 from ._util import broadcast_error, call, check_tensor, float_dtype, operands
 
 __all__ = ["maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot", "copysign",
-           "logaddexp", "logaddexp2", "lerp", "addcmul", "addcdiv", "BinaryMethods"]
+           "logaddexp", "logaddexp2", "lerp", "addcmul", "addcdiv", "xlogy", "heaviside",
+           "BinaryMethods"]
 
 def _check_other(other, op):
     if not isinstance(other, _tensor.Tensor):
@@ -456,6 +457,89 @@ def lerp(input, end, weight):
     return Lerp.apply(input, end, weight)
 
 
+class Xlogy(Function):
+    _builtin = True
+
+    # x log(y), 0 where x = 0 unless y is NaN: d/dx = xlogy(x != 0, y), d/dy = x / y
+    @staticmethod
+    def forward(ctx, a, b):
+        x, y, dt = operands(a, b)
+        dt = float_dtype(dt).np     # Python numbers take on the tensor's float dtype
+        x, y = np.asarray(x, dt), np.asarray(y, dt)
+        with np.errstate(all="ignore"):
+            out = call(np.multiply, x, np.log(y))
+            zero = call(np.logical_and, np.equal(x, 0), ~np.isnan(y))
+        out = np.where(zero, out.dtype.type(0), out)
+        ctx.save_for_backward(*(t if isinstance(t, _tensor.Tensor) else None for t in (a, b)))
+        ctx.scalars = a, b
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        need = ctx.needs_input_grad
+        ga = gb = None
+        if need[0]:     # PyTorch's: xlogy(g, y), 0 where x = 0 and y <= 0
+            ga = Xlogy.apply(g, b)
+            drop = (a == 0) & (b <= 0) if tb is not None else (a == 0) if b <= 0 else None
+            if drop is not None:
+                ga = ga.masked_fill(drop, 0.0)
+        if need[1]:
+            gb = g * a / b
+        return ga, gb
+
+
+class Heaviside(Function):
+    _builtin = True
+
+    # piecewise constant; PyTorch has no derivative for it and says so on backward
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.dtype is not b.dtype:
+            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+        if a.dtype.category == D._COMPLEX:
+            raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+        x, v = a._data, b._data
+        with np.errstate(invalid="ignore"):
+            return call(lambda p, q: np.where(p == 0, q, p > 0).astype(x.dtype, copy=False), x, v)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def xlogy(input, other, *, out=None):
+    """``torch.xlogy``: input * log(other), 0 where input is 0 (NaN where other is NaN);
+    either side may be a Python number."""
+    if not isinstance(input, _tensor.Tensor) and not isinstance(other, _tensor.Tensor):
+        raise TypeError(
+            f"xlogy() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+            " * (Number self, Tensor other, *, Tensor out = None)\n"
+            " * (Tensor input, Number other, *, Tensor out = None)\n")
+    r = Xlogy.apply(input, other)
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
+def heaviside(input, values, *, out=None):
+    """``torch.heaviside``: 0 for x < 0, 1 for x > 0, ``values`` where x == 0."""
+    check_tensor(input, "heaviside")
+    if not isinstance(values, _tensor.Tensor):
+        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
+    r = Heaviside.apply(input, values)
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
 class BinaryMethods:
     """Tensor methods of this family."""
 
@@ -525,3 +609,18 @@ class BinaryMethods:
     def addcdiv_(self, tensor1, tensor2, *, value=1):
         _check_addc("addcdiv_", self, tensor1, tensor2)
         return self._inplace(Addcdiv, tensor1, tensor2, value)
+
+    def xlogy(self, other):
+        return xlogy(self, other)
+
+    def xlogy_(self, other):
+        return self._inplace(Xlogy, other)
+
+    def heaviside(self, values):
+        return heaviside(self, values)
+
+    def heaviside_(self, values):
+        if not isinstance(values, _tensor.Tensor):
+            raise TypeError(f"heaviside_(): argument 'values' (position 1) must be Tensor, not "
+                            f"{type(values).__name__}")
+        return self._inplace(Heaviside, values)

@@ -13,7 +13,8 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
            "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sigmoid", "relu",
            "erf", "erfc", "erfinv", "reciprocal", "abs", "absolute", "sign", "sgn", "floor",
            "ceil", "round", "trunc", "fix", "frac", "clamp", "clip", "clamp_min", "clamp_max",
-           "UnaryMethods"]
+           "lgamma", "digamma", "polygamma", "logit", "sinc", "deg2rad", "rad2deg", "signbit",
+           "nan_to_num", "UnaryMethods"]
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
@@ -853,6 +854,292 @@ def _clamp_op(lo, hi):
         else ClampScalar
 
 
+# -- gamma family, logit, sinc, angles, nan_to_num ----------------------------------------
+# NumPy has no gamma functions, so they are built here in float64 (float32/16 inputs round
+# once at the end). Each works on x >= some T by an asymptotic (Stirling) series in 1/x,
+# reaches it from smaller x by the recurrence f(x) = f(x + 1) - step(x) applied a fixed
+# number of times to the whole array (masked where x is already large), and covers negative x
+# by the reflection formula, whose sin / tan / cot are taken of the fractional part of x so
+# that pi x is not rounded where |x| is large.
+
+_EULER = 0.57721566490153286061
+_BERN = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+         43867 / 798, -174611 / 330]    # B_2, B_4, ..., B_20
+
+
+def _zeta(k):
+    """Riemann zeta at an integer k >= 2: 1000 terms and the Euler-Maclaurin tail."""
+    s = float(np.sum(np.arange(1000, 0, -1, dtype=np.float64) ** -float(k)))
+    n = 1001.0
+    return s + n ** (1 - k) / (k - 1) + n ** -k / 2 + k * n ** (-k - 1) / 12
+
+
+# lgamma(1 + z) = -gamma z + sum_k>=2 (-1)^k zeta(k) z^k / k, for |z| <= 1/4 (keeps relative
+# accuracy next to lgamma's zeros at 1 and 2, where the Stirling route would cancel)
+_LG1 = [-_EULER] + [(-1) ** k * _zeta(k) / k for k in range(2, 31)]
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _horner(coeffs, t):
+    """sum_i coeffs[i] t^i."""
+    s = np.full_like(t, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        s *= t
+        s += c
+    return s
+
+
+def _shift(x, limit, step):
+    """Move x up to >= limit by the recurrence; returns (shifted x, sum of step(x_i))."""
+    t, acc = x.copy(), np.zeros_like(x)
+    for _ in range(int(math.ceil(limit))):
+        small = t < limit
+        if not small.any():
+            break
+        acc += np.where(small, step(t), 0)
+        t += small
+    return t, acc
+
+
+def _lgamma_pos(y):
+    """lgamma for y >= 0.5 (or inf / NaN)."""
+    out = np.empty_like(y)
+    z1, z2 = y - 1, y - 2
+    s1, s2 = np.abs(z1) <= 0.25, np.abs(z2) <= 0.25
+    rest = ~(s1 | s2)
+    out[s1] = z1[s1] * _horner(_LG1, z1[s1])
+    z = z2[s2]
+    out[s2] = z * _horner(_LG1, z) + np.log1p(z)
+    # Stirling at t >= 10: (t - 1/2) log t - t + log(2 pi)/2 + sum B_2k / (2k (2k-1) t^(2k-1))
+    t, logs = _shift(y[rest], 10, np.log)
+    r = 1 / t
+    ser = r * _horner([b / (2 * k * (2 * k - 1)) for k, b in enumerate(_BERN[:8], 1)], r * r)
+    out[rest] = (t - 0.5) * np.log(t) - t + _HALF_LOG_2PI + ser - logs
+    out[y == np.inf] = np.inf
+    return out
+
+
+def _cast(out, dt):
+    with np.errstate(over="ignore"):     # huge float64 results become float32's inf
+        return out.astype(dt, copy=False)
+
+
+def _frac(x):
+    return x - np.round(x)      # exact; sin(pi x) = +-sin(pi frac(x))
+
+
+def _lgamma_np(x):
+    out_dt, x = x.dtype, x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        neg = x < 0.5
+        out = _lgamma_pos(np.where(neg, 1 - x, x))
+        # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x); inf at the poles
+        xn = x[neg]
+        out[neg] = np.log(math.pi / np.abs(np.sin(math.pi * _frac(xn)))) - out[neg]
+        out[np.isinf(x)] = np.inf
+    return _cast(out, out_dt)
+
+
+def _digamma_pos(y):
+    """digamma for y >= 0: recurrence to t >= 10, then log t - 1/(2t) - sum B_2k / (2k t^2k)."""
+    t, acc = _shift(y, 10, lambda v: 1 / v)
+    r2 = 1 / (t * t)
+    ser = r2 * _horner([b / (2 * k) for k, b in enumerate(_BERN[:9], 1)], r2)
+    return np.log(t) - 0.5 / t - ser - acc
+
+
+def _digamma_np(x):
+    out_dt, x = x.dtype, x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        neg = x < 0
+        out = _digamma_pos(np.where(neg, 1 - x, x))
+        # psi(x) = psi(1 - x) - pi / tan(pi x) (PyTorch's form: tan of the fractional part)
+        xn = x[neg]
+        out[neg] -= math.pi / np.tan(math.pi * (xn - np.trunc(xn)))
+        out[neg & (x == np.trunc(x))] = np.nan      # poles (and -inf)
+        zero = x == 0
+        out[zero] = np.copysign(np.inf, -x[zero])
+    return _cast(out, out_dt)
+
+
+def _cot_derivs(n):
+    """Coefficients (lowest first) of P with d^n/du^n cot(u) = P(cot u): P' = -(1 + c^2) P."""
+    p = np.polynomial.polynomial
+    c = np.array([0.0, 1.0])
+    for _ in range(n):
+        c = p.polymul(-np.array([1.0, 0.0, 1.0]), p.polyder(c))
+    return c
+
+
+def _polygamma_pos(n, y):
+    """psi_n(y) for y >= 0.5, n >= 1: recurrence to t >= 20, then
+    (-1)^(n+1) [(n-1)!/t^n + n!/(2 t^(n+1)) + sum B_2k (2k+n-1)! / ((2k)! t^(2k+n))]."""
+    fact = math.factorial(n)
+    t, acc = _shift(y, 20, lambda v: v ** -(n + 1.0))
+    r = 1 / t
+    coeffs = [b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
+              for k, b in enumerate(_BERN, 1)]
+    ser = r ** n * (math.factorial(n - 1) + fact * r / 2 + r * r * _horner(coeffs, r * r))
+    return (-1) ** (n + 1) * (ser + fact * acc)
+
+
+def _polygamma_np(n, x):
+    if n == 0:
+        return _digamma_np(x)
+    out_dt, x = x.dtype, x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        neg = x < 0.5
+        out = _polygamma_pos(n, np.where(neg, 1 - x, x))
+        xn = x[neg]
+        # psi_n(x) = (-1)^n psi_n(1 - x) - pi^(n+1) cot^(n)(pi x)
+        if n == 1:      # pi^2 / sin^2(pi x), with PyTorch's unreduced pi x (finite "poles")
+            out[neg] = math.pi ** 2 / np.sin(math.pi * xn) ** 2 - out[neg]
+        else:
+            u = math.pi * _frac(xn)
+            cot = np.cos(u) / np.sin(u)
+            out[neg] = (-1) ** n * out[neg] - math.pi ** (n + 1) * _horner(_cot_derivs(n), cot)
+            pole = (x <= 0) & (x == np.floor(x))    # PyTorch: +-inf at poles and -inf
+            out[pole] = (-1) ** (n + 1) * np.inf
+            out[x == np.inf] = np.nan
+    return _cast(out, out_dt)
+
+
+def _no_complex(a, kernel):
+    if a.dtype.category == D._COMPLEX:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{a.dtype._short}'")
+
+
+class Lgamma(_Float):
+    ufunc = staticmethod(_lgamma_np)
+
+    # d lgamma(x) = digamma(x)
+    @classmethod
+    def forward(cls, ctx, a):
+        _no_complex(a, "lgamma_vml_cpu")
+        return super().forward(ctx, a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * Digamma.apply(a)
+
+
+class Digamma(_Float):
+    ufunc = staticmethod(_digamma_np)
+
+    # d digamma(x) = polygamma(1, x)
+    @classmethod
+    def forward(cls, ctx, a):
+        _no_complex(a, "digamma")
+        return super().forward(ctx, a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * Polygamma.apply(a, 1)
+
+
+class Polygamma(Function):
+    _builtin = True
+
+    # d polygamma(n, x) = polygamma(n + 1, x)
+    @staticmethod
+    def forward(ctx, a, n):
+        _no_complex(a, "polygamma")
+        ctx.save_for_backward(a)
+        ctx.n = n
+        x = _float_arr(a)
+        return _polygamma_np(n, x.reshape(-1)).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * Polygamma.apply(a, ctx.n + 1), None
+
+
+class Logit(Function):
+    _builtin = True
+
+    # d log(x / (1 - x)) = 1 / (x (1 - x)); with eps, 0 outside [eps, 1 - eps]; without,
+    # NaN outside [0, 1] (as PyTorch's logit_backward)
+    @staticmethod
+    def forward(ctx, a, eps):
+        x = _float_arr(a)
+        if eps is not None:
+            x = np.clip(x, eps, 1 - eps)
+        ctx.save_for_backward(a)
+        ctx.eps = eps
+        with np.errstate(all="ignore"):
+            return np.log(x / (1 - x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        eps = ctx.eps
+        d = g / (a * (1 - a))
+        if eps is None:
+            return d.masked_fill((a < 0) | (a > 1), math.nan), None
+        return d.masked_fill((a < eps) | (a > 1 - eps), 0.0), None
+
+
+def _sinc_np(x):
+    y = x * math.pi
+    out = np.sin(y)
+    out /= y
+    out[x == 0] = 1
+    return out
+
+
+class Sinc(_Float):
+    ufunc = staticmethod(_sinc_np)
+
+    # d sin(pi x) / (pi x) = (cos(pi x) - sinc(x)) / x, 0 at x = 0
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        d = ((a * math.pi).cos() - Sinc.apply(a)) / a
+        return g * d.masked_fill(a == 0, 0.0)
+
+
+class Deg2Rad(_Float):
+    ufunc, keep, quiet = np.deg2rad, None, True
+
+    # d x pi / 180 = pi / 180
+    @staticmethod
+    def backward(ctx, g):
+        return g * (math.pi / 180)
+
+
+class Rad2Deg(_Float):
+    ufunc, keep, quiet = np.rad2deg, None, True
+
+    # d x 180 / pi = 180 / pi
+    @staticmethod
+    def backward(ctx, g):
+        return g * (180 / math.pi)
+
+
+class NanToNum(Function):
+    _builtin = True
+
+    # the gradient passes where x is finite, 0 where it was replaced
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        x = a._data
+        if x.dtype.kind not in "fc":
+            return x.copy()
+        fin = np.finfo(x.dtype)
+        if ctx.needs_input_grad[0]:
+            ctx.replaced = _wrap(~np.isfinite(x))
+        with np.errstate(over="ignore"):
+            return np.nan_to_num(x, nan=nan, posinf=fin.max if posinf is None else posinf,
+                                 neginf=fin.min if neginf is None else neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.masked_fill(ctx.replaced, 0.0), None, None, None
+
+
 # -- functions and methods ----------------------------------------------------------------
 
 def _function(op, name):
@@ -919,6 +1206,65 @@ def clamp_max(input, max):  # noqa: A002
     return (ClampMaxTensor if isinstance(max, _tensor.Tensor) else ClampMax).apply(input, None, max)
 
 
+lgamma, digamma = _function(Lgamma, "lgamma"), _function(Digamma, "digamma")
+sinc = _function(Sinc, "sinc")
+deg2rad, rad2deg = _function(Deg2Rad, "deg2rad"), _function(Rad2Deg, "rad2deg")
+
+
+def _check_n(n):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return int(n)
+
+
+def polygamma(n, input, *, out=None):
+    """``torch.polygamma``: the n-th derivative of digamma (n >= 0), elementwise."""
+    n = _check_n(n)
+    check_tensor(input, "polygamma", "input")
+    r = Polygamma.apply(input, n)
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
+def logit(input, eps=None, *, out=None):
+    """``torch.logit``: log(x / (1 - x)), x clamped to [eps, 1 - eps] when eps is given."""
+    check_tensor(input, "logit")
+    r = Logit.apply(input, None if eps is None else float(eps))
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
+def signbit(input, *, out=None):
+    """``torch.signbit``: True where the sign bit is set (-0.0 included); not differentiable."""
+    check_tensor(input, "signbit")
+    x = input._data
+    if x.dtype.kind == "c":
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
+    r = _wrap(np.signbit(x) if x.dtype.kind == "f" else
+              np.less(x, 0) if x.dtype.kind == "i" else np.zeros(x.shape, bool))
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    """``torch.nan_to_num``: NaN, +inf, -inf replaced (infs by the dtype's extremes unless
+    given); the gradient is 0 at the replaced places."""
+    check_tensor(input, "nan_to_num")
+    r = NanToNum.apply(input, nan, posinf, neginf)
+    if out is None:
+        return r
+    from .arith import _out
+    return _out(r, out)
+
+
 def _methods(op):
     def m(self):
         return op.apply(self)
@@ -965,6 +1311,33 @@ class UnaryMethods:
     ceil, ceil_ = _methods(Ceil)
     trunc, trunc_ = fix, fix_ = _methods(Trunc)
     frac, frac_ = _methods(Frac)
+
+    lgamma, lgamma_ = _methods(Lgamma)
+    digamma, digamma_ = _methods(Digamma)
+    sinc, sinc_ = _methods(Sinc)
+    deg2rad, deg2rad_ = _methods(Deg2Rad)
+    rad2deg, rad2deg_ = _methods(Rad2Deg)
+
+    def polygamma(self, n):
+        return polygamma(n, self)
+
+    def polygamma_(self, n):
+        return self._inplace(Polygamma, _check_n(n))
+
+    def logit(self, eps=None):
+        return logit(self, eps)
+
+    def logit_(self, eps=None):
+        return self._inplace(Logit, None if eps is None else float(eps))
+
+    def signbit(self):
+        return signbit(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._inplace(NanToNum, nan, posinf, neginf)
 
     def round(self, *, decimals=0):
         return Round.apply(self) if decimals == 0 else RoundDecimals.apply(self, int(decimals))
