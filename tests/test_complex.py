@@ -85,3 +85,14 @@ def test_errors_match_torch():
                 "view_as_complex is only supported for float and double tensors")
     check_error(lambda: ember.complex(ember.ones(2), ember.ones(2, dtype=ember.float64)),
                 RuntimeError, "Expected object of scalar type Float but got scalar type Double")
+
+
+def test_lerp_addcmul_addcdiv_complex_grads():
+    arrays = [_z(3), _z(3), _z(3), _z(3)]
+
+    def fn(lib, a, b, c, w):
+        return ((lib.lerp(a, b, w) * (1 + 2j)).real.sum()
+                + (lib.addcmul(a, b, c, value=0.5) * (2 - 1j)).imag.sum()
+                + (lib.addcdiv(a, b, c) * 1j).real.sum())
+    for x, y in zip(_grads(ember, fn, *arrays), _grads(torch, fn, *arrays)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)

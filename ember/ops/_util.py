@@ -145,3 +145,12 @@ def call(ufunc, *arrays):
         return ufunc(*arrays)
     except ValueError:
         raise broadcast_error(*(np.shape(x) for x in arrays)) from None
+
+
+def conj(v):
+    """The conjugate of a complex tensor or number, and ``v`` itself otherwise (no cost for real
+    dtypes): PyTorch's gradient of a holomorphic op multiplies the incoming gradient by the
+    conjugate of its derivative."""
+    if isinstance(v, _tensor.Tensor):
+        return v.conj() if v._data.dtype.kind == "c" else v
+    return v.conjugate() if isinstance(v, complex) else v

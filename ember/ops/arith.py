@@ -6,6 +6,7 @@ from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._util import broadcast_error, call, float_dtype, operands, result_dtype
+from ._util import conj as _conj
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "floor_divide", "remainder", "fmod",
            "true_divide", "subtract", "multiply", "divide", "negative", "rsub", "square",
@@ -73,14 +74,6 @@ class Sub(Function):
         if alpha != 1:
             y = g.op("Mul", y, g.scalar(alpha, dt))
         return g.op("Sub", g.operand(a, dt), y)
-
-
-def _conj(v):
-    """The conjugate of a complex tensor or number, and ``v`` itself otherwise: PyTorch's
-    gradient of a holomorphic op multiplies by the conjugate of its derivative."""
-    if isinstance(v, _tensor.Tensor):
-        return v.conj() if v._data.dtype.kind == "c" else v
-    return v.conjugate() if isinstance(v, complex) else v
 
 
 class Mul(Function):

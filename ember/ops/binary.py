@@ -6,6 +6,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ._util import broadcast_error, call, check_tensor, float_dtype, operands
+from ._util import conj as _conj
 
 __all__ = ["maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot", "copysign",
            "logaddexp", "logaddexp2", "lerp", "addcmul", "addcdiv", "xlogy", "heaviside",
@@ -288,9 +289,9 @@ class Lerp(Function):
         a, b, wt = ctx.saved_tensors
         w = wt if wt is not None else ctx.w
         need = ctx.needs_input_grad
-        ga = g * (1 - w) if need[0] else None
-        gb = g * w if need[1] else None
-        gw = g * (b - a) if need[2] else None
+        ga = g * _conj(1 - w) if need[0] else None
+        gb = g * _conj(w) if need[1] else None
+        gw = g * _conj(b - a) if need[2] else None
         return ga, gb, gw
 
     def name(self):
@@ -334,9 +335,9 @@ class Addcmul(Function):
     def backward(ctx, g):
         t1, t2 = ctx.saved_tensors
         need, v = ctx.needs_input_grad, ctx.value
-        gv = g * v if v != 1 else g
-        return (g if need[0] else None, gv * t2 if need[1] else None,
-                gv * t1 if need[2] else None, None)
+        gv = g * _conj(v) if v != 1 else g
+        return (g if need[0] else None, gv * _conj(t2) if need[1] else None,
+                gv * _conj(t1) if need[2] else None, None)
 
 
 class Addcdiv(Function):
@@ -364,9 +365,9 @@ class Addcdiv(Function):
     def backward(ctx, g):
         t1, t2 = ctx.saved_tensors
         need, v = ctx.needs_input_grad, ctx.value
-        gq = (g * v if v != 1 else g) / t2
+        gq = (g * _conj(v) if v != 1 else g) / _conj(t2)
         return (g if need[0] else None, gq if need[1] else None,
-                -gq * t1 / t2 if need[2] else None, None)
+                -gq * _conj(t1 / t2) if need[2] else None, None)
 
 
 def _check_addc(op, input, tensor1, tensor2):

@@ -9,6 +9,7 @@ from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._util import broadcast_error
+from ._util import conj as _conj
 from .broadcast import _expanded_shape
 
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "matmul", "addmm", "addmv",
@@ -31,10 +32,6 @@ def _check_tensor(x, op, name, pos):
 def _no_bool(t, kernel):
     if t._data.dtype == np.bool_:
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-
-
-def _conj(t):
-    return t.conj() if t.is_complex() else t
 
 
 def _check_mm(a, b):
@@ -592,7 +589,7 @@ def _einsum_grad(k, g, ops, spec):
     others = [j for j in range(len(ops)) if j != k]
     avail = set(out).union(*(ins[j] for j in others))
     kept = tuple(x for x in uniq if x in avail)
-    r = Einsum.apply(((out,) + tuple(ins[j] for j in others), kept), g, *(ops[j] for j in others))
+    r = Einsum.apply(((out,) + tuple(ins[j] for j in others), kept), g, *(_conj(ops[j]) for j in others))
     shape = tuple(own[x] for x in kept)
     if r._data.shape != shape:
         # a label of size 1 here and n elsewhere sums down; of size n here, 1 elsewhere expands

@@ -10,6 +10,7 @@ from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._util import canon_dim, canon_dims, check_tensor
+from ._util import conj as _conj
 from .sort import _EvenSelect, _Selection, return_types
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
@@ -293,7 +294,7 @@ class Cumprod(Function):
             return g, None, None, None
         zero = a._data == 0
         if not zero.any():
-            return Cumsum.apply(g * out, d, None, not reverse) / a, None, None, None
+            return Cumsum.apply(g * _conj(out), d, None, not reverse) / _conj(a), None, None, None
         if STATE.enabled:   # create_graph: a form whose own derivative is right at zeros too
             return _cumprod_grad_exact(g, a, d, reverse), None, None, None
         return _cumprod_grad_zeros(g, a, out, zero, d, reverse), None, None, None
@@ -306,9 +307,9 @@ def _cumprod_grad_zeros(g, a, out, zero, d, reverse):
     nz = _scan("cumsum", zero, d, reverse)
     not_before = _const(nz != 0)
     first = zero & (nz == 1)
-    ga = Cumsum.apply(g * out, d, None, not reverse) / a.masked_fill(not_before, 1)
+    ga = Cumsum.apply(g * _conj(out), d, None, not reverse) / _conj(a.masked_fill(not_before, 1))
     rest = Cumprod.apply(a.masked_fill(_const(first), 1), d, None, reverse)
-    gz = Cumsum.apply(g * rest, d, None, not reverse)
+    gz = Cumsum.apply(g * _conj(rest), d, None, not reverse)
     return ga.masked_fill(not_before, 0) + gz.masked_fill(_const(~first), 0)
 
 
@@ -325,7 +326,7 @@ def _cumprod_grad_exact(g, a, d, reverse):
     skip = xp.tri(n, k=-1, dtype=bool)       # k < i: not reached by x_i
     if reverse:
         skip = skip.T
-    return (prods * g.unsqueeze(d)).masked_fill(_const(skip.reshape(lay)), 0).sum(d + 1)
+    return (_conj(prods) * g.unsqueeze(d)).masked_fill(_const(skip.reshape(lay)), 0).sum(d + 1)
 
 
 class _Shift(Function):
@@ -390,14 +391,14 @@ class Prod(Function):
         if not (a._data == 0).any():
             if ctx.meta is not None and not ctx.meta[1]:
                 g, out = g.unsqueeze(ctx.meta[0]), out.unsqueeze(ctx.meta[0])
-            return g * (out / a), None, None, None
+            return g * _conj(out / a), None, None, None
         if ctx.meta is None:
             flat = a.reshape(-1)
-            return (g * _others_prod(flat, 0)).reshape(shape), None, None, None
+            return (g * _conj(_others_prod(flat, 0))).reshape(shape), None, None, None
         d, keepdim = ctx.meta
         if not keepdim:
             g = g.unsqueeze(d)
-        return g * _others_prod(a, d), None, None, None
+        return g * _conj(_others_prod(a, d)), None, None, None
 
     def name(self):
         return "ProdBackward0" if self.__dict__.get("meta") is None else "ProdBackward1"
@@ -732,7 +733,7 @@ class Logsumexp(Function):
         a, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
         out = _unreduce(out, shape, dims, keepdim)
-        return _unreduce(g, shape, dims, keepdim) * (a - out).exp(), None, None
+        return _unreduce(g, shape, dims, keepdim) * _conj((a - out).exp()), None, None
 
     # max-shifted as the forward (an infinite max shifts by 0)
     @staticmethod

@@ -7,6 +7,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ._util import check_tensor, float_dtype
+from ._util import conj as _conj
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos",
            "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
@@ -86,7 +87,7 @@ class Exp(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * out
+        return g * _conj(out)
 
     onnx = _onnx_op("Exp")
 
@@ -98,7 +99,7 @@ class Exp2(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out * _LN2)
+        return g * (_conj(out) * _LN2)
 
     onnx = _onnx_float(lambda g, x: g.op("Pow", g.scalar(2, x.dtype), x))
 
@@ -110,7 +111,7 @@ class Expm1(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out + 1)
+        return g * (_conj(out) + 1)
 
     onnx = _onnx_float(lambda g, x: g.op("Sub", g.op("Exp", x), g.scalar(1, x.dtype)))
 
@@ -122,7 +123,7 @@ class Log(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / a
+        return g / _conj(a)
 
     onnx = _onnx_op("Log")
 
@@ -134,7 +135,7 @@ class Log2(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / (a * _LN2)
+        return g / (_conj(a) * _LN2)
 
     onnx = _onnx_float(lambda g, x: g.op("Div", g.op("Log", x), g.scalar(_LN2, x.dtype)))
 
@@ -146,7 +147,7 @@ class Log10(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / (a * _LN10)
+        return g / (_conj(a) * _LN10)
 
     onnx = _onnx_float(lambda g, x: g.op("Div", g.op("Log", x), g.scalar(_LN10, x.dtype)))
 
@@ -158,7 +159,7 @@ class Log1P(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / (a + 1)
+        return g / (_conj(a) + 1)
 
     onnx = _onnx_float(lambda g, x: g.op("Log", g.op("Add", x, g.scalar(1, x.dtype))))
 
@@ -170,7 +171,7 @@ class Sqrt(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g / (out * 2)
+        return g / (_conj(out) * 2)
 
     onnx = _onnx_op("Sqrt")
 
@@ -187,7 +188,7 @@ class Rsqrt(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (g * -0.5) * out ** 3
+        return (g * -0.5) * _conj(out) ** 3
 
     onnx = _onnx_float(lambda g, x: g.op("Reciprocal", g.op("Sqrt", x)))
 
@@ -199,7 +200,7 @@ class Reciprocal(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * -(out * out)
+        return g * -_conj(out * out)
 
     onnx = _onnx_op("Reciprocal")
 
@@ -213,7 +214,7 @@ class Sin(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * a.cos()
+        return g * _conj(a.cos())
 
     onnx = _onnx_op("Sin")
 
@@ -225,7 +226,7 @@ class Cos(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * -a.sin()
+        return g * -_conj(a.sin())
 
     onnx = _onnx_op("Cos")
 
@@ -237,7 +238,7 @@ class Tan(_Float):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out * out + 1)
+        return g * _conj(out * out + 1)
 
     onnx = _onnx_op("Tan")
 
@@ -249,7 +250,7 @@ class Asin(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * (1 - a * a).rsqrt()
+        return g * _conj((1 - a * a).rsqrt())
 
     onnx = _onnx_op("Asin")
 
@@ -261,7 +262,7 @@ class Acos(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return -g * (1 - a * a).rsqrt()
+        return -g * _conj((1 - a * a).rsqrt())
 
     onnx = _onnx_op("Acos")
 
@@ -274,7 +275,7 @@ class Atan(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / (a * a + 1)
+        return g / _conj(a * a + 1)
 
     onnx = _onnx_op("Atan")
 
@@ -286,7 +287,7 @@ class Sinh(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * a.cosh()
+        return g * _conj(a.cosh())
 
     onnx = _onnx_op("Sinh")
 
@@ -298,7 +299,7 @@ class Cosh(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * a.sinh()
+        return g * _conj(a.sinh())
 
     onnx = _onnx_op("Cosh")
 
@@ -311,6 +312,8 @@ class Tanh(_Float):
     @staticmethod
     def backward(ctx, g):
         (t,) = ctx.saved_tensors
+        if t._data.dtype.kind == "c":   # the fused kernel is for real dtypes
+            return g * (1 - t * t).conj()
         return TanhBackward.apply(g, t)
 
     onnx = _onnx_op("Tanh")
@@ -348,7 +351,7 @@ class Asinh(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * (a * a + 1).rsqrt()
+        return g * _conj((a * a + 1).rsqrt())
 
     onnx = _onnx_op("Asinh")
 
@@ -356,10 +359,13 @@ class Asinh(_Float):
 class Acosh(_Float):
     ufunc = np.arccosh
 
-    # d acosh(x) = 1 / sqrt(x^2 - 1)
+    # d acosh(x) = 1 / sqrt(x^2 - 1); complex: 1 / (sqrt(x - 1) sqrt(x + 1)), the principal
+    # branch's derivative (the one-root form flips sign where Re x < 0)
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
+        if a._data.dtype.kind == "c":
+            return g * ((a - 1).rsqrt() * (a + 1).rsqrt()).conj()
         return g * (a * a - 1).rsqrt()
 
     onnx = _onnx_op("Acosh")
@@ -372,7 +378,7 @@ class Atanh(_Float):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / (1 - a * a)
+        return g / _conj(1 - a * a)
 
     onnx = _onnx_op("Atanh")
 
@@ -394,6 +400,8 @@ class Sigmoid(_Float):
     @staticmethod
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
+        if s._data.dtype.kind == "c":   # the fused kernel is for real dtypes
+            return g * (s * (1 - s)).conj()
         return SigmoidBackward.apply(g, s)
 
     onnx = _onnx_op("Sigmoid")
@@ -605,7 +613,8 @@ class Erfinv(_Float):
 class Abs(Function):
     _builtin = True
 
-    # d |x| = sign(x), a constant
+    # d |x| = sign(x), a constant for real x; for complex z the gradient is g z/|z|, which
+    # depends on z (so it goes through sgn, whose own gradient gives the second order)
     @staticmethod
     def forward(ctx, a):
         if a.dtype is D.bool:
@@ -616,6 +625,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
+        if a._data.dtype.kind == "c":
+            return g * a.sgn()
         return g * _wrap(np.sign(a._data))
 
     @staticmethod
@@ -655,10 +666,23 @@ class _Step(Function):
 class Sign(_Step):
     ufunc = np.sign
 
+    # real: zero gradient; complex sgn(z) = z/|z| is not holomorphic: its gradient is
+    # (g - sgn^2 conj(g)) / (2|z|), 0 at z = 0 (PyTorch's sgn_backward)
     @classmethod
     def forward(cls, ctx, a):
         x = a._data
+        if x.dtype.kind == "c":
+            ctx.save_for_backward(a)
         return x.copy() if x.dtype == np.bool_ else np.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        if g._data.dtype.kind != "c":
+            return _zeros(g)
+        (a,) = ctx.saved_tensors
+        s, r = a.sgn(), a.abs()
+        d = (g - s * s * g.conj()) / (2 * r)
+        return d.masked_fill(r == 0, 0.0)
 
     @staticmethod
     def onnx(g, ctx, a):
@@ -1098,7 +1122,7 @@ class Sinc(_Float):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         d = ((a * math.pi).cos() - Sinc.apply(a)) / a
-        return g * d.masked_fill(a == 0, 0.0)
+        return g * _conj(d.masked_fill(a == 0, 0.0))
 
 
 class Deg2Rad(_Float):
