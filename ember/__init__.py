@@ -17,6 +17,7 @@ from ._flags import (are_deterministic_algorithms_enabled, compile,  # noqa: A00
                      get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
                      set_float32_matmul_precision, use_deterministic_algorithms)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                       seed, set_rng_state)
 from ._printing import get_printoptions, printoptions, set_printoptions
@@ -38,6 +39,7 @@ from . import amp, distributions, fft, special, testing  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import train  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from .linalg import cholesky_solve  # noqa: E402
 
 __version__ = "0.1.0"
 

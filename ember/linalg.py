@@ -12,12 +12,13 @@ from . import _dtype as D
 from . import _tensor
 from .autograd.function import Function
 from .ops._util import canon_dim, canon_dims
-from .ops.linalg import _broadcast_batch, matmul
+from .ops.linalg import _broadcast_batch, matmul, matrix_power
+from .ops.linalg import cross as _cross
 from .ops.reduce import LinalgVectorNorm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svdvals",
            "matmul", "LinAlgError", "eigh", "eigvalsh", "qr", "cholesky", "svd", "pinv", "lstsq",
-           "matrix_rank"]
+           "matrix_rank", "cross", "matrix_power", "cholesky_solve"]
 
 
 class LinAlgError(RuntimeError):
@@ -651,3 +652,14 @@ def _out(result, out):
         return type(result)(*out)
     out.copy_(result)
     return out
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """torch.linalg.cross: like torch.cross, but ``dim`` defaults to the last."""
+    return _out(_cross(input, other, dim=dim), out)
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """X with A X = B, given A's Cholesky factor L (lower, or upper with ``upper=True``)."""
+    lower = L.mH if upper else L
+    return _out(solve(lower.mH, solve(lower, B)), out)

@@ -211,3 +211,48 @@ class OneHotCategorical(Distribution):
 
     def entropy(self):
         return self._categorical.entropy()
+
+
+class Poisson(Distribution):
+    """Counts with mean ``rate``: log_prob(k) = k log(rate) - rate - lgamma(k + 1)."""
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_all(rate)
+        batch = Size() if isinstance(rate, numbers.Number) else self.rate.size()
+        super().__init__(batch, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Poisson, _instance)
+        batch_shape = Size(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate
+
+    def sample(self, sample_shape=Size()):
+        from ember import _random
+        shape = self._extended_shape(sample_shape)
+        with ember.no_grad():
+            lam = self.rate.expand(shape).detach().cpu().numpy()
+            counts = _random.rng().poisson(lam).astype(lam.dtype)
+            return ember.tensor(counts, device=self.rate.device)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return value.xlogy(rate) - rate - (value + 1).lgamma()

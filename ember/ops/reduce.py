@@ -16,7 +16,7 @@ from .sort import _EvenSelect, _Selection, return_types
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "norm", "cumsum",
            "cumprod", "all", "any", "count_nonzero", "dist", "cummax", "cummin", "logcumsumexp",
-           "diff", "aminmax", "ReduceMethods"]
+           "diff", "aminmax", "cov", "corrcoef", "ReduceMethods"]
 
 _T = _tensor  # Tensor is looked up at call time (this module is imported while _tensor loads)
 
@@ -1106,3 +1106,67 @@ class ReduceMethods:
 
     def aminmax(self, *, dim=None, keepdim=False):
         return aminmax(self, dim=dim, keepdim=keepdim)
+
+
+# -- cov / corrcoef -------------------------------------------------------------------------------
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in the rows of ``input`` (observations in columns), with
+    optional integer frequency and float importance weights per observation."""
+    check_tensor(input, "cov")
+    if input.dim() > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.dim()} dimensions")
+    x = input.reshape(1, -1) if input.dim() < 2 else input
+    if not x.is_floating_point() and not x.is_complex():
+        x = x.to(D.get_default_dtype())
+    n = x.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt.dim() > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                               f"{name} with {wt.dim()} dimensions")
+        if wt.numel() != n:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                               f"observations in the input but got {wt.numel()} != {n}")
+        if name == "fweights" and wt.is_floating_point():
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights "
+                               f"with {wt.dtype._short} dtype")
+        if name == "aweights" and not wt.is_floating_point():
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got "
+                               f"aweights with {wt.dtype._short} dtype")
+        if bool((wt < 0).any()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        w = wt if w is None else w * wt
+    if w is None:
+        avg = x.mean(1, keepdim=True)
+        norm = n - correction
+    else:
+        w = w.to(x.dtype)
+        w_sum = w.sum()
+        avg = (x * w).sum(1, keepdim=True) / w_sum
+        norm = w_sum - (correction if aweights is None
+                        else correction * (w * aweights.to(x.dtype)).sum() / w_sum)
+    xm = x - avg
+    xw = xm if w is None else xm * w
+    other = xm.conj() if xm.is_complex() else xm
+    out = xw.matmul(other.transpose(0, 1))
+    norm = norm if isinstance(norm, _T.Tensor) else out.new_full((), float(norm))
+    out = out / norm.clamp(min=0)
+    return out.squeeze()      # one variable gives a 0-d result, as PyTorch
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input``, clipped to [-1, 1]."""
+    check_tensor(input, "corrcoef")
+    if input.dim() > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {input.dim()} dimensions")
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    std = c.diagonal().sqrt()
+    c = c / std.unsqueeze(1) / std.unsqueeze(0)
+    return c.clamp(-1, 1) if not c.is_complex() else c

@@ -34,11 +34,13 @@ def _const(arr, like):
 # -- affine_grid --------------------------------------------------------------------------------------
 
 def _linspace(n, align_corners, dtype):
-    """Pixel centres in normalized coordinates; a unit dim sits at 0 (PyTorch since 1.3)."""
+    """Pixel centres in normalized coordinates; a unit dim sits at 0 (PyTorch since 1.3). Built
+    on ember's linspace, whose roundings are PyTorch's, so grid points land on the same side of
+    pixel boundaries as PyTorch's do."""
     if n <= 1:
         return np.zeros(max(n, 0), dtype=dtype)
-    r = np.linspace(-1.0, 1.0, n)
-    return (r if align_corners else r * (n - 1) / n).astype(dtype)
+    r = _creation.linspace(-1, 1, n, dtype=D.from_numpy_dtype(dtype))._data
+    return r if align_corners else (r * dtype.type(n - 1) / dtype.type(n)).astype(dtype)
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -128,7 +130,7 @@ def _source_index(coord, size, padding_mode, align_corners):
     if align_corners:
         coord = (coord + 1) * ((size - 1) / 2)
     else:
-        coord = ((coord + 1) * size - 1) / 2
+        coord = (coord + 1) * (size / 2) - 0.5     # PyTorch's CPU kernel's order of operations
     if padding_mode == "reflection":
         coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
     if padding_mode in ("border", "reflection"):
