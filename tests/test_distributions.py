@@ -10,6 +10,11 @@ import ember.distributions as D
 from ember import distributions
 
 
+def _tril_pd(a):
+    """A lower-triangular factor with a positive diagonal (whatever the random draw)."""
+    d = np.abs(np.diagonal(a, axis1=-2, axis2=-1))[..., None] + 0.5
+    return np.tril(a, -1) + np.eye(a.shape[-1]) * d
+
 def pos(*shape):
     return randn(*shape, low=0.5, high=2.0)
 
@@ -74,7 +79,7 @@ def test_rsample_gradients():
     uu = u * (2 - e) + (e - 1)
     check_op(seeded(D.Laplace, shape, lambda x: x ** 2),
              lambda a, b: (a - b * uu.sign() * torch.log1p(-uu.abs())) ** 2, loc, scale)
-    loc3, A = randn(2, 3), np.tril(randn(3, 3)) + 2 * np.eye(3)
+    loc3, A = randn(2, 3), _tril_pd(randn(3, 3))
     eps3 = noise("n", (5, 2, 3))
     check_op(seeded(lambda m, s: D.MultivariateNormal(m, scale_tril=s.tril()), shape, lambda x: x ** 2),
              lambda m, s: (m + (s.tril() @ eps3.unsqueeze(-1)).squeeze(-1)) ** 2, loc3, A)
@@ -154,7 +159,7 @@ def test_multivariate_normal():
         check_dist(lambda m, a, k=kw: D.MultivariateNormal(m, **{k: _spd(a)}),
                    lambda m, a, k=kw: TD.MultivariateNormal(m, **{k: _spd(a)}),
                    [loc, A], value, props=props, rtol=1e-5, atol=1e-6)
-    L = np.tril(randn(2, 1, 3, 3)) + 2 * np.eye(3)
+    L = _tril_pd(randn(2, 1, 3, 3))
     check_dist(lambda m, s: D.MultivariateNormal(m, scale_tril=s.tril()),
                lambda m, s: TD.MultivariateNormal(m, scale_tril=s.tril()), [loc, L], value, props=props)
     d = D.MultivariateNormal(ember.tensor(loc), scale_tril=ember.tensor(L))
@@ -211,7 +216,7 @@ def test_kl():
     kl(D.Uniform, TD.Uniform, 2, low, low + 1, low + 0.5, low + 2, grad=False)  # q misses: inf
     kl(lambda m, s: D.MultivariateNormal(m, scale_tril=s.tril()),
        lambda m, s: TD.MultivariateNormal(m, scale_tril=s.tril()), 2,
-       randn(2, 3), np.tril(randn(3, 3)) + 2 * np.eye(3), randn(3), np.tril(randn(2, 3, 3)) + 2 * np.eye(3))
+       randn(2, 3), _tril_pd(randn(3, 3)), randn(3), _tril_pd(randn(2, 3, 3)))
     kl(lambda m, s: D.Independent(D.Normal(m, s), 1), lambda m, s: TD.Independent(TD.Normal(m, s), 1), 2,
        randn(2, 3), pos(3), randn(3), pos(2, 3))
     check_error(lambda: D.kl_divergence(D.Normal(0.0, 1.0), D.Exponential(1.0)), NotImplementedError,
