@@ -202,9 +202,8 @@ def test_gan_discriminator_spectral_norm():
 
 def test_weight_norm_layers():
     def build(torch, nn, F):
-        # (nn.utils.parametrizations is not in ember yet: both layers use the hook-based form)
         return nn.Sequential(nn.utils.weight_norm(nn.Linear(8, 16)), nn.Tanh(),
-                             nn.utils.weight_norm(nn.Linear(16, 4), dim=None))
+                             nn.utils.parametrizations.weight_norm(nn.Linear(16, 4)))
 
     def prog(torch, nn, F, model):
         keys = sorted(model.state_dict().keys())
@@ -218,7 +217,7 @@ def test_weight_norm_layers():
             opt.step()
             losses.append(loss.item())
         g0 = model[0].weight_g.detach()
-        g2 = model[2].weight_g.detach()
+        g2 = model[2].parametrizations.weight.original0.detach()
         norms = model[2].weight.detach().norm(dim=1, keepdim=True)
         return keys, losses, g0, g2, norms
 
