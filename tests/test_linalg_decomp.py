@@ -238,3 +238,20 @@ def test_out_arguments_are_written():
         assert "out must be a tuple of 3 tensors" in str(e)
     else:
         raise AssertionError("a single out tensor for svd was accepted")
+
+
+def test_documented_gaps_raise_clear_errors():
+    a = ember.randn(2, 3, dtype=ember.float64, requires_grad=True)
+    q, r = ember.linalg.qr(a)
+    try:
+        (q.sum() + r.sum()).backward()
+    except NotImplementedError as e:
+        assert "gradient of linalg.qr for wide matrices" in str(e)
+    else:
+        raise AssertionError("the wide qr gradient did not raise")
+    try:
+        ember.linalg.lstsq(ember.randn(3, 2), ember.randn(3, 1), driver="gelsd")
+    except NotImplementedError as e:
+        assert "driver 'gelsd' is not supported" in str(e)
+    else:
+        raise AssertionError("an unsupported lstsq driver was accepted")

@@ -201,3 +201,12 @@ def test_gumbel_softmax_hard_straight_through():
     # the hard sample is differentiated as the soft one drawn from the same noise
     np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
     assert np.abs(grads[0]).max() > 0
+
+
+def test_bicubic_and_5d_raise_clear_errors():
+    x, g = ember.zeros(1, 1, 4, 4), ember.zeros(1, 2, 2, 2)
+    check_error(lambda: F.grid_sample(x, g, mode="bicubic", align_corners=False),
+                NotImplementedError, "ember: grid_sample with mode='bicubic' is not supported")
+    check_error(lambda: F.grid_sample(ember.zeros(1, 1, 2, 2, 2), ember.zeros(1, 2, 2, 2, 3),
+                                      align_corners=False),
+                NotImplementedError, "ember: grid_sample supports only 4-D input")
