@@ -78,3 +78,15 @@ def test_special_ndtr_log_ndtr_entr():
     x = np.array([-1.0, 0.0, 0.3])
     np.testing.assert_array_equal(ember.special.entr(ember.tensor(x)).numpy(),
                                   torch.special.entr(torch.tensor(x)).numpy())
+
+
+def test_known_differences_stay_as_documented():
+    # the README lists these: if one changes, the README must change with it
+    x = ember.tensor([3, 1, 2, 1])
+    assert ember.unique(x, sorted=False).tolist() == [1, 2, 3]
+    a = ember.randn(3, requires_grad=True)
+    assert type(ember.dist(a, ember.zeros(3)).grad_fn).__name__ == "LinalgVectorNorm"
+    assert ember.special.ndtr(ember.tensor([-19.0], dtype=ember.float64)).item() > 0
+    assert torch.special.ndtr(torch.tensor([-19.0], dtype=torch.float64)).item() == 0
+    with ember.autocast("cpu"):
+        assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype is ember.float16
