@@ -413,6 +413,7 @@ def _check_peer_failure():
     status = MPI.Status()
     if fc.Iprobe(source=MPI.ANY_SOURCE, tag=_FAULT_TAG, status=status):
         msg = fc.recv(source=status.Get_source(), tag=_FAULT_TAG)
+        fc.send(True, dest=status.Get_source(), tag=_FAULT_TAG + 1)   # acknowledge
         raise _PeerFailure(f"rank {status.Get_source()} failed: {msg}; stopping rank "
                            f"{get_rank()} too")
 
@@ -445,10 +446,15 @@ def _excepthook(etype, value, tb):
     fc = _STATE.fault_comm
     if fc is not None and not isinstance(value, _PeerFailure):
         summary = f"{etype.__name__}: {value}"
-        reqs = [fc.isend(summary, dest=r, tag=_FAULT_TAG) for r in range(fc.Get_size()) if r != fc.Get_rank()]
-        deadline = time.monotonic() + 2.0
-        while reqs and not MPI.Request.Testall(reqs) and time.monotonic() < deadline:
-            time.sleep(0.001)
-        time.sleep(1.0)   # the others raise from their wait loops and print who failed
+        others = [r for r in range(fc.Get_size()) if r != fc.Get_rank()]
+        reqs = [fc.isend(summary, dest=r, tag=_FAULT_TAG) for r in others]
+        # wait (3 s at most) for each peer to acknowledge from its wait loop, then give the
+        # acknowledged ones a moment to print their error before the abort kills them
+        acks = [fc.irecv(source=r, tag=_FAULT_TAG + 1) for r in others]
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline and not MPI.Request.Testall(acks):
+            time.sleep(0.002)
+        MPI.Request.Testall(reqs)
+        time.sleep(0.5)
     if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
         MPI.COMM_WORLD.Abort(1)
