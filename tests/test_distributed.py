@@ -80,6 +80,18 @@ def test_launcher_sets_torchrun_environment():
     _passed(p, ["env"])
 
 
+def test_ddp_mnist_example(tmp_path):
+    from ember.distributed.run import find_mpiexec
+    out = tmp_path / "model.pt"
+    cmd = [find_mpiexec(), "-n", "2", sys.executable, os.path.join(ROOT, "examples", "ddp_mnist.py"),
+           "--epochs", "2", "--save", str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=_env(), cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("epoch ") == 2   # rank 0 alone prints
+    acc = float(p.stdout.split("final test accuracy ")[1].split("%")[0])
+    assert acc > 50 and "model.pt" in os.listdir(tmp_path)
+
+
 # ---- single process ----------------------------------------------------------------------------
 def test_importing_does_not_start_mpi():
     code = "import ember, ember.nn, ember.distributed, sys; print('mpi4py.MPI' in sys.modules)"

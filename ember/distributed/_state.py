@@ -450,9 +450,16 @@ def _excepthook(etype, value, tb):
         reqs = [fc.isend(summary, dest=r, tag=_FAULT_TAG) for r in others]
         # wait (3 s at most) for each peer to acknowledge from its wait loop, then give the
         # acknowledged ones a moment to print their error before the abort kills them
-        acks = [fc.irecv(source=r, tag=_FAULT_TAG + 1) for r in others]
+        # (a peer that failed too reports its own failure instead of acknowledging)
+        acks = {r: fc.irecv(source=r, tag=_FAULT_TAG + 1) for r in others}
         deadline = time.monotonic() + 3.0
-        while time.monotonic() < deadline and not MPI.Request.Testall(acks):
+        status = MPI.Status()
+        while acks and time.monotonic() < deadline:
+            for r in [r for r, q in acks.items() if q.Test()]:
+                del acks[r]
+            while fc.Iprobe(source=MPI.ANY_SOURCE, tag=_FAULT_TAG, status=status):
+                fc.recv(source=status.Get_source(), tag=_FAULT_TAG)
+                acks.pop(status.Get_source(), None)
             time.sleep(0.002)
         MPI.Request.Testall(reqs)
         time.sleep(0.5)
