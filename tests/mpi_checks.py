@@ -294,6 +294,16 @@ def check_ddp():
         assert list(ddp.state_dict())[0].startswith("module.") and ddp.module is model
         ok(f"ddp_{kind}")
 
+    # overlap: the buckets of the last layers are all-reducing before backward reaches the first
+    ember.manual_seed(0)
+    deep = nn.Sequential(*[nn.Linear(8, 8) for _ in range(6)]).double()
+    ddp = DDP(deep, bucket_cap_mb=8 * 9 * 8 / 2 ** 20)   # about one layer per bucket
+    seen = []
+    deep[0].weight.register_hook(lambda g: seen.append(ddp.reducer.next_bucket))
+    ddp(T(data(R, (3, 8)))).sum().backward()
+    assert len(ddp.reducer.buckets) >= 5 and seen[0] >= len(ddp.reducer.buckets) - 2, seen
+    ok("overlap")
+
     # no_sync: two local backwards then one synced = the average of everything accumulated
     ember.manual_seed(0)
     model = _mlp().double()

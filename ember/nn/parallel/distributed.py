@@ -259,7 +259,14 @@ class DistributedDataParallel(Module):
                                             self._comm_group)
 
     def _buffers_to_sync(self):
-        return [b for b in self.module.buffers() if b is not None]
+        # where the buffers live is cached (walking the module tree on every forward costs more
+        # than a buffer-free model's whole sync); the tensors are read afresh, since .to() or
+        # load_state_dict(assign=True) may replace them
+        slots = self.__dict__.get("_buffer_slots")
+        if slots is None:
+            slots = self.__dict__["_buffer_slots"] = [
+                (m, n) for m in self.module.modules() for n, b in m._buffers.items() if b is not None]
+        return [m._buffers[n] for m, n in slots if m._buffers.get(n) is not None]
 
     # ---- the two halves of forward, also called by the training callback -------------------
     def _pre_forward(self):
