@@ -92,6 +92,37 @@ def test_ddp_mnist_example(tmp_path):
     assert acc > 50 and "model.pt" in os.listdir(tmp_path)
 
 
+def test_trainer_factory_relaunches_under_mpiexec(tmp_path):
+    # started as a plain ``python script.py``, strategy="ddp" with 2 devices re-runs the script
+    # as 2 MPI processes (what Lightning's launcher does with subprocesses)
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import ember.distributed as dist\n"
+        "from ember.train.callbacks.distributed import ddp_callback_factory\n"
+        "cbs = ddp_callback_factory('ddp_find_unused_parameters_true', 2)\n"
+        "dist.init_process_group()\n"
+        "import sys\n"
+        "sys.stdout.write(f\"rank {dist.get_rank()} of {dist.get_world_size()} "
+        "{cbs[0].ddp_kwargs['find_unused_parameters']}\\n\")\n")
+    env = {k: v for k, v in _env().items() if k not in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE",
+                                                          "PMIX_SIZE", "WORLD_SIZE")}
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                       env=env, cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert sorted(p.stdout.split("\n")) == ["", "rank 0 of 2 True", "rank 1 of 2 True"], p.stdout
+
+
+def test_trainer_factory_checks_the_world_size(monkeypatch):
+    from ember.train.callbacks.distributed import DistributedCallback, ddp_callback_factory
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE"):
+        monkeypatch.delenv(var, raising=False)
+    (cb,) = ddp_callback_factory("ddp", 2)
+    assert isinstance(cb, DistributedCallback) and not cb.ddp_kwargs["find_unused_parameters"]
+    with pytest.raises(ValueError, match=r"devices=3.*2 processes"):
+        ddp_callback_factory("ddp", 3)
+
+
 # ---- single process ----------------------------------------------------------------------------
 def test_importing_does_not_start_mpi():
     code = "import ember, ember.nn, ember.distributed, sys; print('mpi4py.MPI' in sys.modules)"

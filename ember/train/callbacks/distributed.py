@@ -30,11 +30,13 @@ attributes ``model``, ``dls``, ``epoch``, ``training`` and ``loss_grad``, the ev
 ``find_unused_parameters=False``. A callback class with ``rank_zero_only = True`` is switched
 off on ranks other than 0, like the progress bar and loggers.
 """
+import os
+import sys
 import warnings
 
 from ..engine import Callback
 
-__all__ = ["DistributedCallback"]
+__all__ = ["DistributedCallback", "distributed_loader", "ddp_callback_factory"]
 
 _RANK_ZERO = ("ProgressCallback", "CSVLogger", "TensorBoardCallback", "ShowGraphCallback")
 
@@ -110,7 +112,7 @@ class DistributedCallback(Callback):
                 learn.save = _no_save
 
     def _shard_train_loader(self):
-        from ...utils.data import DataLoader, DistributedSampler, RandomSampler
+        from ...utils.data import DataLoader, DistributedSampler
         dl = _get_train_dl(self.learn)
         self._orig_dl = None
         if not isinstance(dl, DataLoader):
@@ -120,16 +122,8 @@ class DistributedCallback(Callback):
         if isinstance(dl.sampler, DistributedSampler):
             self.sampler = dl.sampler
             return
-        if dl.batch_size is None:
-            raise ValueError("DistributedCallback: the training DataLoader uses a batch_sampler; "
-                             "build it over a DistributedSampler yourself")
-        self.sampler = DistributedSampler(dl.dataset, shuffle=isinstance(dl.sampler, RandomSampler),
-                                          seed=self.seed)
-        new = DataLoader(dl.dataset, batch_size=dl.batch_size, sampler=self.sampler,
-                         num_workers=dl.num_workers, collate_fn=dl.collate_fn,
-                         pin_memory=dl.pin_memory, drop_last=dl.drop_last, timeout=dl.timeout,
-                         worker_init_fn=dl.worker_init_fn, generator=dl.generator,
-                         persistent_workers=getattr(dl, "persistent_workers", False))
+        new = distributed_loader(dl, seed=self.seed)
+        self.sampler = new.sampler
         self._orig_dl = dl
         _set_train_dl(self.learn, new)
 
@@ -158,3 +152,54 @@ class DistributedCallback(Callback):
 def _no_save(*args, **kwargs):
     """``learn.save`` on ranks other than 0: rank 0 writes the checkpoint."""
     return None
+
+
+def distributed_loader(dl, shuffle=None, seed=0, num_replicas=None, rank=None):
+    """A copy of DataLoader ``dl`` that reads this rank's DistributedSampler shard: same
+    dataset, batch size, collate function, workers and ``drop_last``; shuffled (with ``seed``
+    plus the epoch set by ``sampler.set_epoch``) when ``dl`` was, unless ``shuffle`` says."""
+    from ...utils.data import DataLoader, DistributedSampler, RandomSampler
+    if dl.batch_size is None:
+        raise ValueError("distributed_loader: the DataLoader uses a batch_sampler; build it over a "
+                         "DistributedSampler yourself")
+    if shuffle is None:
+        shuffle = isinstance(dl.sampler, RandomSampler)
+    sampler = DistributedSampler(dl.dataset, num_replicas, rank, shuffle=shuffle, seed=seed)
+    return DataLoader(dl.dataset, batch_size=dl.batch_size, sampler=sampler,
+                      num_workers=dl.num_workers, collate_fn=dl.collate_fn,
+                      pin_memory=dl.pin_memory, drop_last=dl.drop_last, timeout=dl.timeout,
+                      worker_init_fn=dl.worker_init_fn, generator=dl.generator,
+                      persistent_workers=getattr(dl, "persistent_workers", False))
+
+
+def _launched_world_size():
+    """The number of processes mpiexec (or ember.distributed.run) started, read from the
+    environment without starting MPI; None outside mpiexec."""
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "WORLD_SIZE"):
+        if os.environ.get(var):
+            return int(os.environ[var])
+    return None
+
+
+def ddp_callback_factory(strategy="ddp", n_devices=1):
+    """The engine callback(s) for a Lightning-style ``Trainer(strategy="ddp", devices=n)``.
+
+    Under ``mpiexec -n n`` (or ``python -m ember.distributed.run --nproc-per-node n``) it
+    returns a DistributedCallback (``find_unused_parameters`` for
+    ``"ddp_find_unused_parameters_true"``). Started as a plain ``python train.py``, it does what
+    Lightning's launcher does for ``strategy="ddp"``: it starts the same command again as ``n``
+    processes, here under mpiexec, replacing the current process."""
+    world = _launched_world_size()
+    if n_devices in (None, -1):
+        n_devices = world or 1
+    if world is None and n_devices > 1:
+        from ...distributed.run import find_mpiexec
+        exe = find_mpiexec()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(exe, [exe, "-n", str(n_devices), sys.executable] + sys.argv)
+    if world is not None and world != n_devices:
+        raise ValueError(f"Trainer(devices={n_devices}) but {world} processes were started; launch "
+                         f"with mpiexec -n {n_devices} (or pass devices={world})")
+    find_unused = isinstance(strategy, str) and "find_unused_parameters_true" in strategy
+    return [DistributedCallback(find_unused_parameters=find_unused)]
