@@ -9,6 +9,7 @@ import datetime
 import io
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -417,6 +418,31 @@ def check_learner():
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         ref.fit(3)
     close(_flat(learn.model), _flat(ref.model), 1e-6)
+
+    # checkpoints: rank 0 writes them, every rank loads the best one back after the fit
+    from ember.train import CSVLogger, SaveModelCallback
+    tmp = [tempfile.mkdtemp() if R == 0 else None]
+    dist.broadcast_object_list(tmp, src=0)
+    saves, orig = [], Learner.save
+
+    def counting_save(self, *args, **kwargs):
+        saves.append(args[0])
+        return orig(self, *args, **kwargs)
+    Learner.save = counting_save
+    try:
+        learn = learner(bs, [DistributedCallback(), SaveModelCallback(), CSVLogger()])
+        learn.path = __import__("pathlib").Path(tmp[0])
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            learn.fit(2, lr=0.5)
+    finally:
+        Learner.save = orig
+    counts = [None] * N
+    dist.all_gather_object(counts, len(saves))
+    assert counts[0] > 0 and not any(counts[1:]), counts
+    assert "save" not in learn.__dict__   # put back after the fit
+    _agree(learn.model, "learner with checkpoints")
+    with open(os.path.join(tmp[0], "history.csv")) as f:
+        assert len(f.read().strip().splitlines()) == 3   # header + 2 epochs, written once
     ok("learner")
 
 
