@@ -46,18 +46,16 @@ def _passed(p, names):
 
 COLLECTIVES = ["all_reduce", "broadcast_reduce", "all_gather", "gather_scatter", "reduce_scatter",
                "all_to_all", "send_recv", "objects", "new_group", "timeout", "errors", "sampler"]
+TRAINING = ["ddp_mlp", "ddp_cnn", "overlap", "no_sync", "find_unused", "broadcast_buffers", "syncbn",
+            "learner"]
 
 
-@pytest.mark.parametrize("n", [2, 3])
-def test_collectives_against_numpy(n):
-    p, _ = mpirun(n, "collectives", "sampler")
-    _passed(p, COLLECTIVES)
-
-
-def test_ddp_matches_one_process_on_the_union_of_batches():
-    p, _ = mpirun(2, "ddp", "syncbn", "learner")
-    _passed(p, ["ddp_mlp", "ddp_cnn", "overlap", "no_sync", "find_unused", "broadcast_buffers", "syncbn",
-                "learner"])
+@pytest.mark.parametrize("n", [2, 3])   # 3: uneven shards (padding) and non-power-of-two trees
+def test_under_mpiexec(n):
+    """Every collective against NumPy; DDP, SyncBatchNorm and the Learner against one process
+    training on the union of the ranks' batches; the ranks' weights bit for bit equal."""
+    p, _ = mpirun(n, "collectives", "sampler", "ddp", "syncbn", "learner")
+    _passed(p, COLLECTIVES + TRAINING)
 
 
 def test_a_rank_that_raises_stops_the_others_naming_it():

@@ -53,6 +53,7 @@ def _parser():
     p.add_argument("-m", "--module", action="store_true", help="run the script as a module (python -m)")
     p.add_argument("--no-python", "--no_python", action="store_true",
                    help="run the script as an executable, not with Python")
+    p.add_argument("--standalone", action="store_true", help="accepted for torchrun scripts (one machine)")
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("training_script")
     p.add_argument("training_script_args", nargs=argparse.REMAINDER)
