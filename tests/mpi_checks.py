@@ -355,6 +355,13 @@ def check_ddp():
         assert "find_unused_parameters=True" in str(e) and "b.weight" in str(e)
     ok("find_unused")
 
+    # a different model on one rank is refused at construction, naming the difference
+    try:
+        DDP(nn.Linear(3, 2 + (R == N - 1)).double())
+        raise AssertionError("a mismatched model was accepted")
+    except RuntimeError as e:
+        assert f"rank {N - 1} has ('weight', (3, 3)" in str(e), str(e)
+
     # buffers: rank 0's running statistics reach every rank at each training forward
     bn = nn.BatchNorm1d(3).double()
     ddp = DDP(nn.Sequential(nn.Linear(3, 3), bn).double())

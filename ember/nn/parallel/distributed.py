@@ -251,12 +251,27 @@ class DistributedDataParallel(Module):
         # the reducer's own communicator: its collectives never interleave with the user's
         self._comm_group = dist._state.ProcessGroup(group.comm.Dup(), group.ranks, group._backend,
                                                     group.timeout)
+        self._verify_same_model(named)
         if init_sync:
             with no_grad():
                 _coalesced_broadcast([p for p in module.parameters()] + self._buffers_to_sync(),
                                      self._comm_group, 0)
         self.__dict__["reducer"] = _Reducer(self, [p for _, p in named], self.bucket_bytes_cap,
                                             self._comm_group)
+
+    def _verify_same_model(self, named):
+        """Every rank must wrap the same architecture: compare the parameters' names, shapes and
+        dtypes with rank 0's before any buffer-sized collective could mismatch."""
+        mine = [(n, tuple(p.shape), str(p.dtype)) for n, p in named]
+        everyone = [None] * self._comm_group.size()
+        dist.all_gather_object(everyone, mine, group=self._comm_group)
+        for r, theirs in enumerate(everyone):
+            if theirs != everyone[0]:
+                diff = next(((a, b) for a, b in zip(everyone[0], theirs) if a != b), None)
+                detail = (f"rank 0 has {diff[0]} where rank {r} has {diff[1]}" if diff else
+                          f"rank {r} has {len(theirs)} parameters, rank 0 has {len(everyone[0])}")
+                raise RuntimeError(f"DistributedDataParallel expects the same model on every rank: "
+                                   f"{detail}")
 
     def _buffers_to_sync(self):
         # where the buffers live is cached (walking the module tree on every forward costs more
