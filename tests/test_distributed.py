@@ -128,6 +128,21 @@ def test_importing_does_not_start_mpi():
     assert p.stdout.strip() == "False", p.stderr
 
 
+def test_one_process_without_mpiexec():
+    # a DDP script started with plain python runs as a world of one (MPI's singleton)
+    code = ("import ember, ember.distributed as dist\n"
+            "dist.init_process_group('gloo')\n"
+            "t = ember.tensor([1.0, 2.0]); dist.all_reduce(t, op=dist.ReduceOp.AVG)\n"
+            "m = ember.nn.parallel.DistributedDataParallel(ember.nn.Linear(2, 1))\n"
+            "m(t[None]).sum().backward()\n"
+            "print(dist.get_rank(), dist.get_world_size(), t.tolist(), m.module.weight.grad.tolist())\n"
+            "dist.destroy_process_group(); print(dist.is_initialized())\n")
+    env = {k: v for k, v in _env().items() if not k.startswith(("PMI", "OMPI", "PMIX"))}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert p.stdout.split("\n")[:2] == ["0 1 [1.0, 2.0] [[1.0, 2.0]]", "False"], p.stdout + p.stderr
+
+
 def test_api_before_init():
     assert dist.is_available() and not dist.is_initialized()
     for f in (dist.get_rank, dist.get_world_size, dist.barrier):
