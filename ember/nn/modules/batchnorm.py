@@ -100,3 +100,8 @@ class BatchNorm3d(_BatchNorm):
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
 
+
+
+from ._sync_batchnorm import SyncBatchNorm  # noqa: E402  (it subclasses _BatchNorm above)
+
+__all__ += ["SyncBatchNorm"]
