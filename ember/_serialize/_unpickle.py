@@ -9,8 +9,9 @@ runs the pickle opcodes itself (protocols 0-5) and:
 - calls (``REDUCE``) only ``Global`` stand-ins that are callable;
 - sets attributes (``BUILD``) only on OrderedDicts (a state_dict's ``_metadata``);
 - appends only to lists, sets items only on dicts, adds only to sets;
-- refuses class instantiation opcodes (``INST``, ``OBJ``, ``NEWOBJ``, ``NEWOBJ_EX``), the
-  extension registry (``EXT*``) and out-of-band buffers.
+- instantiates (``NEWOBJ``, ``NEWOBJ_EX``) and builds only the classes the user allow-listed
+  (``ember.serialization.add_safe_globals``); refuses ``INST`` and ``OBJ``, the extension
+  registry (``EXT*``) and out-of-band buffers.
 
 Anything refused raises ``WeightsOnlyError`` before it can run; a malformed or truncated pickle
 raises ``CheckpointError``.
@@ -19,7 +20,8 @@ import codecs
 import struct
 from collections import OrderedDict
 
-from ._common import CheckpointError, WeightsOnlyError
+from ._common import CheckpointError
+from ._objects import USER, refusal, user_globals
 
 __all__ = ["Global", "unpickle", "refuse"]
 
@@ -42,10 +44,17 @@ class Global:
 
 
 def refuse(fname, detail):
-    return WeightsOnlyError(
-        f"Weights only load failed for {fname}. {detail}. ember.load reads only tensors, storages, "
-        "containers and plain values (the rule of torch.load(weights_only=True)) and never runs "
-        "code from a file.")
+    return refusal(fname, detail)
+
+
+def _size_of(file):
+    try:
+        pos = file.tell()
+        end = file.seek(0, 2)
+        file.seek(pos)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class _Mark:
@@ -56,13 +65,20 @@ def unpickle(file, find_global, persistent_load, fname):
     """Run the pickle in the binary file ``file`` (from its current position to STOP)."""
     read, readline = file.read, file.readline
     stack, marks, memo = [], [], {}
+    user_types = {v for v in user_globals().values() if isinstance(v, type)}
 
     def corrupt(why):
         return CheckpointError(f"{fname} is corrupted: {why}")
 
+    size = _size_of(file)
+
     def take(n):
         if n > _MAX_LEN:
             raise corrupt(f"a pickle length field says {n} bytes")
+        if n > 1 << 16 and size is not None and n > size - file.tell():
+            # before read(n): a buffered reader would allocate n bytes first
+            raise CheckpointError(f"{fname} is truncated: a pickle field of {n} bytes runs past "
+                                  "the end of the file")
         data = read(n)
         if len(data) != n:
             raise CheckpointError(f"{fname} is truncated: its pickle ends early")
@@ -129,8 +145,29 @@ def unpickle(file, find_global, persistent_load, fname):
                 if not k.startswith("__"):
                     inst.__dict__[k] = v
             return
-        raise refuse(fname, f"Can only build OrderedDict in a weights-only load, not "
-                            f"{type(inst).__name__}")
+        if type(inst) in user_types:  # allow-listed by the user: built as pickle would
+            setstate = getattr(inst, "__setstate__", None)
+            if setstate is not None and type(inst).__setstate__ is not object.__setstate__:
+                setstate(state)
+                return
+            slots = None
+            if isinstance(state, tuple) and len(state) == 2:
+                state, slots = state
+            if state:
+                inst.__dict__.update(state)
+            for k, v in (slots or {}).items():
+                setattr(inst, k, v)
+            return
+        raise refuse(fname, "Can only build Tensor, Parameter, OrderedDict or types allowlisted "
+                            f"via `add_safe_globals`, but got {type(inst)}")
+
+    def new_object(cls, args, kwargs=None):
+        if type(cls) is not Global or cls.info is not USER or not isinstance(cls.call, type):
+            raise refuse(fname, "Can only create new object for nn.Parameter or classes allowlisted "
+                                f"via `add_safe_globals` but got {cls!r}")
+        if type(args) is not tuple:
+            raise corrupt("pickle NEWOBJ arguments are not a tuple")
+        push(cls.call.__new__(cls.call, *args, **(kwargs or {})))
 
     def append_to(target, items):
         if type(target) is not list:
@@ -223,8 +260,10 @@ def unpickle(file, find_global, persistent_load, fname):
         b"P": lambda: persid(line().decode("ascii")),
         b"Q": lambda: persid(stack.pop()),
         b"\x95": lambda: unpack("<Q"),  # FRAME: a size hint only
-        b"i": refused("INST"), b"o": refused("OBJ"), b"\x81": refused("NEWOBJ"),
-        b"\x92": refused("NEWOBJ_EX"), b"\x82": refused("EXT1"), b"\x83": refused("EXT2"),
+        b"\x81": lambda: (lambda args, cls: new_object(cls, args))(stack.pop(), stack.pop()),
+        b"\x92": lambda: (lambda kw, args, cls: new_object(cls, args, kw))(
+            stack.pop(), stack.pop(), stack.pop()),
+        b"i": refused("INST"), b"o": refused("OBJ"), b"\x82": refused("EXT1"), b"\x83": refused("EXT2"),
         b"\x84": refused("EXT4"), b"\x97": refused("NEXT_BUFFER"),
         b"\x98": refused("READONLY_BUFFER"),
     }
