@@ -90,6 +90,9 @@ class _TorchName:
     def __init__(self, module, name):
         self.module, self.name = module, name
 
+    def __call__(self, *args):  # (the pickler's save_reduce insists on a callable)
+        raise TypeError(f"{self.module}.{self.name} is a name written into a pickle")
+
 
 class _Storage:
     __slots__ = ("pid",)
@@ -169,7 +172,7 @@ def dumps(obj):
 
 
 # -- loading with weights_only=False -----------------------------------------------------------------
-def _resolve_torch(module, name, fname):
+def resolve_torch(module, name, fname):
     """ember's class or function for PyTorch's ``module.name``: the same path under ``ember``,
     else the nearest enclosing ember package that has the name (``torch.nn.modules.flatten.
     Flatten`` -> ``ember.nn.Flatten`` while ember keeps it elsewhere)."""
@@ -204,7 +207,7 @@ class TrustingUnpickler(pickle.Unpickler):
             try:
                 g = self.loader.find_global(module, name)
             except WeightsOnlyError:
-                return _resolve_torch(module, name, self.loader.fname)
+                return resolve_torch(module, name, self.loader.fname)
             from ._unpickle import Global
             if type(g) is Global and g.call is not None:
                 return g.call
@@ -236,8 +239,9 @@ _UNSAFE = ("ember.load reads only tensors, containers and plain values by defaul
 def unsupported_global(full):
     """The detail of a refused global, with PyTorch's advice in ember's names."""
     shown = full[len("builtins."):] if full.startswith("builtins.") else full
+    ours = "ember" + shown[len("torch"):] if shown.startswith("torch.") else shown
     return (f"Unsupported global: GLOBAL {shown} was not an allowed global by default. Please use "
-            f"`ember.serialization.add_safe_globals([{shown}])` or the "
-            f"`ember.serialization.safe_globals([{shown}])` context manager to allowlist this "
+            f"`ember.serialization.add_safe_globals([{ours}])` or the "
+            f"`ember.serialization.safe_globals([{ours}])` context manager to allowlist this "
             "global if you trust this class/function.")
 

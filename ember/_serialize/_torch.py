@@ -151,9 +151,16 @@ class _Loader:
             return Global(full, _empty_bytes)
         elif full == "builtins.complex":
             return Global(full, _complex)
-        user = _objects.user_globals().get(full)
-        if user is not None:
-            return Global(full, user, _objects.USER)
+        user = _objects.user_globals()
+        if full in user:
+            return Global(full, user[full], _objects.USER)
+        if module.startswith("torch.") and user:  # PyTorch's path of an allow-listed ember class
+            try:
+                obj = _objects.resolve_torch(module, name, self.fname)
+            except CheckpointError:
+                obj = None
+            if obj is not None and any(obj is v for v in user.values()):
+                return Global(full, obj, _objects.USER)
         raise refuse(self.fname, _objects.unsupported_global(full))
 
     def unsupported(self, what):

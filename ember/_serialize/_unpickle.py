@@ -147,7 +147,7 @@ def unpickle(file, find_global, persistent_load, fname):
             return
         if type(inst) in user_types:  # allow-listed by the user: built as pickle would
             setstate = getattr(inst, "__setstate__", None)
-            if setstate is not None and type(inst).__setstate__ is not object.__setstate__:
+            if setstate is not None:
                 setstate(state)
                 return
             slots = None

@@ -598,6 +598,28 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        _normalize_state(self.__dict__)
+
+
+_HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+                "_state_dict_hooks", "_load_state_dict_pre_hooks")
+
+
+def _normalize_state(d):
+    """A module unpickled from PyTorch's attributes (``torch.save(model)``) gets ember's
+    registries: hook stores, the with-kwargs sets, and any registry PyTorch's lacks."""
+    for name in ("_parameters", "_buffers", "_modules"):
+        if not isinstance(d.get(name), OrderedDict):
+            d[name] = OrderedDict(d.get(name) or {})
+    for name in _HOOK_STORES:
+        if not isinstance(d.get(name), _HookStore):
+            d[name] = _HookStore(d.get(name) or {})
+    for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs"):
+        if not isinstance(d.get(name), set):  # PyTorch: an OrderedDict of hook id -> True
+            d[name] = set(d.get(name) or ())
+    if not isinstance(d.get("_non_persistent_buffers_set"), set):
+        d["_non_persistent_buffers_set"] = set(d.get("_non_persistent_buffers_set") or ())
+    d.setdefault("training", True)
 
 
 def _typename(v):
