@@ -199,13 +199,18 @@ class Placement:
 
     def target(self, storage, location):
         m = self.map
-        if m is None:
-            loc = location
-        elif isinstance(m, (str, device)):
+        if m is None or (isinstance(m, dict) and location not in m):
+            try:  # the file's own location string: a bad one is a damaged file
+                return self._device(location)
+            except (RuntimeError, TypeError, ValueError) as e:
+                if isinstance(e, RuntimeError) and "CUDA" in str(e):
+                    raise
+                raise CheckpointError(f"{self.fname} is corrupted: its storage location "
+                                      f"{location!r} is not a device ({e})") from None
+        if isinstance(m, (str, device)):
             loc = str(m)
         elif isinstance(m, dict):
-            loc = m.get(location, location)
-            loc = str(loc)
+            loc = str(m[location])
         else:
             r = m(storage, location)
             loc = location if r is None else str(getattr(r, "device", r))
