@@ -276,7 +276,7 @@ def test_tree_bomb_is_refused_cheaply(tmp_path):
     out, extra = _peak_extra_mb(tmp_path / "head.safetensors")
     assert "ERROR CheckpointError" in out and "safetensors header" in out and extra < 100, out
     # what ember writes itself stays far inside the budget
-    big = {"losses": [float(i) / 7 for i in range(200_000)], "ids": list(range(200_000))}
+    big = {"losses": [float(i) / 7 for i in range(100_000)], "ids": list(range(100_000))}
     assert load(io.BytesIO((lambda b: (save(big, b), b.getvalue())[1])(io.BytesIO()))) == big
     with pytest.raises(ValueError, match="more than 99 levels deep"):
         nested = []
@@ -297,12 +297,12 @@ def _deflated_zip(path, records):
 
 def test_zip_bombs_are_refused_before_inflating(tmp_path):
     path = tmp_path / "bomb.pt"
-    _deflated_zip(path, {"archive/data.pkl": (b"\x80\x02", 512 << 20)})
+    _deflated_zip(path, {"archive/data.pkl": (b"\x80\x02", 256 << 20)})
     assert path.stat().st_size < 1 << 20
     out, extra = _peak_extra_mb(path)
     assert "ERROR CheckpointError" in out and "inflates from" in out and "archive/data.pkl" in out, out
     assert extra < 100, (extra, out)
-    # a small valid pickle whose storage record is the bomb (512 MiB of float32 zeros)
+    # a small valid pickle whose storage record is the bomb (128 MiB of float32 zeros)
     from collections import OrderedDict
     from test_serialization import Rebuild, Storage
 
@@ -310,11 +310,11 @@ def test_zip_bombs_are_refused_before_inflating(tmp_path):
         def persistent_id(self, o):
             return o.pid if isinstance(o, Storage) else None
     out = io.BytesIO()
-    P(out, protocol=2).dump({"w": Rebuild(Storage(torch.FloatStorage, "0", "cpu", 1 << 27), 0,
-                                          (1 << 27,), (1,), False, OrderedDict())})
+    P(out, protocol=2).dump({"w": Rebuild(Storage(torch.FloatStorage, "0", "cpu", 1 << 25), 0,
+                                          (1 << 25,), (1,), False, OrderedDict())})
     pkl = out.getvalue()
     path2 = tmp_path / "bomb2.pt"
-    _deflated_zip(path2, {"archive/data.pkl": (pkl, 0), "archive/data/0": (b"", 512 << 20)})
+    _deflated_zip(path2, {"archive/data.pkl": (pkl, 0), "archive/data/0": (b"", 128 << 20)})
     out, extra = _peak_extra_mb(path2)
     assert "ERROR CheckpointError" in out and "archive/data/0" in out and extra < 100, out
     # modest deflated records (another zip tool re-packing a checkpoint) still load
@@ -562,12 +562,12 @@ def test_fuzz_damaged_files_never_crash_hang_or_change_values():
     try:
         for fmt, data in files.items():
             mutants = []
-            for _ in range(250):
+            for _ in range(1500):
                 i = rng.randrange(len(data))
                 mutants.append(data[:i] + bytes([data[i] ^ (1 << rng.randrange(8))]) + data[i + 1:])
-            for _ in range(40):
+            for _ in range(200):
                 mutants.append(data[:rng.randrange(len(data))])
-            for _ in range(80):
+            for _ in range(400):
                 i, n = rng.randrange(len(data)), rng.choice([1, 4, 8, 64])
                 mutants.append(data[:i] + os.urandom(n) + data[i + n:])
             for m in mutants:
