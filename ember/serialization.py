@@ -80,7 +80,10 @@ def save(obj, f, *, format=None):
         with atomic_writer(f) as fh:
             write(fh)
         return
-    if isinstance(f, io.TextIOBase) or not hasattr(f, "write"):
+    if not hasattr(f, "write"):  # PyTorch's type and words
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a "
+                             f"'write' attribute (got {type(f).__name__})")
+    if isinstance(f, io.TextIOBase):
         raise TypeError(f"ember.save: f must be a path or a binary file object, not "
                         f"{type(f).__name__}")
     write(f)
@@ -110,7 +113,10 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
         with open(f, "rb") as fh:
             obj = _checked(fh, fname, placement, trusted, False)
     else:
-        if isinstance(f, io.TextIOBase) or not hasattr(f, "read"):
+        if not hasattr(f, "read"):  # PyTorch's type
+            raise AttributeError(f"'{type(f).__name__}' object has no attribute 'read': ember.load "
+                                 "reads a path or a binary file object")
+        if isinstance(f, io.TextIOBase):
             raise TypeError(f"ember.load: f must be a path or a binary file object, not "
                             f"{type(f).__name__}")
         obj = _checked(f, fname, placement, trusted, True)

@@ -11,8 +11,16 @@ import torch
 
 import ember
 from ember import nn
-from ember.serialization import (CheckpointError, WeightsOnlyError, add_safe_globals,
-                                 clear_safe_globals, get_safe_globals, load, safe_globals, save)
+from ember.serialization import (
+    CheckpointError,
+    WeightsOnlyError,
+    add_safe_globals,
+    clear_safe_globals,
+    get_safe_globals,
+    load,
+    safe_globals,
+    save,
+)
 
 
 class Point:

@@ -568,6 +568,7 @@ def _generators(learn):
 def _snapshot_for_lr_find(learn):
     import copy
     import random
+
     from .._random import get_rng_state
     model = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
     gens = _generators(learn)
@@ -577,6 +578,7 @@ def _snapshot_for_lr_find(learn):
 
 def _restore_after_lr_find(learn, saved):
     import random
+
     from .._random import set_rng_state
     model, opt, ember_rng, np_rng, py_rng, gens, cuda_rng = saved
     learn.opt.zero_grad()
