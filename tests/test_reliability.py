@@ -329,6 +329,26 @@ def test_zip_bombs_are_refused_before_inflating(tmp_path):
     assert load(repacked)["w"].tolist() == list(np.arange(1000.0))
 
 
+def test_pickle_object_bombs_are_bounded(tmp_path):
+    # one byte per empty list (or memo entry) in a weights-only pickle: ~70 bytes of objects each
+    from ember._serialize._budget import memory_limit
+    for name, body in [("lists", b"(" + b"]" * (4 << 20) + b"l."),
+                       ("memo", b"N" + b"\x94" * (4 << 20) + b".")]:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("archive/data.pkl", b"\x80\x04" + body)
+        path = tmp_path / f"{name}.pt"
+        path.write_bytes(buf.getvalue())
+        out, extra = _peak_extra_mb(path)
+        assert "ERROR CheckpointError" in out and "builds more objects" in out, out
+        assert extra < memory_limit(4 << 20) / 2 ** 20 + 32, (name, extra, out)
+    # a plain list of a million numbers is no bomb
+    buf = io.BytesIO()
+    torch.save({"ids": list(range(10 ** 6))}, buf)
+    buf.seek(0)
+    assert load(buf)["ids"][-1] == 10 ** 6 - 1
+
+
 def test_cifar_batch_bombs(tmp_path):
     # 60-odd bytes asking numpy.ndarray for 2**40 bytes; a bytes field claiming 2**40 bytes
     ndarray_bomb = (b"\x80\x02cnumpy\nndarray\n\x8a\x06" + (1 << 40).to_bytes(6, "little")

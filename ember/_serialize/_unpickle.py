@@ -20,11 +20,15 @@ import codecs
 import struct
 from collections import OrderedDict
 
+from ._budget import memory_limit
 from ._common import CheckpointError
 from ._objects import USER, refusal, user_globals
 
 __all__ = ["Global", "unpickle", "refuse"]
 
+# opcodes that make a container (or a MARK): they cost more than a number
+_BIG_OPS = frozenset([b"(", b"]", b"}", b")", b"\x8f", b"t", b"l", b"d", b"\x85", b"\x86", b"\x87",
+                      b"\x91", b"R", b"\x81", b"\x92"])
 _MAX_LEN = 1 << 32  # a longer string in a weights pickle means a corrupted length field
 # Python 2 names that protocol-2 pickles written by Python 3 still use
 _RENAMED_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
@@ -268,10 +272,23 @@ def unpickle(file, find_global, persistent_load, fname):
         b"\x98": refused("READONLY_BUFFER"),
     }
 
+    # a budget on what the pickle builds: each opcode costs ~16 bytes of objects, each container
+    # or memo entry ~64 more; a pickle of S bytes may build up to memory_limit(S) of them
+    limit = memory_limit(size if size is not None else 0) if size is not None else None
+    n_ops = n_big = 0
     while True:
         op = read(1)
         if not op:
             raise CheckpointError(f"{fname} is truncated: its pickle ends early")
+        n_ops += 1
+        if op in _BIG_OPS:
+            n_big += 1
+        if not n_ops & 0xFFFF and limit is not None and \
+                16 * n_ops + 64 * (n_big + len(memo)) > limit:
+            raise CheckpointError(
+                f"{fname} is corrupted or hostile: its pickle builds more objects ({n_ops} "
+                f"operations, {n_big} containers, {len(memo)} memo entries) than ember allows for "
+                f"a file of {size} bytes ({limit >> 20} MiB)")
         if op == b".":
             if len(stack) != 1 or marks:
                 raise corrupt("pickle STOP with a malformed stack")
