@@ -64,7 +64,8 @@ def _prepare(obj, format):
     return lambda fh: _torch.save_zip(obj, fh, prepared)
 
 
-def save(obj, f, *, format=None):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False, *, format=None):
     """Save ``obj`` to ``f``, a path (written atomically) or a binary file object.
 
     Tensors (and Parameters), NumPy arrays, numbers, strings, bytes, bools, None, dtypes,
@@ -74,7 +75,9 @@ def save(obj, f, *, format=None):
     is pickled into PyTorch's zip layout, as ``torch.save`` does; ``ember.load`` reads it back
     only with ``weights_only=False`` or the classes allow-listed with ``add_safe_globals``.
     ``format="torch"`` writes the zip layout in every case (plain data then pickled so that
-    ``torch.load(f, weights_only=True)`` reads it)."""
+    ``torch.load(f, weights_only=True)`` reads it). PyTorch's other arguments
+    (``pickle_module``, ``pickle_protocol``, ``_use_new_zipfile_serialization``) are accepted
+    for its programs and ignored: ember always writes protocol 2 in the zip layout."""
     write = _prepare(obj, format)
     if _is_path(f):
         with atomic_writer(f) as fh:
@@ -91,7 +94,8 @@ def save(obj, f, *, format=None):
         f.flush()
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+         **pickle_load_args):
     """Load what ``save`` (or ``torch.save``, or a safetensors writer) wrote to ``f`` (a path or
     a binary file object). Tensors go to their saved device unless ``map_location`` (a device,
     a str, a dict from saved to wanted locations, or a callable ``f(storage, location)``) says
@@ -105,8 +109,9 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
     then run arbitrary code, so use it only for files you trust.
 
     A truncated, corrupted, hostile or unknown file raises ``CheckpointError`` (a
-    RuntimeError) naming the file."""
-    trusted = weights_only is False
+    RuntimeError) naming the file. ``pickle_module``, ``mmap`` and ``pickle_load_args`` (e.g.
+    ``encoding``) are accepted for PyTorch's programs and ignored."""
+    trusted = weights_only is False  # (None means the default, as in PyTorch)
     fname = describe(f)
     placement = Placement(map_location, fname)
     if _is_path(f):
