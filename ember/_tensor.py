@@ -325,9 +325,10 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     def _scalar_check(self, what):
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
-                               "Scalar" if what != "bool" else
-                               "Boolean value of Tensor with more than one value is ambiguous")
+            if what == "bool":
+                raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            # PyTorch: float()/int()/complex() raise ValueError, .item() RuntimeError
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __bool__(self):
         self._scalar_check("bool")

@@ -258,7 +258,8 @@ def test_worker_exception_is_reraised_with_its_traceback():
 def test_killed_worker_raises_instead_of_hanging():
     loader = eud.DataLoader(Squares(12, kill_at=5), batch_size=2, num_workers=2)
     t0 = time.monotonic()
-    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
+    with pytest.raises(RuntimeError, match=r"^DataLoader worker \(pid \d+\) is killed by signal: "
+                                           r"Killed \(SIGKILL\)\. $"):
         batches(loader)
     assert time.monotonic() - t0 < 5
     assert mp.active_children() == []

@@ -61,7 +61,7 @@ def test_split_empty_and_views():
 
 
 def test_join_errors():
-    check_error(lambda: ember.cat([]), RuntimeError, "expected a non-empty list of Tensors")
+    check_error(lambda: ember.cat([]), ValueError, "expected a non-empty list of Tensors")
     check_error(lambda: ember.cat([ember.zeros(2, 3), ember.zeros(2, 4)]), RuntimeError,
                 "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 "
                 "for tensor number 1 in the list.")

@@ -86,29 +86,46 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
+def _target_error(e, target):
+    """The OSError ``e`` (about the temporary file) re-aimed at the file being saved."""
+    err = type(e)(e.errno, e.strerror, target) if e.errno is not None else type(e)(
+        f"{e} (saving to {target!r})")
+    return err
+
+
 @contextmanager
 def atomic_writer(path):
     """Yield a binary file whose content replaces ``path`` atomically when the block ends
     without an exception; on an exception the temporary file is removed and ``path`` is
-    untouched."""
+    untouched. OS errors name ``path``, not the temporary file."""
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
     folder, base = os.path.split(target)
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")  # PyTorch's words
     _remove_stale(folder, base)
     tmp = os.path.join(folder, f"{_temp_prefix(base)}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        try:  # keep the permissions of the file being replaced
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, target)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as e:
+        raise _target_error(e, path) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            try:  # keep the permissions of the file being replaced
+                os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+            except OSError:
+                pass
+            os.replace(tmp, target)
+        except OSError as e:
+            if e.filename in (tmp, None) or e.filename2 == target:
+                raise _target_error(e, path) from None
+            raise
     except BaseException:
         try:
             os.unlink(tmp)
@@ -182,13 +199,18 @@ class Placement:
 
     def target(self, storage, location):
         m = self.map
-        if m is None:
-            loc = location
-        elif isinstance(m, (str, device)):
+        if m is None or (isinstance(m, dict) and location not in m):
+            try:  # the file's own location string: a bad one is a damaged file
+                return self._device(location)
+            except (RuntimeError, TypeError, ValueError) as e:
+                if isinstance(e, RuntimeError) and "CUDA" in str(e):
+                    raise
+                raise CheckpointError(f"{self.fname} is corrupted: its storage location "
+                                      f"{location!r} is not a device ({e})") from None
+        if isinstance(m, (str, device)):
             loc = str(m)
         elif isinstance(m, dict):
-            loc = m.get(location, location)
-            loc = str(loc)
+            loc = str(m[location])
         else:
             r = m(storage, location)
             loc = location if r is None else str(getattr(r, "device", r))

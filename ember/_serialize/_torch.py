@@ -15,6 +15,7 @@ admits, each mapped to ember's own rebuild function. Tensors are NumPy views of 
 (tensors sharing a storage share memory, as in PyTorch).
 """
 import io
+import math
 import struct
 import zipfile
 import zlib
@@ -25,11 +26,12 @@ import numpy as np
 from .. import _dtype as D
 from .._device import device
 from .._tensor import Size, Tensor
-from . import _pickle
+from . import _objects, _pickle
+from ._budget import inflate_limit
 from ._common import CheckpointError, readinto_exact
 from ._unpickle import Global, refuse, unpickle
 
-__all__ = ["load_zip", "load_legacy", "save_zip"]
+__all__ = ["load_zip", "load_legacy", "save_zip", "prepare_zip"]
 
 LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 LEGACY_PROTOCOL = 1001
@@ -87,14 +89,18 @@ class _Storage:
 class _Loader:
     """The globals a checkpoint may name and the storages it uses, for one load."""
 
-    def __init__(self, fname, placement, read_storage=None, big_endian=False):
+    def __init__(self, fname, placement, read_storage=None, big_endian=False, trusted=False,
+                 data_budget=None):
         self.fname, self.placement = fname, placement
         self.read_storage = read_storage  # zip: key, kind, numel -> uint8 array; legacy: None
         self.big = big_endian
+        self.trusted = trusted  # weights_only=False: the file may name any class
+        self.data_budget = data_budget  # legacy: the bytes the file has room for
         self.storages = {}
         self.views = {}
         self.owner = {}      # id(tensor) -> its storage
-        self.pending = []    # legacy: (ember array, raw view, convert) to fill after the data
+        self.converted = {}  # (id(storage), kind) -> the storage in ember's dtype
+        self.pending = []    # legacy: (converted storage, raw storage, kind) to fill after the data
 
     def corrupt(self, why):
         return CheckpointError(f"{self.fname} is corrupted: {why}")
@@ -145,7 +151,17 @@ class _Loader:
             return Global(full, _empty_bytes)
         elif full == "builtins.complex":
             return Global(full, _complex)
-        raise refuse(self.fname, f"Unsupported global: GLOBAL {full} is not allowed")
+        user = _objects.user_globals()
+        if full in user:
+            return Global(full, user[full], _objects.USER)
+        if module.startswith("torch.") and user:  # PyTorch's path of an allow-listed ember class
+            try:
+                obj = _objects.resolve_torch(module, name, self.fname)
+            except CheckpointError:
+                obj = None
+            if obj is not None and any(obj is v for v in user.values()):
+                return Global(full, obj, _objects.USER)
+        raise refuse(self.fname, _objects.unsupported_global(full))
 
     def unsupported(self, what):
         def fail(*args):
@@ -171,7 +187,13 @@ class _Loader:
             if self.read_storage is not None:
                 raw = self.read_storage(key, kind, numel)
             else:
-                raw = np.empty(numel * kind.np.itemsize, np.uint8)
+                nbytes = numel * kind.np.itemsize
+                if self.data_budget is not None and nbytes > self.data_budget:
+                    raise CheckpointError(
+                        f"{self.fname} is truncated or corrupted: storage {key} needs {nbytes} "
+                        f"bytes but the file has only {self.data_budget} bytes left")
+                self.data_budget = None if self.data_budget is None else self.data_budget - nbytes
+                raw = np.empty(nbytes, np.uint8)
             storage = self.storages[key] = _Storage(key, kind, raw, location,
                                                     filled=self.read_storage is not None)
         if view is None:
@@ -198,16 +220,18 @@ class _Loader:
             raise self.corrupt(f"a tensor is built on {type(storage).__name__}, not a storage")
         size, stride = _ints(size), _ints(stride)
         if type(offset) is not int or offset < 0 or len(size) != len(stride) or \
-                any(s < 0 for s in size) or any(s < 0 for s in stride):
+                any(s < 0 for s in size) or any(s < 0 for s in stride) or len(size) > 64:
             raise self.corrupt(f"bad tensor geometry: offset {offset}, size {size}, stride {stride}")
+        numel = math.prod(size)  # Python ints: [2**32, 2**32] does not wrap around to 0
+        if numel >= 1 << 62 or any(s >= 1 << 62 for s in size + stride):
+            raise self.corrupt(f"a tensor of shape {list(size)} is too large to exist")
         npdt = kind.np.newbyteorder(">") if self.big else kind.np
         raw = storage.raw
         if raw.size % npdt.itemsize:
             raise self.corrupt(f"storage {storage.key} is not a whole number of {kind.name} items")
-        typed = raw.view(npdt)
-        numel = int(np.prod(size, dtype=np.int64))
+        typed = self.storage_array(storage, kind, npdt)
         if numel == 0:
-            view = np.empty(size, npdt)
+            arr = np.empty(size, typed.dtype)
         else:
             extent = offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1
             if extent > typed.size:
@@ -215,20 +239,31 @@ class _Loader:
                     f"{self.fname}: size mismatch: a tensor of shape {list(size)} (offset {offset}, "
                     f"stride {list(stride)}) needs {extent} elements of storage {storage.key} but it "
                     f"holds {typed.size} (corrupted file?)")
-            view = np.lib.stride_tricks.as_strided(
-                typed[offset:], size, tuple(st * npdt.itemsize for st in stride))
-        native = kind.np.newbyteorder("=")
-        if kind.convert is None and view.dtype.isnative:
-            arr = view
-        elif storage.ready:
-            arr = self.convert(view, kind)
-        else:  # legacy: the bytes come later; fill this array then
-            out_dt = native if kind.convert is None else kind.convert(np.empty(0, native)).dtype
-            arr = np.empty(size, out_dt)
-            self.pending.append((arr, view, kind))
+            # a view of the storage (converted once per storage, never per view: a tensor with
+            # zero strides stays a view however many elements it claims)
+            arr = np.lib.stride_tricks.as_strided(
+                typed[offset:], size, tuple(st * typed.itemsize for st in stride))
         t = Tensor._wrap(arr)
         self.adopt(t, storage)
         return t
+
+    def storage_array(self, storage, kind, npdt):
+        """The storage's items in the dtype ember holds (a view of its bytes when that is the
+        stored dtype and byte order, else converted once)."""
+        typed = storage.raw.view(npdt)
+        if kind.convert is None and npdt.isnative:
+            return typed
+        key = (id(storage.raw), kind.name)
+        if key not in self.converted:
+            if storage.ready:
+                self.converted[key] = self.convert(typed, kind)
+            else:  # legacy: the bytes come after the pickle; fill this array then
+                native = kind.np.newbyteorder("=")
+                out_dt = native if kind.convert is None else kind.convert(np.empty(0, native)).dtype
+                out = np.empty(typed.size, out_dt)
+                self.pending.append((out, typed, kind))
+                self.converted[key] = out
+        return self.converted[key]
 
     def convert(self, view, kind):
         if not view.dtype.isnative:
@@ -282,10 +317,11 @@ class _Loader:
         return p
 
     def rebuild_from_type(self, func, new_type, args, state):
-        if type(func) is not Global or func.call is None or type(new_type) is not Global or \
+        call = func.call if type(func) is Global else func if self.trusted and callable(func) else None
+        if call is None or type(new_type) is not Global or \
                 new_type.info not in ("Tensor", "Parameter") or type(args) is not tuple:
             raise refuse(self.fname, f"Unsupported tensor subclass rebuild {new_type!r}")
-        t = func.call(*args)
+        t = call(*args)
         if new_type.info == "Parameter" and isinstance(t, Tensor):
             t = self.rebuild_parameter(t, t.requires_grad)
         if isinstance(state, dict) and isinstance(t, Tensor):
@@ -342,7 +378,33 @@ def _complex(real=0.0, imag=0.0):
 
 
 # -- zip ------------------------------------------------------------------------------------------
-def _zip_reader(f, zf, prefix, fname):
+class _Inflation:
+    """The bytes a zip's records may produce, against what the file holds: a record is read
+    only when its declared size fits (and zipfile never yields more than declared): a stored
+    record within the file, a deflated one within ``inflate_limit`` of its compressed size and
+    all of them together within ``inflate_limit`` of the file's size."""
+
+    def __init__(self, fname, file_size, end):
+        self.fname, self.file_size, self.end, self.used = fname, file_size, end, 0
+
+    def claim(self, info):
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != info.file_size or \
+                    info.header_offset + info.compress_size > self.end:
+                raise CheckpointError(
+                    f"{self.fname} is truncated or corrupted: the record {info.filename} claims "
+                    f"{info.file_size} bytes that the file ({self.file_size} bytes) cannot hold")
+            return
+        self.used += info.file_size
+        if info.file_size > inflate_limit(info.compress_size) or \
+                self.used > inflate_limit(self.file_size):
+            raise CheckpointError(
+                f"{self.fname} is corrupted or hostile: its record {info.filename} inflates from "
+                f"{info.compress_size} to {info.file_size} bytes, beyond what ember allows for "
+                "compressed records (a zip bomb?); PyTorch writes its records uncompressed")
+
+
+def _zip_reader(f, zf, prefix, fname, inflation):
     seekable = f.seekable()
 
     def read_storage(key, kind, numel):
@@ -356,9 +418,11 @@ def _zip_reader(f, zf, prefix, fname):
             raise CheckpointError(
                 f"{fname}: size mismatch for storage {key}: {numel} {kind.name} elements need "
                 f"{nbytes} bytes but its record holds {info.file_size} (corrupted file?)")
+        stored = info.compress_type == zipfile.ZIP_STORED
+        inflation.claim(info)  # before allocating: declared sizes are not trusted
         buf = np.empty(nbytes, np.uint8)
         try:
-            if info.compress_type == zipfile.ZIP_STORED and seekable:
+            if stored and seekable:
                 # read straight into the array (zipfile would copy through bytes objects)
                 f.seek(info.header_offset)
                 head = f.read(30)
@@ -376,36 +440,73 @@ def _zip_reader(f, zf, prefix, fname):
                 with zf.open(info) as r:
                     if readinto_exact(r, buf) != nbytes:
                         raise zipfile.BadZipFile(f"record {name} is short")
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+                RuntimeError) as e:
+            if isinstance(e, CheckpointError):
+                raise
             raise CheckpointError(f"{fname} is corrupted: {e}") from None
         return buf
 
     return read_storage
 
 
-def load_zip(f, fname, placement):
+def _read_record(zf, info, fname, inflation):
+    inflation.claim(info)
+    try:
+        with zf.open(info) as r:
+            data = r.read()
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+            RuntimeError) as e:
+        raise CheckpointError(f"{fname} is corrupted: {e}") from None
+    if len(data) != info.file_size:
+        raise CheckpointError(f"{fname} is corrupted: the record {info.filename} is short")
+    return data
+
+
+def load_zip(f, fname, placement, trusted=False):
+    start = f.tell()
+    file_size = f.seek(0, io.SEEK_END) - start
+    f.seek(start)
     try:
         zf = zipfile.ZipFile(f)
-        names = zf.namelist()
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
         raise CheckpointError(f"{fname} is truncated or corrupted: it starts like a PyTorch zip "
                               f"checkpoint but is not a readable zip archive ({e})") from None
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise CheckpointError(f"{fname} is corrupted: the zip holds two records named {dup}")
     pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
     if not pkl:
         if any(n.endswith("constants.pkl") for n in names):
             raise CheckpointError(f"{fname} is a TorchScript archive (torch.jit.save), which "
                                   "ember cannot load; save the state_dict with torch.save instead")
         raise CheckpointError(f"{fname} is not a PyTorch checkpoint: the zip holds no data.pkl")
+    if len(pkl) > 1:
+        raise CheckpointError(f"{fname} is corrupted: the zip holds {len(pkl)} data.pkl records "
+                              f"({', '.join(pkl)}); a checkpoint has one")
     prefix = pkl[0][:-len("data.pkl")]
-    try:
-        order = zf.read(prefix + "byteorder").decode() if prefix + "byteorder" in names else "little"
-        data = zf.read(pkl[0])
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{fname} is corrupted: {e}") from None
+    inflation = _Inflation(fname, file_size, start + file_size)
+    order = "little"
+    if prefix + "byteorder" in names:
+        info = zf.getinfo(prefix + "byteorder")
+        if info.file_size > 16:
+            raise CheckpointError(f"{fname} is corrupted: its byteorder record holds "
+                                  f"{info.file_size} bytes")
+        try:
+            order = _read_record(zf, info, fname, inflation).decode()
+        except UnicodeDecodeError:
+            order = "?"
     if order not in ("little", "big"):
         raise CheckpointError(f"{fname} is corrupted: unknown byteorder {order!r}")
-    loader = _Loader(fname, placement, _zip_reader(f, zf, prefix, fname), order == "big")
-    obj = unpickle(io.BytesIO(data), loader.find_global, loader.persistent_load, fname)
+    data = _read_record(zf, zf.getinfo(pkl[0]), fname, inflation)
+    loader = _Loader(fname, placement, _zip_reader(f, zf, prefix, fname, inflation),
+                     order == "big", trusted)
+    if trusted:
+        obj = _objects.TrustingUnpickler(io.BytesIO(data), loader).load()
+    else:
+        obj = unpickle(io.BytesIO(data), loader.find_global, loader.persistent_load, fname)
     loader.register()
     return obj
 
@@ -425,8 +526,20 @@ def _aligned_record(zf, f, start, name, data, align=64):
     zf.writestr(info, data)
 
 
-def save_zip(obj, f):
-    data, storages = _pickle.dumps(obj)  # TypeError before any byte is written
+def prepare_zip(obj, whole=True):
+    """The pickle and storages for ``obj``: a weights-only pickle when ``obj`` is plain data
+    (``torch.load(weights_only=True)`` reads it), else, with ``whole``, the whole object
+    pickled (a TypeError before anything is written when it is not picklable)."""
+    try:
+        return _pickle.dumps(obj)
+    except TypeError:
+        if not whole:
+            raise
+    return _objects.dumps(obj)
+
+
+def save_zip(obj, f, prepared=None):
+    data, storages = prepared if prepared is not None else prepare_zip(obj)
     try:
         start = f.tell() if f.seekable() else None
     except (AttributeError, OSError):
@@ -442,7 +555,7 @@ def save_zip(obj, f):
 
 
 # -- legacy ---------------------------------------------------------------------------------------
-def load_legacy(f, fname, placement):
+def load_legacy(f, fname, placement, trusted=False):
     def no_globals(module, name):
         raise refuse(fname, f"Unsupported global: GLOBAL {module}.{name} is not allowed")
 
@@ -461,8 +574,13 @@ def load_legacy(f, fname, placement):
         raise CheckpointError(f"{fname}: Invalid protocol version: {version!r}")
     if not isinstance(plain(), dict):  # sys info; the data is little-endian whatever it says
         raise CheckpointError(f"{fname} is corrupted: bad sys info record")
-    loader = _Loader(fname, placement)
-    obj = unpickle(f, loader.find_global, loader.persistent_load, fname)
+    pos = f.tell()
+    loader = _Loader(fname, placement, trusted=trusted, data_budget=f.seek(0, io.SEEK_END) - pos)
+    f.seek(pos)
+    if trusted:
+        obj = _objects.TrustingUnpickler(f, loader).load()
+    else:
+        obj = unpickle(f, loader.find_global, loader.persistent_load, fname)
     keys = plain()
     if type(keys) is not list:
         raise CheckpointError(f"{fname} is corrupted: bad storage key list")

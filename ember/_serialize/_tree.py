@@ -29,11 +29,16 @@ from .. import _dtype as D
 from .._device import device
 from .._tensor import Size, Tensor
 from . import _safetensors as ST
+from ._budget import MAX_DEPTH, check_json
 from ._common import CheckpointError, host_array
 
-__all__ = ["TREE_KEY", "CRC_KEY", "save", "build"]
+__all__ = ["TREE_KEY", "CRC_KEY", "save", "prepare", "build"]
 
 TREE_KEY, VERSION_KEY, CRC_KEY = "ember.tree", "ember.format", "ember.crc32"
+# Format 1 had checksums over the tensor bytes only; format 2 adds the header's own checksum
+# (ST.HEAD_CRC_KEY), which a format-2 file must carry.
+VERSION, _KNOWN_VERSIONS = "2", ("1", "2")
+_MAX_NESTING = MAX_DEPTH // 2 - 1
 _FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -113,9 +118,13 @@ class _Encoder:
                 f"ember.save: cannot save an object of type {type(obj).__module__}."
                 f"{type(obj).__qualname__} (at {'.'.join(path) or 'the top level'}); ember saves "
                 "tensors, NumPy arrays, numbers, strings, bytes, bools, None, dtypes, devices and "
-                "dicts, lists, tuples and sets of them. Nothing is pickled.")
+                "dicts, lists, tuples and sets of them in this format; without format= ember.save "
+                "pickles other objects (as torch.save does).")
         if id(obj) in self.open:
             raise ValueError(f"ember.save: the object contains itself (at {'.'.join(path)})")
+        if len(self.open) >= _MAX_NESTING:  # load refuses deeper trees (each level is 2 in JSON)
+            raise ValueError(f"ember.save: the object nests containers more than {_MAX_NESTING} "
+                             f"levels deep (at {'.'.join(path)}), which ember.load refuses")
         self.open.add(id(obj))
         try:
             if isinstance(obj, list):
@@ -143,12 +152,18 @@ class _Encoder:
         return node
 
 
-def save(obj, f):
+def prepare(obj):
+    """A function writing ``obj`` in ember's format (TypeError first if it holds something the
+    format cannot)."""
     enc = _Encoder()
     tree = enc.node(obj, [])
-    meta = {"format": "pt", VERSION_KEY: "1",
+    meta = {"format": "pt", VERSION_KEY: VERSION,
             TREE_KEY: json.dumps(tree, separators=(",", ":"), ensure_ascii=False, allow_nan=False)}
-    ST.write(f, enc.entries, meta, checksum_key=CRC_KEY)
+    return lambda f: ST.write(f, enc.entries, meta, checksum_key=CRC_KEY, header_checksum=True)
+
+
+def save(obj, f):
+    prepare(obj)(f)
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -277,14 +292,27 @@ class _Decoder:
         return k
 
 
-def build(meta, arrays, placement, fname):
+def build(meta, arrays, placement, fname, header_checked=False, file_size=0):
     """The object a safetensors file holds: ember's tree when it has one, else a dict of
-    tensors in header order (a file from another tool)."""
+    tensors in header order (a file from another tool). ``header_checked``: the header's
+    checksum was present and matched (format 2 requires it)."""
+    ours = any(k in meta for k in (TREE_KEY, VERSION_KEY, CRC_KEY))
+    if ours:
+        version = meta.get(VERSION_KEY, "1")
+        if version not in _KNOWN_VERSIONS:
+            raise CheckpointError(f"{fname} is corrupted or written by a newer ember: unknown ember "
+                                  f"format {version!r} (this ember reads {', '.join(_KNOWN_VERSIONS)})")
+        if version != "1" and not header_checked:
+            raise CheckpointError(f"{fname} is corrupted: its header lacks the checksum that ember "
+                                  f"format {version} files carry")
     if TREE_KEY not in meta:
         dec = _Decoder(arrays, placement, fname)
         return {name: dec.tensor({"tensor": name}) for name in arrays}
+    text = meta[TREE_KEY].encode("utf-8", "surrogatepass")
+    check_json(text, fname, "ember tree", file_size)
     try:
-        tree = json.loads(meta[TREE_KEY])
-    except ValueError as e:
+        tree = json.loads(text)
+    except (ValueError, RecursionError) as e:
         raise CheckpointError(f"{fname} is corrupted: its ember tree is not valid JSON ({e})") from None
+    del text
     return _Decoder(arrays, placement, fname).node(tree)

@@ -9,8 +9,9 @@ runs the pickle opcodes itself (protocols 0-5) and:
 - calls (``REDUCE``) only ``Global`` stand-ins that are callable;
 - sets attributes (``BUILD``) only on OrderedDicts (a state_dict's ``_metadata``);
 - appends only to lists, sets items only on dicts, adds only to sets;
-- refuses class instantiation opcodes (``INST``, ``OBJ``, ``NEWOBJ``, ``NEWOBJ_EX``), the
-  extension registry (``EXT*``) and out-of-band buffers.
+- instantiates (``NEWOBJ``, ``NEWOBJ_EX``) and builds only the classes the user allow-listed
+  (``ember.serialization.add_safe_globals``); refuses ``INST`` and ``OBJ``, the extension
+  registry (``EXT*``) and out-of-band buffers.
 
 Anything refused raises ``WeightsOnlyError`` before it can run; a malformed or truncated pickle
 raises ``CheckpointError``.
@@ -19,10 +20,15 @@ import codecs
 import struct
 from collections import OrderedDict
 
-from ._common import CheckpointError, WeightsOnlyError
+from ._budget import memory_limit
+from ._common import CheckpointError
+from ._objects import USER, refusal, user_globals
 
 __all__ = ["Global", "unpickle", "refuse"]
 
+# opcodes that make a container (or a MARK): they cost more than a number
+_BIG_OPS = frozenset([b"(", b"]", b"}", b")", b"\x8f", b"t", b"l", b"d", b"\x85", b"\x86", b"\x87",
+                      b"\x91", b"R", b"\x81", b"\x92"])
 _MAX_LEN = 1 << 32  # a longer string in a weights pickle means a corrupted length field
 # Python 2 names that protocol-2 pickles written by Python 3 still use
 _RENAMED_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
@@ -42,10 +48,17 @@ class Global:
 
 
 def refuse(fname, detail):
-    return WeightsOnlyError(
-        f"Weights only load failed for {fname}. {detail}. ember.load reads only tensors, storages, "
-        "containers and plain values (the rule of torch.load(weights_only=True)) and never runs "
-        "code from a file.")
+    return refusal(fname, detail)
+
+
+def _size_of(file):
+    try:
+        pos = file.tell()
+        end = file.seek(0, 2)
+        file.seek(pos)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class _Mark:
@@ -56,13 +69,20 @@ def unpickle(file, find_global, persistent_load, fname):
     """Run the pickle in the binary file ``file`` (from its current position to STOP)."""
     read, readline = file.read, file.readline
     stack, marks, memo = [], [], {}
+    user_types = {v for v in user_globals().values() if isinstance(v, type)}
 
     def corrupt(why):
         return CheckpointError(f"{fname} is corrupted: {why}")
 
+    size = _size_of(file)
+
     def take(n):
         if n > _MAX_LEN:
             raise corrupt(f"a pickle length field says {n} bytes")
+        if n > 1 << 16 and size is not None and n > size - file.tell():
+            # before read(n): a buffered reader would allocate n bytes first
+            raise CheckpointError(f"{fname} is truncated: a pickle field of {n} bytes runs past "
+                                  "the end of the file")
         data = read(n)
         if len(data) != n:
             raise CheckpointError(f"{fname} is truncated: its pickle ends early")
@@ -129,8 +149,29 @@ def unpickle(file, find_global, persistent_load, fname):
                 if not k.startswith("__"):
                     inst.__dict__[k] = v
             return
-        raise refuse(fname, f"Can only build OrderedDict in a weights-only load, not "
-                            f"{type(inst).__name__}")
+        if type(inst) in user_types:  # allow-listed by the user: built as pickle would
+            setstate = getattr(inst, "__setstate__", None)
+            if setstate is not None:
+                setstate(state)
+                return
+            slots = None
+            if isinstance(state, tuple) and len(state) == 2:
+                state, slots = state
+            if state:
+                inst.__dict__.update(state)
+            for k, v in (slots or {}).items():
+                setattr(inst, k, v)
+            return
+        raise refuse(fname, "Can only build Tensor, Parameter, OrderedDict or types allowlisted "
+                            f"via `add_safe_globals`, but got {type(inst)}")
+
+    def new_object(cls, args, kwargs=None):
+        if type(cls) is not Global or cls.info is not USER or not isinstance(cls.call, type):
+            raise refuse(fname, "Can only create new object for nn.Parameter or classes allowlisted "
+                                f"via `add_safe_globals` but got {cls!r}")
+        if type(args) is not tuple:
+            raise corrupt("pickle NEWOBJ arguments are not a tuple")
+        push(cls.call.__new__(cls.call, *args, **(kwargs or {})))
 
     def append_to(target, items):
         if type(target) is not list:
@@ -223,16 +264,31 @@ def unpickle(file, find_global, persistent_load, fname):
         b"P": lambda: persid(line().decode("ascii")),
         b"Q": lambda: persid(stack.pop()),
         b"\x95": lambda: unpack("<Q"),  # FRAME: a size hint only
-        b"i": refused("INST"), b"o": refused("OBJ"), b"\x81": refused("NEWOBJ"),
-        b"\x92": refused("NEWOBJ_EX"), b"\x82": refused("EXT1"), b"\x83": refused("EXT2"),
+        b"\x81": lambda: (lambda args, cls: new_object(cls, args))(stack.pop(), stack.pop()),
+        b"\x92": lambda: (lambda kw, args, cls: new_object(cls, args, kw))(
+            stack.pop(), stack.pop(), stack.pop()),
+        b"i": refused("INST"), b"o": refused("OBJ"), b"\x82": refused("EXT1"), b"\x83": refused("EXT2"),
         b"\x84": refused("EXT4"), b"\x97": refused("NEXT_BUFFER"),
         b"\x98": refused("READONLY_BUFFER"),
     }
 
+    # a budget on what the pickle builds: each opcode costs ~16 bytes of objects, each container
+    # or memo entry ~64 more; a pickle of S bytes may build up to memory_limit(S) of them
+    limit = memory_limit(size if size is not None else 0) if size is not None else None
+    n_ops = n_big = 0
     while True:
         op = read(1)
         if not op:
             raise CheckpointError(f"{fname} is truncated: its pickle ends early")
+        n_ops += 1
+        if op in _BIG_OPS:
+            n_big += 1
+        if not n_ops & 0xFFFF and limit is not None and \
+                16 * n_ops + 64 * (n_big + len(memo)) > limit:
+            raise CheckpointError(
+                f"{fname} is corrupted or hostile: its pickle builds more objects ({n_ops} "
+                f"operations, {n_big} containers, {len(memo)} memo entries) than ember allows for "
+                f"a file of {size} bytes ({limit >> 20} MiB)")
         if op == b".":
             if len(stack) != 1 or marks:
                 raise corrupt("pickle STOP with a malformed stack")

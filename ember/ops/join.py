@@ -135,7 +135,7 @@ class Unbind(Function):
 def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # PyTorch's type
     return Cat.apply(dim, *tensors)
 
 

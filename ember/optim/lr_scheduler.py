@@ -99,7 +99,11 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        """Load what ``state_dict()`` returned. All or nothing: the state is checked (its kind,
+        one learning rate per parameter group) and, should applying it fail, the scheduler is
+        put back as it was."""
+        with _all_or_nothing(self, state_dict):
+            self.__dict__.update(state_dict)
 
     def get_last_lr(self):
         """The learning rates the last ``step()`` set, one per parameter group."""
@@ -147,6 +151,53 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _snapshot(sched):
+    """A function that puts ``sched`` (its attributes, its children's, its lambdas' state)
+    back as it is now."""
+    saved = dict(sched.__dict__)
+    children = [_snapshot(c) for c in saved.get("_schedulers", ())]
+    fns = [(fn, dict(fn.__dict__)) for fn in saved.get("lr_lambdas", ())
+           if not isinstance(fn, types.FunctionType) and hasattr(fn, "__dict__")]
+
+    def restore():
+        sched.__dict__.clear()
+        sched.__dict__.update(saved)
+        for r in children:
+            r()
+        for fn, d in fns:
+            fn.__dict__.clear()
+            fn.__dict__.update(d)
+    return restore
+
+
+class _all_or_nothing:
+    """Check a scheduler state dict's shape, then restore the scheduler if loading it fails."""
+
+    def __init__(self, sched, state_dict):
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{type(sched).__name__}.load_state_dict expects a dict, got "
+                            f"{type(state_dict).__name__}")
+        groups = len(sched.optimizer.param_groups)
+        for key in ("base_lrs", "_last_lr", "min_lrs"):
+            v = state_dict.get(key)
+            if v is not None and (not isinstance(v, (list, tuple)) or len(v) != groups):
+                raise ValueError(f"{type(sched).__name__}.load_state_dict: {key!r} should hold one "
+                                 f"value per parameter group ({groups}), got {v!r}")
+        v = state_dict.get("last_epoch")
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise ValueError(f"{type(sched).__name__}.load_state_dict: 'last_epoch' should be a "
+                             f"number, got {v!r}")
+        self.restore = _snapshot(sched)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *rest):
+        if exc_type is not None:
+            self.restore()
+        return False
+
+
 def _lambdas(optimizer, lr_lambda):
     if not isinstance(lr_lambda, (list, tuple)):
         return [lr_lambda] * len(optimizer.param_groups)
@@ -167,12 +218,16 @@ class _LambdaState:
         return sd
 
     def load_state_dict(self, state_dict):
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        state_dict["lr_lambdas"] = lr_lambdas
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+        with _all_or_nothing(self, state_dict):
+            state_dict = dict(state_dict)
+            lr_lambdas = state_dict.pop("lr_lambdas")
+            if len(lr_lambdas) != len(self.lr_lambdas):
+                raise ValueError(f"Expected {len(self.lr_lambdas)} lr_lambdas states, but got "
+                                 f"{len(lr_lambdas)}")
+            self.__dict__.update(state_dict)
+            for fn, saved in zip(self.lr_lambdas, lr_lambdas):
+                if saved is not None:
+                    fn.__dict__.update(saved)
 
 
 class LambdaLR(_LambdaState, LRScheduler):
@@ -391,11 +446,15 @@ class _Composite:
         return sd
 
     def load_state_dict(self, state_dict):
-        children = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = children
-        for s, sd in zip(self._schedulers, children):
-            s.load_state_dict(sd)
+        with _all_or_nothing(self, state_dict):
+            state_dict = dict(state_dict)
+            children = state_dict.pop("_schedulers")
+            if len(children) != len(self._schedulers):
+                raise ValueError(f"Expected {len(self._schedulers)} scheduler states, but got "
+                                 f"{len(children)}")
+            self.__dict__.update(state_dict)
+            for s, sd in zip(self._schedulers, children):
+                s.load_state_dict(sd)
 
 
 class SequentialLR(_Composite, LRScheduler):
@@ -553,8 +612,9 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
-        self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+        with _all_or_nothing(self, state_dict):
+            self.__dict__.update(state_dict)
+            self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
 def _set_momentum(group, use_beta1, value):
@@ -668,11 +728,13 @@ class CyclicLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
-        fn = state_dict.pop("_scale_fn_custom")
-        super().load_state_dict(state_dict)
-        if fn is not None:
-            self._scale_fn_custom.__dict__.update(fn)
-        self._init_scale_fn()
+        with _all_or_nothing(self, state_dict):
+            state_dict = dict(state_dict)
+            fn = state_dict.pop("_scale_fn_custom")
+            super().load_state_dict(state_dict)
+            if fn is not None:
+                self._scale_fn_custom.__dict__.update(fn)
+            self._init_scale_fn()
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):

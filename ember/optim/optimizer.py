@@ -418,7 +418,19 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Load state saved by :meth:`state_dict` (ember's or PyTorch's, with tensors given as
         ember Tensors or NumPy arrays). Floating state is cast to its parameter's dtype, except
-        ``step``; every tensor is copied."""
+        ``step``; every tensor is copied. All or nothing: the whole state dict is checked (group
+        sizes, parameter indices, per-parameter buffer shapes) before anything changes."""
+        self._apply_loaded(self._check_loaded(state_dict))
+
+    def _check_loaded(self, state_dict):
+        """The optimizer's new ``{"state", "param_groups"}`` from ``state_dict``, or an error;
+        nothing of the optimizer changes (its load pre-hooks run)."""
+        if not isinstance(state_dict, dict) or "state" not in state_dict or \
+                "param_groups" not in state_dict:
+            raise ValueError("loaded state dict must be a dict with 'state' and 'param_groups', "
+                             f"got {type(state_dict).__name__}"
+                             + (f" with keys {list(state_dict)}" if isinstance(state_dict, dict)
+                                else ""))
         state_dict = state_dict.copy()
         for hook in self._optimizer_load_state_dict_pre_hooks.values():
             r = hook(self, state_dict)
@@ -431,15 +443,21 @@ class Optimizer:
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
             raise ValueError("loaded state dict contains a parameter group that doesn't match the "
                              "size of optimizer's group")
-        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
-                          chain.from_iterable(g["params"] for g in groups)))
+        saved_ids = list(chain.from_iterable(g["params"] for g in saved_groups))
+        if len(set(saved_ids)) != len(saved_ids):
+            raise ValueError(f"loaded state dict names a parameter twice in its groups: {saved_ids}")
+        id_map = dict(zip(saved_ids, chain.from_iterable(g["params"] for g in groups)))
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
-            if k in id_map:
-                param = id_map[k]
-                state[param] = _cast(param, v)
-            else:
+            if k not in id_map:
+                if type(k) is int:  # (other keys are an optimizer's own, kept as they are)
+                    raise ValueError(f"loaded state dict holds state for parameter {k}, which none "
+                                     f"of its parameter groups names (they name {saved_ids})")
                 state[k] = v
+                continue
+            param = id_map[k]
+            _check_shapes(k, param, v)
+            state[param] = _cast(param, v)
 
         new_groups = []
         for group, new in zip(groups, saved_groups):
@@ -447,9 +465,27 @@ class Optimizer:
             if "param_names" in group and "param_names" not in new:
                 new["param_names"] = group["param_names"]
             new_groups.append(new)
-        self.__setstate__({"state": state, "param_groups": new_groups})
+        return {"state": state, "param_groups": new_groups}
+
+    def _apply_loaded(self, new):
+        self.__setstate__(new)
         for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
+
+
+# per-parameter buffers that have their parameter's shape in every optimizer that keeps them
+_PARAM_SHAPED = frozenset({"exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer",
+                           "square_avg", "grad_avg", "acc_delta", "sum", "exp_inf", "ax", "prev"})
+
+
+def _check_shapes(index, param, value):
+    if not isinstance(value, dict):
+        return
+    for key, v in value.items():
+        if key in _PARAM_SHAPED and isinstance(v, (Tensor, np.ndarray)) and \
+                tuple(v.shape) != tuple(param.shape):
+            raise ValueError(f"loaded state dict's {key!r} for parameter {index} has shape "
+                             f"{list(v.shape)}, but the parameter's shape is {list(param.shape)}")
 
 
 def _cast(param, value, key=None):

@@ -312,7 +312,16 @@ class Learner(Engine):
         (``lrs``, ``losses``, ``suggestions``, ``points``) for plotting."""
         n_epoch = max(1, math.ceil(num_it / max(len(self.dls.train), 1)))
         cb = LRFinder(start_lr, end_lr, num_it, stop_div)
-        self.fit(n_epoch, cbs=cb)
+        # Whatever ends the search (its end, an error, Ctrl-C), the weights, the optimizer
+        # (state and learning rates) and the random streams (so the data order and every draw
+        # of the next fit) are as they were: a fit after lr_find equals the fit without it.
+        if self.opt is None:
+            self.create_opt()
+        saved = _snapshot_for_lr_find(self)
+        try:
+            self.fit(n_epoch, cbs=cb)
+        finally:
+            _restore_after_lr_find(self, saved)
         lrs, losses = np.asarray(cb.lrs, dtype=np.float64), np.asarray(cb.losses, dtype=np.float64)
         lo, hi = num_it // 10, len(lrs) - 5
         if hi - lo >= 3:
@@ -404,15 +413,27 @@ class Learner(Engine):
         return target
 
     def load(self, file, device=None, with_opt=True, strict=True):
-        """Load what ``save`` wrote (or a plain model state dict)."""
+        """Load what ``save`` wrote (or a plain model state dict). All or nothing: the
+        optimizer's state is checked before the model's is copied, and a load that raises
+        leaves the model and the optimizer as they were."""
         from ..serialization import load
         state = load(self._file(file), map_location=device if device is not None else self.device)
         if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-            self.model.load_state_dict(state["model"], strict=strict)
-            if with_opt and "opt" in state:
-                if self.opt is None:
-                    self.create_opt()
-                self.opt.load_state_dict(state["opt"])
+            opt_state, had_opt = None, self.opt is not None
+            try:
+                if with_opt and "opt" in state:
+                    if self.opt is None:
+                        self.create_opt()
+                    check = getattr(self.opt, "_check_loaded", None)  # (a custom optimizer: last)
+                    opt_state = check(state["opt"]) if check is not None else state["opt"]
+                self.model.load_state_dict(state["model"], strict=strict)  # all or nothing
+            except BaseException:
+                if not had_opt:
+                    self.opt = None
+                raise
+            if opt_state is not None:
+                apply = getattr(self.opt, "_apply_loaded", self.opt.load_state_dict)
+                apply(opt_state)
         else:
             self.model.load_state_dict(state, strict=strict)
         return self
@@ -531,3 +552,50 @@ def _loss_name(f):
         return repr(f)
     return getattr(_base_func(f), "__name__", repr(f))
 
+
+def _generators(learn):
+    """The generators a Learner's loaders draw from, besides the global ones."""
+    out = []
+    for dl in getattr(learn.dls, "loaders", None) or [getattr(learn.dls, "train", None)]:
+        for obj in (dl, getattr(dl, "sampler", None), getattr(dl, "batch_sampler", None),
+                    getattr(getattr(dl, "batch_sampler", None), "sampler", None)):
+            g = getattr(obj, "generator", None)
+            if g is not None and hasattr(g, "get_state") and all(g is not h for h in out):
+                out.append(g)
+    return out
+
+
+def _snapshot_for_lr_find(learn):
+    import copy
+    import random
+
+    from .._random import get_rng_state
+    model = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
+    gens = _generators(learn)
+    return (model, copy.deepcopy(learn.opt.state_dict()), get_rng_state(), np.random.get_state(),
+            random.getstate(), [(g, g.get_state()) for g in gens], _cuda_rng_state())
+
+
+def _restore_after_lr_find(learn, saved):
+    import random
+
+    from .._random import set_rng_state
+    model, opt, ember_rng, np_rng, py_rng, gens, cuda_rng = saved
+    learn.opt.zero_grad()
+    learn.model.load_state_dict(model)
+    learn.opt.load_state_dict(opt)
+    set_rng_state(ember_rng)
+    np.random.set_state(np_rng)
+    random.setstate(py_rng)
+    for g, state in gens:
+        g.set_state(state)
+    if cuda_rng is not None:
+        from .. import cuda
+        cuda.set_rng_state_all(cuda_rng)
+
+
+def _cuda_rng_state():
+    from .. import cuda
+    if not cuda.is_available() or not hasattr(cuda, "get_rng_state_all"):
+        return None
+    return cuda.get_rng_state_all()

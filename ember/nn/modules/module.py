@@ -2,6 +2,7 @@
 
 Attribute assignment registers Parameters, sub-Modules and buffers; everything else
 (state_dict, to(), train()/eval(), hooks, repr) walks those three registries."""
+import threading
 from collections import OrderedDict, namedtuple
 
 from ... import _dtype as D
@@ -29,6 +30,18 @@ def _check_name(name, kind, owner):
         raise KeyError(f'{kind} name can\'t contain "."')
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
+
+
+class _Staging(threading.local):
+    plan = None  # inside load_state_dict: the copies to run once everything has been checked
+
+
+_STAGING = _Staging()
+
+
+def _copy_into(current, staged):
+    with no_grad():
+        current.copy_(staged)
 
 
 class _HookStore(OrderedDict):
@@ -338,9 +351,14 @@ class Module:
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs, assign=False):
+        """Check this module's entries of ``state_dict`` and copy them. Inside
+        ``load_state_dict`` the copies are only planned (each value already converted to its
+        target's dtype and device) and run once the whole state dict has passed, so a failed
+        load changes nothing."""
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                  error_msgs)
+        plan = _STAGING.plan
         local = {**{k: v for k, v in self._parameters.items() if v is not None},
                  **{k: v for k, v in self._buffers.items()
                     if v is not None and k not in self._non_persistent_buffers_set}}
@@ -362,20 +380,22 @@ class Module:
                                   f"{current.shape}.")
                 continue
             if assign:
-                if name in self._parameters:
-                    self._parameters[name] = value if isinstance(value, Parameter) else \
-                        Parameter(value, current.requires_grad)
-                else:
-                    self._buffers[name] = value
-                continue
-            try:
-                with no_grad():
-                    current.copy_(value)
-            except Exception as ex:
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
-                                  f"in the model are {current.shape} and whose dimensions in the "
-                                  f"checkpoint are {value.shape}, an exception occurred : "
-                                  f"{ex.args}.")
+                step = (self._assign, name, value, current)
+            else:
+                try:
+                    with no_grad():
+                        staged = value.detach().to(device=current.device, dtype=current.dtype)
+                except Exception as ex:
+                    error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
+                                      f"in the model are {current.shape} and whose dimensions in the "
+                                      f"checkpoint are {value.shape}, an exception occurred : "
+                                      f"{ex.args}.")
+                    continue
+                step = (_copy_into, current, staged)
+            if plan is None:
+                step[0](*step[1:])
+            else:
+                plan.append(step)
         if strict:
             for key in state_dict:
                 if key.startswith(prefix):
@@ -384,7 +404,18 @@ class Module:
                     if head not in self._modules and rest not in local:
                         unexpected_keys.append(key)
 
+    def _assign(self, name, value, current):
+        if name in self._parameters:
+            self._parameters[name] = value if isinstance(value, Parameter) else \
+                Parameter(value, current.requires_grad)
+        else:
+            self._buffers[name] = value
+
     def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy ``state_dict``'s parameters and buffers into this module (PyTorch's rules and
+        messages). Unlike PyTorch, it is all or nothing: keys, shapes and dtype conversions are
+        checked for the whole state dict before the first copy, so a load that raises leaves
+        the module as it was."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
@@ -396,7 +427,12 @@ class Module:
                 if child is not None:
                     load(child, prefix + name + ".")
 
-        load(self, "")
+        outer, _STAGING.plan = _STAGING.plan, []
+        try:
+            load(self, "")
+            plan = _STAGING.plan
+        finally:
+            _STAGING.plan = outer
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -407,6 +443,8 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(errors)))
+        for fn, *args in plan:
+            fn(*args)
         return _IncompatibleKeys(missing if strict else [], unexpected if strict else [])
 
     def register_state_dict_post_hook(self, hook):
@@ -598,6 +636,28 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        _normalize_state(self.__dict__)
+
+
+_HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+                "_state_dict_hooks", "_load_state_dict_pre_hooks")
+
+
+def _normalize_state(d):
+    """A module unpickled from PyTorch's attributes (``torch.save(model)``) gets ember's
+    registries: hook stores, the with-kwargs sets, and any registry PyTorch's lacks."""
+    for name in ("_parameters", "_buffers", "_modules"):
+        if not isinstance(d.get(name), OrderedDict):
+            d[name] = OrderedDict(d.get(name) or {})
+    for name in _HOOK_STORES:
+        if not isinstance(d.get(name), _HookStore):
+            d[name] = _HookStore(d.get(name) or {})
+    for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs"):
+        if not isinstance(d.get(name), set):  # PyTorch: an OrderedDict of hook id -> True
+            d[name] = set(d.get(name) or ())
+    if not isinstance(d.get("_non_persistent_buffers_set"), set):
+        d["_non_persistent_buffers_set"] = set(d.get("_non_persistent_buffers_set") or ())
+    d.setdefault("training", True)
 
 
 def _typename(v):

@@ -136,16 +136,28 @@ class ReduceLROnPlateau(TrackerCallback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training (CancelFitException) as soon as a batch's loss is NaN or infinite."""
+    """Stop training (CancelFitException) as soon as a batch's loss is NaN or infinite —
+    in training, right after the loss is computed, so the backward pass and the optimizer
+    step that would apply its gradients never run and the weights stay finite."""
 
     order = -9
     name = "terminate_on_nan"
 
+    def after_loss(self):
+        if self.learn.training:
+            self._check()
+
     def after_batch(self):
+        if not self.learn.training:  # (a training batch was checked after its loss)
+            self._check()
+
+    def _check(self):
         loss = self.learn.loss
-        if loss is not None and not math.isfinite(float(loss.float().mean().item())):
-            print(f"Loss is {float(loss.float().mean().item())} at epoch {self.epoch}, batch {self.iter}: "
-                  "terminating")
+        if loss is None:
+            return
+        value = float(loss.float().mean().item())
+        if not math.isfinite(value):
+            print(f"Loss is {value} at epoch {self.epoch}, batch {self.iter}: terminating")
             raise CancelFitException()
 
 

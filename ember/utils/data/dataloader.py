@@ -357,7 +357,7 @@ class _MultiProcessIter(_BaseIter):
             w.join(1.0)  # reap it, so its exit code is known
         pids = ", ".join(str(w.pid) for w in ws)
         self._stop_now()
-        raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
+        raise RuntimeError(_death_message(ws, pids))
 
     def _stop_now(self):
         """Shut down without waiting: after a timeout or a death the workers may be stuck."""
@@ -412,3 +412,27 @@ class _MultiProcessIter(_BaseIter):
         fin = getattr(self, "_finalizer", None)
         if fin is not None:
             fin()
+
+
+def _death_message(workers, pids):
+    """PyTorch's words for a worker's death: the signal that killed it (by its description
+    and name) or its exit code."""
+    import signal
+    for w in workers:
+        code = w.exitcode
+        if code is not None and code < 0:
+            try:
+                sig = signal.Signals(-code)
+                what = f"{signal.strsignal(sig) or sig.name} ({sig.name})"
+            except ValueError:
+                what = f"signal {-code}"
+            msg = f"DataLoader worker (pid {w.pid}) is killed by signal: {what}. "
+            if -code == getattr(signal, "SIGBUS", None):
+                msg += ("It is possible that dataloader's workers are out of shared memory. "
+                        "Please try to raise your shared memory limit.")
+            return msg
+        if code:
+            return (f"DataLoader worker (pid {w.pid}) exited unexpectedly with exit code {code}. "
+                    "Details are lost due to multiprocessing. Rerunning with num_workers=0 may "
+                    "give better error trace.")
+    return f"DataLoader worker (pid(s) {pids}) exited unexpectedly"

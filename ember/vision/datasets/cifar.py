@@ -21,7 +21,8 @@ def _load_batch(path):
     try:
         with open(path, "rb") as f:
             entry = restricted_load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError, OverflowError, MemoryError, RecursionError) as e:
         raise RuntimeError(f"{path} is not a readable CIFAR pickle: {e}") from None
     if not isinstance(entry, dict):
         raise RuntimeError(f"{path} is not a CIFAR pickle: expected a dict, got {type(entry).__name__}")

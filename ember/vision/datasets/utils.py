@@ -159,16 +159,74 @@ for _m in _NUMERIC:
     _ALLOWED[(_m, "_frombuffer")] = lambda: _numpy_attr(_NUMERIC, "_frombuffer")
 
 
+class _NdarrayStandIn:
+    """``numpy.ndarray`` as a pickle may name it: passed on to ``_reconstruct`` as the class,
+    and called only with a shape whose bytes the file could hold."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def __call__(self, shape, dtype=float, *args, **kwargs):
+        np = importlib.import_module("numpy")
+        _check_size(shape, np.dtype(dtype).itemsize, self.limit)
+        return np.ndarray(shape, dtype, *args, **kwargs)
+
+
+def _check_size(shape, itemsize, limit):
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    if not all(isinstance(d, int) and d >= 0 for d in dims):
+        raise pickle.UnpicklingError(f"bad array shape {shape!r}")
+    nbytes = itemsize
+    for d in dims:
+        nbytes *= d  # Python ints: no overflow
+    if nbytes > limit:
+        raise pickle.UnpicklingError(f"an array of shape {dims} ({nbytes} bytes) cannot come from "
+                                     f"a pickle of {limit} bytes")
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, file, limit, **kwargs):
+        super().__init__(file, **kwargs)
+        self.limit = limit
+
     def find_class(self, module, name):
         make = _ALLOWED.get((module, name))
         if make is None:
             raise pickle.UnpicklingError(f"global '{module}.{name}' is forbidden: only plain Python "
                                          "types and NumPy arrays may be loaded")
+        if (module, name) == ("numpy", "ndarray"):
+            return _NdarrayStandIn(self.limit)
+        if name == "_reconstruct":
+            return self._reconstruct
         return make()
+
+    def _reconstruct(self, subtype, shape, dtype):
+        np = importlib.import_module("numpy")
+        if isinstance(subtype, _NdarrayStandIn):
+            subtype = np.ndarray
+        if subtype is not np.ndarray:
+            raise pickle.UnpicklingError(f"_reconstruct of {subtype!r} is forbidden")
+        _check_size(shape, 1, self.limit)
+        return _numpy_attr(_MULTIARRAY, "_reconstruct")(subtype, shape, dtype)
+
+
+def _check_lengths(data):
+    """Walk the pickle's opcodes (without building anything) so that a length field larger than
+    the file is refused before the unpickler allocates that many bytes."""
+    import io
+    import pickletools
+    try:
+        for _ in pickletools.genops(io.BytesIO(data)):
+            pass
+    except ValueError as e:
+        raise pickle.UnpicklingError(f"malformed pickle ({e})") from None
 
 
 def restricted_load(file, encoding="latin1"):
     """``pickle.load`` that runs no code from the file: lists, dicts, numbers, strings, bytes and
-    NumPy arrays only. ``encoding='latin1'`` reads Python 2 pickles (CIFAR's) as str."""
-    return _RestrictedUnpickler(file, encoding=encoding).load()
+    NumPy arrays only. ``encoding='latin1'`` reads Python 2 pickles (CIFAR's) as str. Nothing
+    larger than the file is allocated: length fields and array shapes are checked first."""
+    import io
+    data = file.read()
+    _check_lengths(data)
+    return _RestrictedUnpickler(io.BytesIO(data), len(data), encoding=encoding).load()
