@@ -5,7 +5,10 @@ a CPU-only build of PyTorch does: ``is_available()`` is False, ``current_acceler
 None, ``device_count()`` is 0, and the calls that need a device raise PyTorch's
 ``RuntimeError``.
 """
-from ._device import _load_cupy, device as _device_cls
+import warnings
+
+from ._device import _load_cupy
+from ._device import device as _device_cls
 
 __all__ = ["current_accelerator", "current_device_idx", "current_device_index", "device_count",
            "device_index", "empty_cache", "get_memory_info", "is_available",
@@ -68,8 +71,16 @@ def set_device_index(device, /):
     _load_cupy().cuda.runtime.setDevice(idx)
 
 
-current_device_idx = current_device_index
-set_device_idx = set_device_index
+def current_device_idx():
+    """Deprecated name of :func:`current_device_index`."""
+    warnings.warn("Use `current_device_index` instead.", FutureWarning, stacklevel=2)
+    return current_device_index()
+
+
+def set_device_idx(device, /):
+    """Deprecated name of :func:`set_device_index`."""
+    warnings.warn("Use `set_device_index` instead.", FutureWarning, stacklevel=2)
+    set_device_index(device)
 
 
 class device_index:
