@@ -215,3 +215,14 @@ def test_consume_prefix_in_state_dict_if_present_matches_torch():
     assert dict(sd_e._metadata) == dict(sd_t._metadata)
     from ember.nn.modules.utils import _pair, _triple
     assert _pair(3) == (3, 3) and _triple((1, 2, 3)) == (1, 2, 3)
+
+
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked_as_torch():
+    # pre-0.4.1 checkpoints (torchvision's densenet121) have no num_batches_tracked
+    theirs, ours = torch.nn.BatchNorm2d(3), ember.nn.BatchNorm2d(3)
+    sd = {k: v for k, v in theirs.state_dict().items() if k != "num_batches_tracked"}
+    theirs.load_state_dict(dict(sd))
+    ours.load_state_dict({k: ember.tensor(v.numpy()) for k, v in sd.items()})
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 0
+    with pytest.raises(RuntimeError, match="Missing key"):
+        ours.load_state_dict({"weight": ember.ones(3)})
