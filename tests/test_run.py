@@ -83,8 +83,13 @@ def test_missing_api_is_named_as_pytorch_names_it(tmp_path, source, api):
     assert f"ember run: the script uses {api}, which ember does not provide" in out.stderr
     assert "script.py" in out.stderr               # where the script asked for it
     assert "ember/" not in out.stderr.split("ember run:")[0]   # no ember-internal frames
-    full = _run(tmp_path, source, env={"EMBER_RUN_TRACEBACK": "1"})
+
+
+def test_full_traceback_on_request(tmp_path):
+    full = _run(tmp_path, "import torch\ntorch.ones(2).renorm(2, 0, 1.0)\n",
+                env={"EMBER_RUN_TRACEBACK": "1"})
     assert "Traceback (most recent call last)" in full.stderr
+    assert "AttributeError: 'Tensor' object has no attribute 'renorm'" in full.stderr
 
 
 def test_other_errors_keep_their_traceback(tmp_path):
