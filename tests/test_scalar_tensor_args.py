@@ -70,6 +70,7 @@ DETERMINISTIC = {
                                                 momentum=T(L, .1), eps=T(L, 1e-5)),
     "smooth_l1_beta": lambda L: F(L).smooth_l1_loss(L.arange(3.), L.zeros(3), beta=T(L, .5)),
     "huber_delta": lambda L: F(L).huber_loss(L.arange(3.), L.zeros(3), delta=T(L, .5)),
+    "interpolate_size": lambda L: F(L).interpolate(L.arange(4.).view(1, 1, 2, 2), size=(T(L, 4), T(L, 3))),
     "dropout_p": lambda L: F(L).dropout(L.ones(3), T(L, 0.)),
     "std_correction": lambda L: L.arange(5.).std(correction=T(L, 0)),
     "polygamma_n": lambda L: L.polygamma(T(L, 1), L.ones(2)),

@@ -125,7 +125,8 @@ def test_forward_on_a_small_batch(name):
     # eval mode: each sample's output is its own (batch norm uses running statistics)
     with ember.no_grad():
         y0 = model(x[:1])
-    np.testing.assert_allclose(y0.numpy(), y[:1].numpy(), rtol=1e-4, atol=1e-5)
+    scale = float(y.abs().max())           # float32 sums over a different batch blocking
+    np.testing.assert_allclose(y0.numpy(), y[:1].numpy(), rtol=1e-4, atol=1e-5 * max(1.0, scale))
 
 
 def test_training_step_reaches_every_parameter():
