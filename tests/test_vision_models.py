@@ -156,6 +156,9 @@ def test_weights_enum_api():
     assert M.get_weight("ResNet18_Weights.DEFAULT") is M.ResNet18_Weights.IMAGENET1K_V1
     assert M.get_model_weights(M.resnet18) is M.ResNet18_Weights
     assert set(NUM_PARAMS) <= set(M.list_models())
+    assert M.ResNet18_Weights.DEFAULT.meta["num_classes"] == 1000
+    with pytest.raises(KeyError, match="ember does not ship ImageNet's 1000 class names"):
+        M.ResNet18_Weights.DEFAULT.meta["categories"]
     with pytest.raises(TypeError, match="expected ResNet18_Weights but received"):
         M.resnet18(weights=M.ResNet34_Weights.DEFAULT)
     with pytest.raises(ValueError, match="'num_classes' expected value 1000 but got 10"):

@@ -16,6 +16,15 @@ __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_mode
            "get_weight", "list_models", "register_model"]
 
 
+class _Meta(dict):
+    def __missing__(self, key):
+        if key == "categories":
+            raise KeyError("'categories': ember does not ship ImageNet's 1000 class names "
+                           "(torchvision's weights.meta['categories']); meta['num_classes'] "
+                           "gives their number")
+        raise KeyError(key)
+
+
 @dataclass
 class Weights:
     """One set of pretrained weights: where the file is, how to prepare an input
@@ -24,6 +33,9 @@ class Weights:
     url: str
     transforms: object
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.meta = _Meta(self.meta)
 
     def __eq__(self, other):
         if not isinstance(other, Weights):
