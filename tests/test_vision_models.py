@@ -182,6 +182,33 @@ def test_weights_transforms_like_torchvision_presets():
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
 
 
+def test_weights_transforms_take_pil_images():
+    from PIL import Image
+    arr = np.random.default_rng(1).integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    out = M.MobileNet_V3_Small_Weights.DEFAULT.transforms()(Image.fromarray(arr))
+    assert tuple(out.shape) == (3, 224, 224) and out.dtype == ember.float32
+    ref = M.MobileNet_V3_Small_Weights.DEFAULT.transforms()(ember.tensor(arr).permute(2, 0, 1))
+    # PIL's and the tensor path's antialiased resizes differ a little, as in torchvision
+    assert float((out - ref).abs().mean()) < 0.05
+
+
+def test_torchvision_ops_blocks_and_stochastic_depth():
+    from ember.vision.ops import Conv2dNormActivation, StochasticDepth, stochastic_depth
+    block = Conv2dNormActivation(3, 8, kernel_size=3, stride=2)
+    assert [type(m).__name__ for m in block] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    assert block[0].bias is None and block[0].padding == (1, 1)
+    x = ember.ones(64, 2, 3, 3)
+    assert stochastic_depth(x, 0.5, "row", training=False) is x
+    ember.manual_seed(0)
+    y = StochasticDepth(0.25, "row")(x)
+    per_row = y.reshape(64, -1)
+    kept = per_row[:, 0] != 0
+    assert bool((per_row[kept] == 1 / 0.75).all()) and bool((per_row[~kept] == 0).all())
+    assert 30 < int(kept.sum()) < 64
+    with pytest.raises(ValueError, match="drop probability has to be between 0 and 1"):
+        stochastic_depth(x, 1.5, "row")
+
+
 def _sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 

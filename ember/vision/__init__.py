@@ -1,5 +1,5 @@
-"""torchvision's role in ember: ``transforms``, ``datasets``, ``models`` and ``utils`` (make_grid,
+"""torchvision's role in ember: ``transforms``, ``datasets``, ``models``, ``ops`` and ``utils`` (make_grid,
 save_image)."""
-from . import datasets, models, transforms, utils
+from . import datasets, models, ops, transforms, utils
 
-__all__ = ["datasets", "models", "transforms", "utils"]
+__all__ = ["datasets", "models", "ops", "transforms", "utils"]

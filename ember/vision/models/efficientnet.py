@@ -4,10 +4,12 @@ import math
 from functools import partial
 
 from ... import flatten, nn
+from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
+from ..ops.stochastic_depth import StochasticDepth
 from ..transforms._presets import ImageClassification
 from ..transforms.functional import InterpolationMode
 from ._api import Weights, WeightsEnum, set_num_classes, weights_builder
-from ._layers import Conv2dNormActivation, SqueezeExcitation, StochasticDepth, _make_divisible
+from ._utils import _make_divisible
 
 __all__ = ["EfficientNet", "EfficientNet_B0_Weights", "efficientnet_b0"]
 

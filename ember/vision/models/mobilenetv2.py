@@ -3,9 +3,10 @@ from functools import partial
 
 from ... import flatten, nn
 from ...nn import functional as F
+from ..ops.misc import Conv2dNormActivation
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, set_num_classes, weights_builder
-from ._layers import Conv2dNormActivation, _make_divisible
+from ._utils import _make_divisible
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 

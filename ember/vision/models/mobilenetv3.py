@@ -2,9 +2,10 @@
 from functools import partial
 
 from ... import flatten, nn
+from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, set_num_classes, weights_builder
-from ._layers import Conv2dNormActivation, SqueezeExcitation, _make_divisible
+from ._utils import _make_divisible
 from .mobilenetv2 import _init_weights, _load
 
 __all__ = ["MobileNetV3", "MobileNet_V3_Large_Weights", "MobileNet_V3_Small_Weights",

@@ -1,19 +1,8 @@
-"""Building blocks torchvision's models share (torchvision.ops.misc's names and layouts, so
-state-dict keys match): Conv2dNormActivation, SqueezeExcitation, StochasticDepth and
-_make_divisible."""
+"""torchvision.ops.misc's blocks, with its names and layouts (state-dict keys match):
+Conv2dNormActivation and SqueezeExcitation."""
 from ... import nn
 
-__all__ = ["Conv2dNormActivation", "SqueezeExcitation", "StochasticDepth", "stochastic_depth"]
-
-
-def _make_divisible(v, divisor, min_value=None):
-    """Round a channel count to a multiple of ``divisor`` without going below 90 % of it."""
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
+__all__ = ["Conv2dNormActivation", "SqueezeExcitation"]
 
 
 class Conv2dNormActivation(nn.Sequential):
@@ -54,32 +43,3 @@ class SqueezeExcitation(nn.Module):
     def forward(self, input):
         scale = self.fc2(self.activation(self.fc1(self.avgpool(input))))
         return self.scale_activation(scale) * input
-
-
-def stochastic_depth(input, p, mode, training=True):
-    """Drop whole residual branches (``mode='row'``: per sample; ``'batch'``: all at once)
-    with probability ``p``, scaling the survivors by 1/(1-p)."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"drop probability has to be between 0 and 1, but got {p}")
-    if mode not in ("batch", "row"):
-        raise ValueError(f"mode has to be either 'batch' or 'row', but got {mode}")
-    if not training or p == 0.0:
-        return input
-    survival = 1.0 - p
-    size = [input.shape[0]] + [1] * (input.ndim - 1) if mode == "row" else [1] * input.ndim
-    noise = input.new_empty(size).bernoulli_(survival)
-    if survival > 0.0:
-        noise.div_(survival)
-    return input * noise
-
-
-class StochasticDepth(nn.Module):
-    def __init__(self, p, mode):
-        super().__init__()
-        self.p, self.mode = p, mode
-
-    def forward(self, input):
-        return stochastic_depth(input, self.p, self.mode, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}, mode={self.mode}"
