@@ -46,7 +46,21 @@ __version__ = "0.1.0"
 from math import e, inf, nan, pi  # noqa: E402 - torch.pi and friends
 
 
+# Subpackages imported on first use (``ember.vision`` after a plain ``import ember``), as PyTorch
+# users reach for ``torch.distributed`` & co; importing them eagerly would slow ``import ember``.
+_LAZY_SUBMODULES = frozenset({"accelerator", "distributed", "hub", "lightning", "multiprocessing",
+                              "run", "sparse", "vision"})
+
+
 def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module 'ember' has no attribute '{name}'") from e
     if name == "bfloat16":
         raise AttributeError("ember has no bfloat16: NumPy, which holds ember's tensors, has no "
                              "bfloat16 type; use ember.float16 or ember.float32")

@@ -1,9 +1,10 @@
 """The ``ember`` command (and ``python -m ember``): ``ember demo [options]`` runs the demo
-(see ``ember demo --help``)."""
+(see ``ember demo --help``); ``ember run script.py [args]`` runs a PyTorch script on ember."""
 import sys
 
 COMMANDS = {"demo": "train a small 1-D CNN on MNIST-1D (generated locally) and write its plots, logs "
-                    "and checkpoint"}
+                    "and checkpoint",
+            "run": "run a PyTorch script on ember: ember run script.py [args ...]"}
 
 
 def _usage():
@@ -20,6 +21,9 @@ def main(argv=None):
         print(_usage())
         return 0
     cmd, rest = argv[0], argv[1:]
+    if cmd == "run":
+        from .run import main as run_main
+        return run_main(rest)
     if cmd == "demo":
         from .demo import main as demo_main
         demo_main(rest)

@@ -539,6 +539,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)`` and
     ``normal(mean, std, size)`` (a new tensor of the default dtype)."""
     g = rng(generator)
+    if size is not None:    # normal(float mean, float std, size): 0-d tensors are numbers there
+        from .ops._number import number
+        mean, std = number(mean, "normal", "mean", "float"), number(std, "normal", "std", "float")
     tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not tm and not ts:
         if size is None:

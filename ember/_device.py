@@ -85,7 +85,8 @@ def to_device(d):
         if not _load_cupy():
             raise AssertionError("Torch not compiled with CUDA enabled (ember: CuPy with a "
                                  "CUDA device is needed for device 'cuda')")
-        return device("cuda", d.index or 0)
+        # no index: the current device, as torch.accelerator.set_device_index leaves it
+        return device("cuda", d.index if d.index is not None else _cupy.cuda.runtime.getDevice())
     raise RuntimeError(f"ember does not support device type '{d.type}'")
 
 

@@ -141,6 +141,14 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def is_cpu(self):
         return self.device.type == "cpu"
 
+    # Devices and layouts ember has no such thing as: PyTorch's predicates, always False.
+    is_meta = is_mps = is_xpu = is_xla = is_ipu = is_maia = is_mtia = is_vulkan = is_mkldnn = \
+        property(lambda self: False)
+    is_quantized = is_nested = property(lambda self: False)
+
+    def is_pinned(self, device=None):
+        return False
+
     @property
     def ndim(self):
         return self._data.ndim

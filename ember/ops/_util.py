@@ -1,4 +1,6 @@
 """Small helpers shared by the op families: dims, promotion, array access."""
+import operator
+
 import numpy as np
 
 from .. import _dtype as D
@@ -11,6 +13,8 @@ _BOOL_NP = np.dtype(np.bool_)
 def canon_dim(dim, ndim):
     """Wrap a possibly negative ``dim`` into ``[0, ndim)``, with PyTorch's error."""
     n = max(ndim, 1)
+    if dim.__class__ is not int:
+        dim = operator.index(dim)    # a NumPy integer or a 0-d integer tensor
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
@@ -21,7 +25,7 @@ def canon_dims(dim, ndim):
     """``dim`` (None, int or sequence) as a sorted tuple of non-negative dims."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, (int, np.integer)):
+    if isinstance(dim, (int, np.integer, _tensor.Tensor)):
         return (canon_dim(int(dim), ndim),)
     dims = tuple(canon_dim(int(d), ndim) for d in dim)
     if len(set(dims)) != len(dims):

@@ -5,6 +5,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._number import number
 from ._util import broadcast_error, call, float_dtype, operands, result_dtype
 from ._util import conj as _conj
 
@@ -339,10 +340,14 @@ class Fmod(Function):
 # -- functional forms ---------------------------------------------------------------------
 
 def add(input, other, *, alpha=1, out=None):
+    if alpha.__class__ is not int:    # a 0-d tensor alpha is its value
+        alpha = number(alpha, "add", "alpha")
     return _out(Add.apply(input, other, alpha) if alpha != 1 else Add.apply(input, other), out)
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if alpha.__class__ is not int:    # a 0-d tensor alpha is its value
+        alpha = number(alpha, "sub", "alpha")
     return _out(Sub.apply(input, other, alpha) if alpha != 1 else Sub.apply(input, other), out)
 
 
@@ -350,6 +355,8 @@ subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
+    if alpha.__class__ is not int:    # a 0-d tensor alpha is its value
+        alpha = number(alpha, "rsub", "alpha")
     return sub(other, input, alpha=alpha) if alpha == 1 else Sub.apply(other, input, alpha)
 
 
@@ -470,6 +477,8 @@ class ArithMethods:
         return add(self, other, alpha=alpha)
 
     def add_(self, other, *, alpha=1):
+        if alpha.__class__ is not int:
+            alpha = number(alpha, "add_", "alpha")
         if alpha != 1:
             other = other * alpha
         return _fast_inplace(self, np.add, other, Add)
@@ -489,6 +498,8 @@ class ArithMethods:
     subtract = sub
 
     def sub_(self, other, *, alpha=1):
+        if alpha.__class__ is not int:
+            alpha = number(alpha, "sub_", "alpha")
         if alpha != 1:
             other = other * alpha
         return _fast_inplace(self, np.subtract, other, Sub)

@@ -7,6 +7,7 @@ from .. import _tensor
 from .._random import bernoulli_sample, normal_sample, not_implemented, random_ints, rng, uniform_sample
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._number import number
 
 __all__ = ["FillMethods"]
 
@@ -100,6 +101,7 @@ class FillMethods:
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         _float_only(self, "normal_kernel_cpu")
+        mean, std = number(mean, "normal_", "mean", "float"), number(std, "normal_", "std", "float")
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         return self._redraw(normal_sample(rng(generator), self._data.shape, self.dtype, mean, std),
@@ -111,6 +113,7 @@ class FillMethods:
         if kwargs:
             raise TypeError(f"uniform_() got an unexpected keyword argument '{next(iter(kwargs))}'")
         _float_only(self, "check_uniform_bounds")
+        from_, to = number(from_, "uniform_", "from", "float"), number(to, "uniform_", "to", "float")
         if from_ > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={from_:g} > to={to:g}")
@@ -148,6 +151,7 @@ class FillMethods:
         if self.dtype.category != D._FLOAT:
             raise RuntimeError("Exponential distribution is a continuous probability distribution. "
                                f"dtype must be a floating point but you specified {self.dtype._short}")
+        lambd = number(lambd, "exponential_", "lambd", "float")
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
         g = rng(generator)
@@ -156,6 +160,7 @@ class FillMethods:
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         _float_only(self, "log_normal_cpu")
+        mean, std = number(mean, "log_normal_", "mean", "float"), number(std, "log_normal_", "std", "float")
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
         with np.errstate(over="ignore"):
@@ -164,12 +169,15 @@ class FillMethods:
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         _float_only(self, "cauchy_cpu")
+        median = number(median, "cauchy_", "median", "float")
+        sigma = number(sigma, "cauchy_", "sigma", "float")
         if not sigma > 0.0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
         sample = median + sigma * rng(generator).standard_cauchy(self._data.shape)
         return self._redraw(sample.astype(self._data.dtype), "CauchyBackward0")
 
     def geometric_(self, p, *, generator=None):
+        p = number(p, "geometric_", "p", "float")
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
         sample = rng(generator).geometric(p, self._data.shape)  # trials to the first success

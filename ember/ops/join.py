@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
+from ._number import index
 from ._util import canon_dim
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "unbind",
@@ -188,6 +189,7 @@ def split(tensor, split_size_or_sections, dim=0):
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     n = x.shape[canon_dim(dim, x.ndim)]
+    split_size_or_sections = index(split_size_or_sections)
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size < 0:
@@ -207,6 +209,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    chunks = index(chunks)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     x = input._data

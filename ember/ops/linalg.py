@@ -8,6 +8,7 @@ import numpy as np
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._number import number
 from ._util import broadcast_error
 from ._util import conj as _conj
 from .broadcast import _expanded_shape
@@ -343,10 +344,12 @@ def matmul(input, other):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    beta, alpha = number(beta, "addmm", "beta"), number(alpha, "addmm", "alpha")
     return _out(Addmm.apply(input, mat1, mat2, beta, alpha), out)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    beta, alpha = number(beta, "addmv", "beta"), number(alpha, "addmv", "alpha")
     if input._data.dtype != mat._data.dtype or mat._data.dtype != vec._data.dtype:
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{input.dtype._short}, {mat.dtype._short}, and {vec.dtype._short}")
@@ -356,6 +359,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    beta, alpha = number(beta, "baddbmm", "beta"), number(alpha, "baddbmm", "alpha")
     prod = Bmm.apply(batch1, batch2)
     if input._data.dtype != batch1._data.dtype:
         raise RuntimeError(f"Input dtypes must be the same, got: input {_CNAME[input.dtype.name]}, "
@@ -960,9 +964,10 @@ class LinalgMethods:
     ger = outer
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-        return Addmm.apply(self, mat1, mat2, beta, alpha)
+        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        beta, alpha = number(beta, "addmm_", "beta"), number(alpha, "addmm_", "alpha")
         return self._inplace(Addmm, mat1, mat2, beta, alpha)
 
     def addmv(self, mat, vec, *, beta=1, alpha=1):

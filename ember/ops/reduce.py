@@ -9,6 +9,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._number import index, number
 from ._util import canon_dim, canon_dims, check_tensor
 from ._util import conj as _conj
 from .sort import _EvenSelect, _Selection, return_types
@@ -28,6 +29,8 @@ def _const(arr):
 def _dims(dim, ndim, empty_is_all=True):
     """canon_dims, with an empty tuple/list meaning every dim (as PyTorch's sum, amax …) and
     dim 0 / -1 of a 0-d tensor meaning no dim at all."""
+    if isinstance(dim, _T.Tensor):
+        dim = index(dim)
     if empty_is_all and dim is not None and not isinstance(dim, (int, np.integer)) and \
             len(dim) == 0:
         dim = None
@@ -415,6 +418,7 @@ class Prod(Function):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
+    dim = index(dim)
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     return Prod.apply(input, dim, keepdim, dtype)
@@ -441,7 +445,7 @@ def _var_args(op, dim, unbiased, correction):
                         "'unbiased' and 'correction'")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    return dim, correction
+    return dim, number(correction, op, "correction")
 
 
 def _var_array(x, dims, keepdim, n, correction, op):
@@ -658,6 +662,7 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch'
 
 def _amax(op, input, dim, keepdim):
     x = input._data
+    dim = index(dim)
     dims = _dims(dim, x.ndim)
     full = dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0)
     _empty_reduction_check(op, x, dims, full)
@@ -683,6 +688,7 @@ def _arg(op, input, dim, keepdim):
                              "== 0.")
         i = _cast(fn(x), np.int64)
         return input._wrap(i.reshape((1,) * x.ndim) if keepdim else i)
+    dim = index(dim)
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}(): argument 'dim' (position 2) must be int, not "
                         f"{type(dim).__name__}")

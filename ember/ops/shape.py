@@ -6,6 +6,7 @@ memory and shares its version counter."""
 import numpy as np
 
 from ..autograd.function import Function
+from ._number import index
 from ._util import canon_dim, canon_dims, shape_arg
 
 INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
@@ -162,6 +163,7 @@ def squeeze(input, dim=None):
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
+        dim = index(dim)
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {canon_dim(d, len(shape)) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
@@ -224,6 +226,7 @@ def unflatten(input, dim, sizes):
 def movedim(input, source, destination):
     """Move dims ``source`` to positions ``destination``; the others keep their order."""
     nd = input._data.ndim
+    source, destination = index(source), index(destination)
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):

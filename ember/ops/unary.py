@@ -6,6 +6,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
+from ._number import index
 from ._util import check_tensor, float_dtype
 from ._util import conj as _conj
 
@@ -1236,6 +1237,7 @@ deg2rad, rad2deg = _function(Deg2Rad, "deg2rad"), _function(Rad2Deg, "rad2deg")
 
 
 def _check_n(n):
+    n = index(n) if isinstance(n, _tensor.Tensor) and n.dtype.category <= D._INT else n
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:

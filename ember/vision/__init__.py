@@ -1,4 +1,5 @@
-"""torchvision's role in ember: ``transforms``, ``datasets`` and ``utils`` (make_grid, save_image)."""
-from . import datasets, transforms, utils
+"""torchvision's role in ember: ``transforms``, ``datasets``, ``models``, ``ops`` and ``utils`` (make_grid,
+save_image)."""
+from . import datasets, models, ops, transforms, utils
 
-__all__ = ["datasets", "transforms", "utils"]
+__all__ = ["datasets", "models", "ops", "transforms", "utils"]

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...ops import activation as A
+from ...ops._number import number
 from ...ops._util import canon_dim
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "hardtanh", "hardtanh_", "relu6", "elu",
@@ -20,10 +21,12 @@ def _apply(op, input, inplace, *params):
 
 
 def threshold(input, threshold, value, inplace=False):
+    threshold, value = number(threshold, "threshold", "threshold"), number(value, "threshold", "value")
     return _apply(A.Threshold, input, inplace, threshold, value)
 
 
 def threshold_(input, threshold, value):
+    threshold, value = number(threshold, "threshold_", "threshold"), number(value, "threshold_", "value")
     return input._inplace(A.Threshold, threshold, value)
 
 
@@ -50,10 +53,12 @@ def relu6(input, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
+    alpha = number(alpha, "elu", "alpha")
     return _apply(A.Elu, input, inplace, alpha, 1.0, 1.0)
 
 
 def elu_(input, alpha=1.0):
+    alpha = number(alpha, "elu_", "alpha")
     return input._inplace(A.Elu, alpha, 1.0, 1.0)
 
 
@@ -66,18 +71,22 @@ def selu_(input):
 
 
 def celu(input, alpha=1.0, inplace=False):
+    alpha = number(alpha, "celu", "alpha")
     return A.celu_(input, alpha) if inplace else A.celu(input, alpha)
 
 
 def celu_(input, alpha=1.0):
+    alpha = number(alpha, "celu_", "alpha")
     return A.celu_(input, alpha)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    negative_slope = number(negative_slope, "leaky_relu", "negative_slope")
     return _apply(A.LeakyRelu, input, inplace, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
+    negative_slope = number(negative_slope, "leaky_relu_", "negative_slope")
     return input._inplace(A.LeakyRelu, negative_slope)
 
 
@@ -88,6 +97,7 @@ def prelu(input, weight):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with a slope drawn from U(lower, upper) per negative element in training,
     their mean in evaluation."""
+    lower, upper = number(lower, "rrelu", "lower"), number(upper, "rrelu", "upper")
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     from ... import _creation
@@ -125,6 +135,7 @@ def logsigmoid(input):
 
 
 def hardshrink(input, lambd=0.5):
+    lambd = number(lambd, "hardshrink", "lambd")
     return A.Hardshrink.apply(input, lambd)
 
 
@@ -137,6 +148,7 @@ def softsign(input):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    beta, threshold = number(beta, "softplus", "beta"), number(threshold, "softplus", "threshold")
     return A.Softplus.apply(input, beta, threshold)
 
 
@@ -174,6 +186,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def softshrink(input, lambd=0.5):
+    lambd = number(lambd, "softshrink", "lambd")
     if lambd < 0:
         big = float(np.finfo(input._data.dtype).max) if input.is_floating_point() else 0.0
         raise RuntimeError(f"lambda must be in range [0, {big:g}] for input dtype "

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...ops import loss as L
+from ...ops._number import number
 from ...ops._util import broadcast_error
 from ...ops.activation import _kernel_error
 from ...ops.gather import where
@@ -294,6 +295,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
     reduction = _check_reduction(reduction)
+    beta = number(beta, "smooth_l1_loss", "beta", "float")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
@@ -302,6 +304,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    delta = number(delta, "huber_loss", "delta", "float")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is None:

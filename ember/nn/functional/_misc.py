@@ -13,6 +13,7 @@ import numpy as np
 from ... import _dtype as D
 from ..._tensor import Tensor
 from ...ops import conv as _conv_ops
+from ...ops._number import index
 from ...ops.embedding import Embedding as _Embedding
 from ...ops.embedding import renorm_ as _renorm_
 from ...ops.pad import ConstantPadNd, pad_pairs
@@ -456,6 +457,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if size is not None:
         scales = None
         if isinstance(size, (list, tuple)):
+            size = [index(s) for s in size]      # 0-d integer tensors count as ints
             if len(size) != dim:
                 raise ValueError(f"Input and output must have the same number of spatial "
                                  f"dimensions, but got input with spatial dimensions of {spatial} "

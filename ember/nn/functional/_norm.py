@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ... import _dtype as D
+from ...ops._number import number
 from ...ops.norm import NativeBatchNorm, NativeGroupNorm, NativeLayerNorm, NormGeom
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm",
@@ -54,6 +55,7 @@ def _empty_result(input, weight, bias):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
+    momentum, eps = number(momentum, "batch_norm", "momentum"), number(eps, "batch_norm", "eps")
     if training:
         _verify_batch_size(input.size())
     if training and eps <= 0.0:
@@ -77,6 +79,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
+    momentum, eps = number(momentum, "instance_norm", "momentum"), number(eps, "instance_norm", "eps")
     if use_input_stats:
         _verify_spatial_size(input.size())
     if not use_input_stats and (running_mean is None or running_var is None):
@@ -117,6 +120,7 @@ def _check_normalized(input, ns, weight, bias, star_sep=", "):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    eps = number(eps, "layer_norm", "eps")
     ns = _norm_shape(normalized_shape)
     _check_normalized(input, ns, weight, bias)
     n, k = input.dim(), len(ns)
@@ -125,6 +129,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    eps = number(eps, "group_norm", "eps")
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.dim()}")

@@ -45,6 +45,18 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs, assign=False):
+        # Checkpoints written before PyTorch 0.4.1 (torchvision's densenet121 among them) have
+        # no num_batches_tracked; PyTorch then keeps a zero count instead of calling it missing.
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and \
+                key not in state_dict:
+            state_dict[key] = _creation.tensor(0, dtype=D.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs, assign)
+
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean.zero_()
