@@ -101,11 +101,12 @@ def test_tensor_device_predicates_match_torch_on_cpu():
 
 @pytest.mark.parametrize("name", ["vision", "hub", "accelerator", "distributed"])
 def test_subpackages_are_attributes_after_plain_import(name):
-    code = (f"import ember, sys; assert 'ember.{name}' not in sys.modules or '{name}' == 'hub'; "
+    # hub and distributed are imported by ember itself (vision.models' weights, nn.parallel's DDP);
+    # the others must wait until first use.
+    eager = ("hub", "distributed")
+    code = (f"import ember, sys; assert 'ember.{name}' not in sys.modules or '{name}' in {eager}; "
             f"m = ember.{name}; assert m is sys.modules['ember.{name}']; print(m.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    if name == "distributed" and "No module named" in out.stderr:
-        pytest.skip("ember.distributed is built by another change")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"ember.{name}"
 
