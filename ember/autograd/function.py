@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from .. import _tensor
+from .. import _subclass, _tensor
 from . import _node_names
 from .grad_mode import STATE
 
@@ -29,6 +29,8 @@ _ndarray = np.ndarray
 _TRACE = [None]
 # The active autocast policy (ember.amp), or None: while set, apply lets it cast the arguments.
 _AUTOCAST = [None]
+# True once a Tensor subclass taking part in __torch_function__ exists (ember._subclass).
+_SUBCLASSES = _subclass.ACTIVE
 
 
 def _holds_array(v):
@@ -227,6 +229,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _SUBCLASSES[0] and (types := _subclass.overloaded_types(args, kwargs)):
+            return _subclass.dispatch(cls, types, args, kwargs)    # a Tensor subclass's turn
         tracer = _TRACE[0]
         if tracer is not None:
             return tracer.apply(cls, args, kwargs)
