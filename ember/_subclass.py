@@ -36,7 +36,9 @@ def _live(cls):
 
 def register(cls):
     """Called from ``Tensor.__init_subclass__``: switch dispatch on for a live subclass."""
-    if _live(cls):
+    # a class that sets _lazy_protocol turns the switch on itself when its first instance is
+    # made (ember's sparse tensors), so merely importing it costs plain programs nothing
+    if _live(cls) and not cls.__dict__.get("_lazy_protocol"):
         ACTIVE[0] = True
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from . import _dtype as D
 from . import _subclass
 from ._device import CPU, device_of_array, to_device, xp_for
+from ._layout import strided as _strided
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.activation import ActivationMethods
@@ -232,6 +233,17 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
+
+    # -- layout: dense here; ember.sparse holds the COO tensors ------------------------------
+    is_sparse = False
+    layout = _strided
+
+    def to_sparse(self, *args, **kwargs):
+        from .sparse import to_sparse
+        return to_sparse(self, *args, **kwargs)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else self.to(dtype)
 
     def is_floating_point(self):
         return self.dtype.category == D._FLOAT
