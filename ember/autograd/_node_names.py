@@ -11,13 +11,42 @@ A few ops name their node from what the call did (``ProdBackward0`` / ``ProdBack
 a node class of that name (made once, cached).
 """
 
+from types import MethodType
+
 __all__ = ["make_node_class", "retype"]
 
 _BY_NAME = {}   # (op class, node name) -> node class, for ops whose node name varies by call
 
 
+class _BoundToOp:
+    """An op's classmethod seen from its node class: still bound to the op, so a backward that
+    asks ``cls is Maximum`` (the engine calls ``type(node).backward``) sees the op's class."""
+
+    __slots__ = ("func", "op")
+
+    def __init__(self, func, op):
+        self.func, self.op = func, op
+
+    def __get__(self, obj, cls=None):
+        return MethodType(self.func, self.op)
+
+
+def _classmethods(op):
+    found = {}
+    for klass in reversed(op.__mro__):       # a subclass's attribute wins over its bases'
+        for k, v in klass.__dict__.items():
+            if k.startswith("__"):
+                continue
+            if isinstance(v, classmethod):
+                found[k] = _BoundToOp(v.__func__, op)
+            else:
+                found.pop(k, None)
+    return found
+
+
 def _node(op, name):
-    ns = {"__slots__": (), "_node_of": op, "__module__": op.__module__, "__qualname__": name}
+    ns = {"__slots__": (), "_node_of": op, "__module__": op.__module__, "__qualname__": name,
+          **_classmethods(op)}
     node = type(op)(name, (op,), ns)
     # an op's own __init_subclass__ may have set class attributes on the node (a fused Grad
     # class): drop them, so the node is its op and nothing else
