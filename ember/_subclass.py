@@ -19,7 +19,13 @@ __all__ = ["ACTIVE", "DisableTorchFunction", "DisableTorchFunctionSubclass",
            "dispatch", "keep_class", "make_subclass", "overloaded_types", "register"]
 
 ACTIVE = [False]        # set once a subclass with a live __torch_function__ exists
-_OFF = threading.local()  # per-thread depth of DisableTorchFunction(Subclass) blocks
+
+
+class _Off(threading.local):
+    depth = 0               # per-thread depth of DisableTorchFunction(Subclass) blocks
+
+
+_OFF = _Off()
 _FUNCS = {}             # op class -> the callable handed to __torch_function__ as func
 
 
@@ -36,6 +42,7 @@ def _live(cls):
 
 def register(cls):
     """Called from ``Tensor.__init_subclass__``: switch dispatch on for a live subclass."""
+    _TAKES_PART.clear()      # a new class may change what an old one's lookup found
     # a class that sets _lazy_protocol turns the switch on itself when its first instance is
     # made (ember's sparse tensors), so merely importing it costs plain programs nothing
     if _live(cls) and not cls.__dict__.get("_lazy_protocol"):
@@ -47,7 +54,7 @@ class DisableTorchFunctionSubclass:
     (and results are not re-tagged)."""
 
     def __enter__(self):
-        _OFF.depth = getattr(_OFF, "depth", 0) + 1
+        _OFF.depth += 1
         return self
 
     def __exit__(self, *exc):
@@ -57,27 +64,43 @@ class DisableTorchFunctionSubclass:
 DisableTorchFunction = DisableTorchFunctionSubclass
 
 
-def _add(found, v, Tensor):
-    c = v.__class__
-    if c is Tensor or c in found or not isinstance(v, Tensor) or not _live(c):
-        return
-    found.append(c)
+_TAKES_PART = {}   # class of an argument -> whether it is a live Tensor subclass (cached)
+_TENSOR = []
+
+
+def _takes_part(c):
+    if not _TENSOR:
+        from ._tensor import Tensor  # imported late: this module loads before _tensor
+        _TENSOR.append(Tensor)
+    live = _TAKES_PART[c] = isinstance(c, type) and issubclass(c, _TENSOR[0]) and \
+        c is not _TENSOR[0] and _live(c)
+    return live
 
 
 def overloaded_types(args, kwargs=None):
     """The subclasses among ``args`` that take part, subclasses before their bases (PyTorch's
-    order); None when there are none or the protocol is disabled."""
-    if getattr(_OFF, "depth", 0):
+    order); None when there are none or the protocol is disabled. Runs on every op once a
+    subclass exists, so the common case (plain Tensors, numbers) is one dict lookup per
+    argument."""
+    if _OFF.depth:
         return None
-    from ._tensor import Tensor
-    found = []
+    found = None
     for a in (args if not kwargs else (*args, *kwargs.values())):
-        if a.__class__ is list or a.__class__ is tuple:
-            for v in a:
-                _add(found, v, Tensor)
-        else:
-            _add(found, a, Tensor)
-    if not found:
+        c = a.__class__
+        live = _TAKES_PART.get(c)
+        if live is None:
+            if c is list or c is tuple:
+                inner = overloaded_types(a)
+                if inner:
+                    found = [*(found or ()), *(t for t in inner if t not in (found or ()))]
+                continue
+            live = _takes_part(c)
+        if live:
+            if found is None:
+                found = [c]
+            elif c not in found:
+                found.append(c)
+    if found is None:
         return None
     order = []
     for c in found:
@@ -151,7 +174,7 @@ def keep_class(src, t):
     """A result ``t`` of a method that bypasses ``Function.apply`` (``detach``, ``data``) takes
     ``src``'s class where the protocol would have converted it."""
     cls = src.__class__
-    if getattr(_OFF, "depth", 0) or not _live(cls):
+    if _OFF.depth or not _live(cls):
         return t
     return _retag(t, cls)
 
