@@ -139,6 +139,24 @@ def test_values_gradient_through_to_dense_and_coalesce():
     assert repr(s).replace("ember.", "torch.") == repr(t)
 
 
+def test_gradient_of_a_sparse_leaf_is_masked_like_sparse_mm():
+    # torch.sparse.mm masks the sparse operand's gradient to its pattern; ember does so for every
+    # product (torch.mm / @ give PyTorch's full dense gradient there: a documented difference)
+    W = R.standard_normal((4, 3)).astype(np.float32)
+    grads = []
+    for L in (ember, torch):
+        s = L.sparse_coo_tensor(IDX, L.tensor(VAL), (5, 4), requires_grad=True)
+        (L.sparse.mm(s, L.tensor(W)) ** 2).sum().backward()
+        assert s.grad.is_sparse
+        grads.append(s.grad)
+    _eq(*grads, rtol=1e-5)
+    a = ember.tensor(DENSE, requires_grad=True)
+    ta = torch.tensor(DENSE, requires_grad=True)
+    (ember.sparse.mm(a.to_sparse(), ember.tensor(W)) ** 2).sum().backward()
+    (torch.sparse.mm(ta.to_sparse(), torch.tensor(W)) ** 2).sum().backward()
+    _eq(a.grad, ta.grad, rtol=1e-5)
+
+
 def test_plain_programs_do_not_turn_the_subclass_protocol_on():
     import subprocess
     import sys

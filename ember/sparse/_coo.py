@@ -154,9 +154,18 @@ class SparseTensor(Tensor):
 
     @property
     def grad(self):
+        """The gradient at each stored coordinate (PyTorch's ``torch.sparse.mm`` semantics: masked
+        to the pattern, one entry per coordinate, coalesced). Every copy of a repeated coordinate
+        has the same gradient (that of the entry they add up to), so the first one stands."""
         g = self._vals.grad
-        return None if g is None else SparseTensor._make(self._indices_arr, g, self._data.shape,
-                                                         self._coalesced)
+        if g is None:
+            return None
+        idx, shape = self._indices_arr, self._data.shape
+        if self._coalesced or not shape or idx.shape[1] == 0:
+            return SparseTensor._make(idx, g, shape, True)
+        uniq, first = np.unique(np.ravel_multi_index(tuple(idx), shape), return_index=True)
+        return SparseTensor._make(np.stack(np.unravel_index(uniq, shape)),
+                                  g.index_select(0, Tensor._wrap(first)), shape, True)
 
     @grad.setter
     def grad(self, value):
