@@ -392,3 +392,19 @@ def test_gat_program_matches_torch(cora_dir):
     lt, ot = _gat_program(torch, cora_dir, 3)
     np.testing.assert_allclose(le, lt, rtol=1e-4)
     np.testing.assert_allclose(oe, ot, rtol=1e-3, atol=1e-4)
+
+
+def test_sparse_kernels_pass_gradcheck_in_float64():
+    from ember.autograd import gradcheck, gradgradcheck
+    v = ember.tensor(VAL.astype(np.float64), requires_grad=True)
+    w = ember.tensor(R.standard_normal((4, 3)), requires_grad=True)
+    a = ember.tensor(R.standard_normal((2, 5)), requires_grad=True)
+
+    def sp(vals):
+        return ember.sparse_coo_tensor(IDX, vals, (5, 4))
+    for fn, inputs in [(lambda vals, d: ember.mm(sp(vals), d), (v, w)),
+                       (lambda vals, d: d @ sp(vals), (v, a)),
+                       (lambda vals: sp(vals).coalesce().to_dense() ** 2, (v,)),
+                       (lambda vals, d: ember.mv(sp(vals), d[:, 0]), (v, w))]:
+        assert gradcheck(fn, inputs)
+        assert gradgradcheck(fn, inputs)

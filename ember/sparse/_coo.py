@@ -251,6 +251,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     elif dtype is not None and D.to_dtype(dtype) is not values.dtype:
         values = values.to(dtype)
     _check_values(values)
+    if values._xp is not np:
+        raise RuntimeError("ember's sparse tensors live on the CPU; the values are on "
+                           f"{values.device}")
     if idx.shape[1] != values._data.shape[0]:
         raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: "
                            f"{idx.shape[1]}, nnz from values: {values._data.shape[0]}")
@@ -282,10 +285,12 @@ def to_sparse(x, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None
     if (sparse_dim is not None and sparse_dim != nd) or dense_dim:
         raise RuntimeError("ember's sparse COO tensors are sparse in every dim "
                            f"(sparse_dim={nd}); hybrid tensors are not supported")
-    arr = x._data if x._xp is np else x._data.get()
+    if x._xp is not np:
+        raise RuntimeError(f"ember's sparse tensors live on the CPU; this tensor is on "
+                           f"{x.device}: call .cpu() first")
+    arr = x._data
     nz = np.nonzero(arr.reshape(-1) if nd == 0 else arr)
     idx = np.stack(nz) if nd else np.zeros((0, nz[0].size), np.int64)
     flat = nz[0] if nd <= 1 else np.ravel_multi_index(nz, arr.shape)
-    src = x if x._xp is np else x.cpu()
-    values = src.reshape(-1).index_select(0, Tensor._wrap(flat.astype(np.int64)))
+    values = x.reshape(-1).index_select(0, Tensor._wrap(flat.astype(np.int64)))
     return SparseTensor._make(idx, values, arr.shape, True)
