@@ -184,3 +184,20 @@ def test_plain_tensor_ops_unaffected_by_defined_subclasses():
 
 class _Pickled(ember.Tensor):
     pass
+
+
+def test_subclass_through_a_model_loss_and_collate():
+    def run(L, C):
+        nn, F = L.nn, L.nn.functional
+        L.manual_seed(0)
+        x = L.tensor(np.random.default_rng(0).standard_normal((4, 3, 8, 8)).astype(np.float32))
+        x = x.as_subclass(C["Plain"])
+        m = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(36, 5))
+        out = m(x)
+        loss = F.cross_entropy(out, L.tensor([0, 1, 2, 3]))
+        loss.backward()
+        batch = L.utils.data.default_collate([x[0], x[1]])
+        return [type(v).__name__ for v in (out, loss, m[0].weight.grad, x.mean(), batch,
+                                           L.stack([x, x]), x.view(4, -1), x.float())]
+    assert run(ember, E) == run(torch, T)
