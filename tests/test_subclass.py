@@ -201,3 +201,71 @@ def test_subclass_through_a_model_loss_and_collate():
         return [type(v).__name__ for v in (out, loss, m[0].weight.grad, x.mean(), batch,
                                            L.stack([x, x]), x.view(4, -1), x.float())]
     assert run(ember, E) == run(torch, T)
+
+
+def test_seed_003_own_parameter_and_module_train_as_in_torch():
+    # the notes' from-scratch Module: its own Parameter marker class, registered by __setattr__
+    def run(L):
+        T_ = L.Tensor
+
+        class Parameter(T_):
+            def __new__(self, x):
+                return T_._make_subclass(Parameter, x, True)
+
+            def __init__(self, *args, **kwargs):
+                self.requires_grad_()
+
+        class Module:
+            def __init__(self):
+                self.params, self.children = [], []
+
+            def __setattr__(self, k, v):
+                super().__setattr__(k, v)
+                if isinstance(v, Parameter):
+                    self.params.append(v)
+                if isinstance(v, Module):
+                    self.children.append(v)
+
+            def parameters(self):
+                return self.params + sum([m.parameters() for m in self.children], [])
+
+            def __call__(self, *args):
+                return self.forward(*args)
+
+        class Linear(Module):
+            def __init__(self, n_in, n_out, seed):
+                super().__init__()
+                rng = np.random.default_rng(seed)
+                self.w = Parameter(L.tensor(rng.standard_normal((n_in, n_out)).astype(np.float32)
+                                            / n_in ** 0.5))
+                self.b = Parameter(L.zeros(n_out))
+
+            def forward(self, x):
+                return x @ self.w + self.b
+
+        class Model(Module):
+            def __init__(self):
+                super().__init__()
+                self.l1, self.l2 = Linear(8, 16, 1), Linear(16, 3, 2)
+
+            def forward(self, x):
+                return self.l2(self.l1(x).relu())
+
+        model = Model()
+        x = L.tensor(np.random.default_rng(3).standard_normal((32, 8)).astype(np.float32))
+        y = L.tensor(np.random.default_rng(4).integers(0, 3, 32))
+        losses = []
+        for _ in range(5):
+            loss = L.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            with L.no_grad():
+                for p in model.parameters():
+                    p -= p.grad * 0.5
+                    p.grad.zero_()
+            losses.append(loss.item())
+        kinds = {type(p).__name__ for p in model.parameters()}
+        return losses, kinds, type(model(x)).__name__
+    le, lt = run(ember), run(torch)
+    np.testing.assert_allclose(le[0], lt[0], rtol=1e-5)
+    assert le[1:] == lt[1:] == ({"Parameter"}, "Parameter")
+    assert len(le[0]) == 5 and le[0][-1] < le[0][0]
