@@ -119,6 +119,8 @@ def test_leaf_accumulator_and_custom_function_names():
     assert type(acc).__name__ == type(yt.grad_fn.next_functions[0][0]).__name__
     # the node is still the ctx that forward saw, and an instance of the op's class
     assert isinstance(ye.grad_fn, Double)
+    assert isinstance(ye.grad_fn, ember.autograd.function.FunctionCtx)
+    assert isinstance(yt.grad_fn, torch.autograd.function.FunctionCtx)
     ye.sum().backward()
     assert a.grad.tolist() == [2.0, 2.0]
 

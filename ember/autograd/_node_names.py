@@ -47,7 +47,9 @@ def _classmethods(op):
 def _node(op, name):
     ns = {"__slots__": (), "_node_of": op, "__module__": op.__module__, "__qualname__": name,
           **_classmethods(op)}
-    node = type(op)(name, (op,), ns)
+    from .function import FunctionCtx       # a node is a ctx, as PyTorch's BackwardCFunction
+    bases = (op,) if issubclass(op, FunctionCtx) else (op, FunctionCtx)
+    node = type(op)(name, bases, ns)
     # an op's own __init_subclass__ may have set class attributes on the node (a fused Grad
     # class): drop them, so the node is its op and nothing else
     for k in [k for k in node.__dict__ if k not in ns and not k.startswith("__")]:
