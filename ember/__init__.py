@@ -38,6 +38,8 @@ from . import metrics, nn, onnx, optim, serialization, utils  # noqa: E402
 from . import amp, distributions, fft, special, testing  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import train  # noqa: E402
+from . import _C, sparse  # noqa: E402
+from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from .linalg import cholesky_solve  # noqa: E402
 

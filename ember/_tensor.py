@@ -9,7 +9,9 @@ import weakref
 import numpy as np
 
 from . import _dtype as D
+from . import _subclass
 from ._device import CPU, device_of_array, to_device, xp_for
+from ._layout import strided as _strided
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.activation import ActivationMethods
@@ -57,11 +59,9 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
     # -- construction ----------------------------------------------------------------------
-    def __new__(cls, *args, **kwargs):
-        return object.__new__(cls)
-
-    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
-        # torch.Tensor(2, 3) is an uninitialised float tensor; torch.Tensor([1, 2]) a float copy
+    def __new__(cls, *args, dtype=None, device=None, requires_grad=False):
+        # torch.Tensor(2, 3) is an uninitialised float tensor; torch.Tensor([1, 2]) a float copy.
+        # Built here, not in __init__, so a subclass's own __init__ need not call ours.
         from ._creation import tensor as _make
         if len(args) == 1 and not isinstance(args[0], int):
             src = _make(args[0], dtype=dtype or D.get_default_dtype(), device=device)
@@ -69,9 +69,30 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args or (0,)
             arr = xp_for(to_device(device)).zeros(tuple(shape), (dtype or D.get_default_dtype()).np)
-        self._init(arr)
+        t = object.__new__(cls)
+        t._init(arr)
         if requires_grad:
-            self.requires_grad = True
+            t.requires_grad = True
+        return t
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    # -- subclasses (ember._subclass): PyTorch's protocol ----------------------------------
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _subclass.register(cls)
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return _subclass.default_torch_function(cls, func, types, args, kwargs)
+
+    @staticmethod
+    def _make_subclass(cls, data, require_grad=False, **kwargs):
+        return _subclass.make_subclass(cls, data, require_grad)
+
+    def as_subclass(self, cls):
+        return _subclass.as_subclass(self, cls)
 
     def _init(self, arr):
         self._data = arr
@@ -221,6 +242,17 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
 
+    # -- layout: dense here; ember.sparse holds the COO tensors ------------------------------
+    is_sparse = False
+    layout = _strided
+
+    def to_sparse(self, *args, **kwargs):
+        from .sparse import to_sparse
+        return to_sparse(self, *args, **kwargs)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else self.to(dtype)
+
     def is_floating_point(self):
         return self.dtype.category == D._FLOAT
 
@@ -266,7 +298,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def data(self):
         """This tensor's memory as a tensor outside autograd (no history, no requires_grad)."""
         t = Tensor._wrap(self._data)
-        return t
+        return t if self.__class__ is Tensor else _subclass.keep_class(self, t)
 
     @data.setter
     def data(self, other):
@@ -383,7 +415,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol at the moment.")
-        t = type(self).__new__(type(self))
+        t = object.__new__(type(self))     # a subclass's __new__ may want arguments
         t._init(self._data.copy())
         t._rg = self._rg
         if self.grad is not None:
@@ -471,7 +503,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def detach(self):
         t = Tensor._wrap(self._data)
         t._vc = self._vc
-        return t
+        return t if self.__class__ is Tensor else _subclass.keep_class(self, t)
 
     def detach_(self):
         if self._base is not None and self.grad_fn is not None:

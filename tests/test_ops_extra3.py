@@ -85,7 +85,7 @@ def test_known_differences_stay_as_documented():
     x = ember.tensor([3, 1, 2, 1])
     assert ember.unique(x, sorted=False).tolist() == [1, 2, 3]
     a = ember.randn(3, requires_grad=True)
-    assert type(ember.dist(a, ember.zeros(3)).grad_fn).__name__ == "LinalgVectorNorm"
+    assert type(ember.dist(a, ember.zeros(3)).grad_fn).__name__ == "LinalgVectorNormBackward0"
     assert ember.special.ndtr(ember.tensor([-19.0], dtype=ember.float64)).item() > 0
     assert torch.special.ndtr(torch.tensor([-19.0], dtype=torch.float64)).item() == 0
     with ember.autocast("cpu"):

@@ -11,7 +11,8 @@ import weakref
 
 import numpy as np
 
-from .. import _tensor
+from .. import _subclass, _tensor
+from . import _node_names
 from .grad_mode import STATE
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -28,6 +29,8 @@ _ndarray = np.ndarray
 _TRACE = [None]
 # The active autocast policy (ember.amp), or None: while set, apply lets it cast the arguments.
 _AUTOCAST = [None]
+# True once a Tensor subclass taking part in __torch_function__ exists (ember._subclass).
+_SUBCLASSES = _subclass.ACTIVE
 
 
 def _holds_array(v):
@@ -100,6 +103,11 @@ class Function:
 
     _builtin = False   # built-in ops name their nodes as PyTorch does: MulBackward0
     needs_input_grad = _NoGrads()  # replaced per call while grad mode is on
+    _node_name, _dyn_name = "FunctionBackward", False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _node_names.make_node_class(cls, Function)   # ctx's class: MulBackward0 (PyTorch's name)
 
     # -- the ctx API used inside forward/backward ------------------------------------------
     def save_for_backward(self, *tensors):
@@ -147,8 +155,7 @@ class Function:
 
     # -- the node API seen from the graph --------------------------------------------------
     def name(self):
-        n = type(self).__name__
-        return f"{n}Backward0" if self._builtin else f"{n}Backward"
+        return self._node_name
 
     @property
     def next_functions(self):
@@ -222,6 +229,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _SUBCLASSES[0] and (types := _subclass.overloaded_types(args, kwargs)):
+            return _subclass.dispatch(cls, types, args, kwargs)    # a Tensor subclass's turn
         tracer = _TRACE[0]
         if tracer is not None:
             return tracer.apply(cls, args, kwargs)
@@ -229,7 +238,7 @@ class Function:
         if cast is not None:
             args = cast(cls, args)
         Tensor = _tensor.Tensor
-        ctx = cls.__new__(cls)
+        ctx = cls.__new__(cls._node_cls)
         record = False
         if STATE.enabled:
             needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
@@ -270,6 +279,8 @@ def _connect(ctx, cls, args, needs, outputs):
         else:
             edges.append(None)
     ctx._next = tuple(edges)
+    if cls._dyn_name:
+        _node_names.retype(ctx)
     _seq[0] += 1
     ctx._seq = _seq[0]
     d = ctx.__dict__

@@ -1,5 +1,6 @@
 """Parameter: a Tensor that a Module registers as one of its learnable weights."""
 from .. import _tensor
+from .._subclass import _disabled_torch_function_impl
 from .._tensor import Tensor
 
 __all__ = ["Parameter", "Buffer", "is_lazy"]
@@ -8,6 +9,8 @@ __all__ = ["Parameter", "Buffer", "is_lazy"]
 class Parameter(Tensor):
     """A leaf Tensor that ``requires_grad`` by default and that Module attribute assignment
     registers. It shares memory with the tensor it wraps, as PyTorch's does."""
+
+    __torch_function__ = _disabled_torch_function_impl   # ops on a Parameter give Tensors
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -40,6 +43,8 @@ class Parameter(Tensor):
 class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer on Module attribute assignment
     (``torch.nn.Buffer``); the module stores it as a plain Tensor."""
+
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:

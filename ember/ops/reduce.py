@@ -9,6 +9,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._accumulate import accurate_sum
 from ._number import index, number
 from ._util import canon_dim, canon_dims, check_tensor
 from ._util import conj as _conj
@@ -118,7 +119,7 @@ class Sum(Function):
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         dims = _dims(dim, a._data.ndim)
         ctx.meta = (a._data.shape, dims, keepdim)
-        return _acc("sum", _acc_array(a, dtype), axis=dims, keepdims=keepdim)
+        return accurate_sum(_acc_array(a, dtype), dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -151,7 +152,7 @@ class Mean(Function):
         n = ctx.n = _numel(a._data.shape, dims)
         x = a._data if dt is a.dtype else a._data.astype(dt.np)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return _acc("mean", x, axis=dims, keepdims=keepdim) if n else \
+            return _as(accurate_sum(x, dims, keepdim) / n, x) if n else \
                 x.sum(axis=dims, keepdims=keepdim) * np.nan
 
     @staticmethod
@@ -458,9 +459,9 @@ def _var_array(x, dims, keepdim, n, correction, op):
     if dt == np.float16:
         x = x.astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dev = x - x.sum(axis=dims, keepdims=True) / n
+        dev = x - accurate_sum(x, dims, True) / n
         ss = (dev * dev.conj()).real if x.dtype.kind == "c" else dev * dev
-        out = ss.sum(axis=dims, keepdims=keepdim) / builtins.max(dof, 0)
+        out = accurate_sum(ss, dims, keepdim) / builtins.max(dof, 0)
     return _cast(out, ss.dtype if dt != np.float16 else dt)
 
 
@@ -773,9 +774,9 @@ class LinalgVectorNorm(Function):
         ctx.meta = (p, shape, dims, keepdim)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if p == 2:
-                out = np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+                out = np.sqrt(accurate_sum(x * x, dims, keepdim))
             elif p == 1:
-                out = x.sum(axis=dims, keepdims=keepdim)
+                out = accurate_sum(x, dims, keepdim)
             elif p == 0:
                 out = (x != 0).sum(axis=dims, keepdims=keepdim)
             elif p in (np.inf, -np.inf):
@@ -785,7 +786,7 @@ class LinalgVectorNorm(Function):
                                        "identity")
                 out = (np.max if p > 0 else np.min)(x, axis=dims, keepdims=keepdim)
             else:
-                out = (x ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+                out = accurate_sum(x ** p, dims, keepdim) ** (1.0 / p)
         out = a._wrap(_cast(out, dt))
         ctx.save_for_backward(a, out)
         return out

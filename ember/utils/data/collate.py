@@ -109,9 +109,10 @@ def _same_arrays(arrays):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    # The common case (no autograd history, NumPy arrays alike) is one np.stack; otherwise
-    # ember.stack keeps the graph, promotes dtypes and reports size mismatches as PyTorch.
-    if not any(t.requires_grad for t in batch):
+    # The common case (plain Tensors, no autograd history, NumPy arrays alike) is one
+    # np.stack; otherwise ember.stack keeps the graph and a subclass's class, promotes dtypes
+    # and reports size mismatches as PyTorch.
+    if type(batch[0]) is Tensor and not any(t.requires_grad for t in batch):
         arrays = [t._data for t in batch]
         if _same_arrays(arrays):
             return from_numpy(np.stack(arrays))
