@@ -10,6 +10,7 @@ class LightningDataModule(HyperparametersMixin):
 
     def __init__(self):
         self.trainer = None
+        self._log_hyperparams = False
 
     def prepare_data(self):
         pass

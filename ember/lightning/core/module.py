@@ -75,7 +75,7 @@ class LightningModule(HyperparametersMixin, Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
         self.__dict__.update(_trainer=None, _automatic_optimization=True, _current_fx_name=None,
-                             _example_input_array=None, _hparams_name=None, _log_hyperparams=True)
+                             _example_input_array=None, _hparams_name=None, _log_hyperparams=False)
 
     # ---- trainer links -----------------------------------------------------------------------
     @property

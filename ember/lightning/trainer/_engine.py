@@ -83,12 +83,11 @@ class _LitEngine(Engine):
     def _transfer(self, b):
         t = self.trainer
         m, idx = t.lightning_module, t._dataloader_idx
-        b = t._module_hook("on_before_batch_transfer", b, idx)
-        if t._device_is_default:
-            b = m.transfer_batch_to_device(b, t._device, idx) if t._overrides("transfer_batch_to_device") else b
-        else:
+        if t._transfer_hooks:
+            b = t._module_hook("on_before_batch_transfer", b, idx)
             b = t._module_hook("transfer_batch_to_device", b, t._device, idx)
-        return t._module_hook("on_after_batch_transfer", b, idx)
+            return t._module_hook("on_after_batch_transfer", b, idx)
+        return m.transfer_batch_to_device(b, t._device, idx)
 
     def _split(self, b):
         self.xb, self.yb = (b,), ()   # Lightning's steps receive the whole batch

@@ -45,7 +45,6 @@ class Trainer:
         self._device_name, n_devices = _resolve_device(accelerator, devices, gpus)
         from ..._device import device as _device
         self._device = _device(self._device_name)
-        self._device_is_default = True
         self._strategy_name = strategy
         self._engine_cbs = _strategy_callbacks(strategy, n_devices)
         self.num_devices, self.num_nodes = n_devices, num_nodes
@@ -198,6 +197,8 @@ class Trainer:
                 monitoring = [x for x in cbs if isinstance(x[0], (ModelCheckpoint, EarlyStopping))]
                 cache[name] = (cbs, monitoring)
         self._hook_cache = cache
+        self._transfer_hooks = any(self._overrides(h) for h in ("on_before_batch_transfer", "on_after_batch_transfer",
+                                                                 "transfer_batch_to_device"))
         self._module_fns = {name: hasattr(LightningModule, name) for name in cache}
         for name in dir(LightningModule):
             if name.startswith("on_"):
@@ -422,6 +423,10 @@ class Trainer:
             raise RuntimeError("Training with multiple optimizers is only supported with manual optimization. Set "
                                "`self.automatic_optimization = False`, then access your optimizers in "
                                "`training_step` with `opt1, opt2, ... = self.optimizers()`.")
+        if not m.automatic_optimization and self.gradient_clip_val:
+            raise MisconfigurationException(
+                "Automatic gradient clipping is not supported for manual optimization. Remove "
+                f"`Trainer(gradient_clip_val={self.gradient_clip_val})` or switch to automatic optimization.")
         if not m.automatic_optimization and self.accumulate_grad_batches != 1:
             raise MisconfigurationException("Automatic gradient accumulation is not supported for manual "
                                             "optimization. Remove `Trainer(accumulate_grad_batches=...)` or switch "
@@ -447,11 +452,7 @@ class Trainer:
             if ckpt_path is not None:
                 self.ckpt_path = self._resolve_ckpt(ckpt_path, "fit")
                 _checkpoint.restore(self, _checkpoint.load(self.ckpt_path, self._device))
-            if self.loggers:
-                for lg in self.loggers:
-                    lg.log_hyperparams(model.hparams_initial)
-                    lg.log_graph(model)
-                    lg.save()
+            self._log_hyperparams(model)
             eng = self._new_engine()
             eng.first_epoch = self._epochs_completed
             self._run_engine(eng)
@@ -463,6 +464,25 @@ class Trainer:
             for lg in self.loggers:
                 lg.finalize("success")
         self._teardown("fit")
+
+    def _log_hyperparams(self, model):
+        if not self.loggers:
+            return
+        dm = self.datamodule
+        hp = None
+        if model.__dict__.get("_log_hyperparams"):
+            hp = dict(model.hparams_initial)
+        if dm is not None and getattr(dm, "_log_hyperparams", False):
+            clash = [k for k in set(hp or {}) & set(dm.hparams_initial) if hp[k] != dm.hparams_initial[k]]
+            if clash:
+                raise RuntimeError(f"Error while merging hparams: the keys {clash} are present in both the "
+                                   "LightningModule's and LightningDataModule's hparams but have different values.")
+            hp = {**(hp or {}), **dict(dm.hparams_initial)}
+        for lg in self.loggers:
+            if hp is not None:
+                lg.log_hyperparams(hp)
+            lg.log_graph(model)
+            lg.save()
 
     def _run_engine(self, eng):
         n = self.max_epochs if self.max_epochs not in (None, -1) else 2 ** 62
@@ -636,8 +656,8 @@ class Trainer:
             self._log_metrics(dict(metrics["log"]))
         self._results.reset()
         self._call_hooks(f"on_{prefix}_end")
+        self._module_hook(f"on_{prefix}_model_train")
         if self.state.fn == "fit":
-            self._module_hook(f"on_{prefix}_model_train") if prefix != "predict" else None
             self.training = True
             if stage == "validate" and self._pending_step_increment:
                 self._batches_that_stepped += 1
