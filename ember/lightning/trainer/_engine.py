@@ -136,8 +136,13 @@ class _LitEngine(Engine):
 
     def _step(self):
         t = self.trainer
-        opt = t.optimizers[0]
-        t._module_hook("optimizer_step", t.current_epoch, t._batch_idx, opt, _closure(self.loss_grad))
+        # a LightningOptimizer, as Lightning passes: its step() applies AMP's scaler
+        t._in_auto_step = True
+        try:
+            t._module_hook("optimizer_step", t.current_epoch, t._batch_idx, t._lightning_optimizers[0],
+                           _closure(self.loss_grad))
+        finally:
+            t._in_auto_step = False
 
     # phases
     def _valid_dl(self):

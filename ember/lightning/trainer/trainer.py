@@ -20,6 +20,7 @@ from ._engine import _EVAL_PREFIX, _LitEngine, _Source
 from ._optim import LightningOptimizer, init_optimizers
 from ._results import _Results
 from .eval_table import print_eval_results
+from .states import STAGE, TrainerStatus
 
 
 def _callback_noop(fn):
@@ -138,7 +139,7 @@ class Trainer:
         self.global_step, self._epochs_completed, self._batches_that_stepped = 0, 0, 0
         self.should_stop = False
         self.training = self.sanity_checking = False
-        self.state = types.SimpleNamespace(fn=None, stage=None, status="initializing")
+        self.state = types.SimpleNamespace(fn=None, stage=None, status=TrainerStatus.INITIALIZING)
         self._stage = None
         self._results, self._fit_results = None, _Results(training=True)
         self._callback_metrics, self._logged_metrics, self._progress_bar_metrics = {}, {}, {}
@@ -149,6 +150,7 @@ class Trainer:
         self._val_has_run, self._epoch_train_done, self._train_cut_short = False, False, False
         self._pending_step_increment = False
         self._manual_opt, self._eval_results, self._return_predictions = None, [], True
+        self._in_auto_step = False
         self._val_check_batch = math.inf
         self._predictions, self.ckpt_path = None, None
         self._engine = None
@@ -273,7 +275,7 @@ class Trainer:
         n = int(n_batches * limit)
         if limit > 0 and n == 0:
             raise MisconfigurationException(
-                f"You requested to check {limit} of the {name.replace('limit_', '').replace('_batches', '')}_dataloader"
+                f"You requested to check {limit} of the `{name.replace('limit_', '').replace('_batches', '')}_dataloader`"
                 f" but {limit} * {n_batches} < 1. Please increase the `{name}` argument. Try at least "
                 f"`{name}={1 / n_batches}`")
         return n
@@ -355,7 +357,7 @@ class Trainer:
             if not isinstance(datamodule, LightningDataModule):
                 raise TypeError(f"`datamodule` must be a `LightningDataModule`, got `{type(datamodule).__qualname__}`")
             datamodule.trainer = self
-        self.state.fn, self.state.status = stage, "running"
+        self.state.fn, self.state.status = STAGE[stage], TrainerStatus.RUNNING
         more = model.configure_callbacks()
         if more:
             more = more if isinstance(more, (list, tuple)) else [more]
@@ -380,8 +382,8 @@ class Trainer:
         m.__dict__["_current_fx_name"] = "prepare_data"
         m.prepare_data()
         if self.datamodule is not None:
-            self.datamodule.setup(stage=stage)
-        self._call_setup("setup", stage)
+            self.datamodule.setup(stage=STAGE[stage])
+        self._call_setup("setup", STAGE[stage])
         m.configure_model()
 
     def _call_setup(self, name, stage):
@@ -392,9 +394,9 @@ class Trainer:
 
     def _teardown(self, stage):
         if self.datamodule is not None:
-            self.datamodule.teardown(stage=stage)
-        self._call_setup("teardown", stage)
-        self.state.status = "finished"
+            self.datamodule.teardown(stage=STAGE[stage])
+        self._call_setup("teardown", STAGE[stage])
+        self.state.status = TrainerStatus.FINISHED
 
     def _verify_fit(self, model):
         if not self._overrides("training_step"):
@@ -489,7 +491,7 @@ class Trainer:
         eng.run_fit(n)
 
     def _on_exception(self, e):
-        self.state.status = "interrupted"
+        self.state.status = TrainerStatus.INTERRUPTED
         m = self.lightning_module
         for _, fn in self._hook_cache.get("on_exception", ((), ()))[0]:
             fn(self, m, e)
@@ -701,6 +703,8 @@ class Trainer:
                          CancelBackwardException)
 
     def _manual_step(self, opt, closure=None, **kwargs):
+        if self._in_auto_step:   # optimizer_step's optimizer.step(closure) inside the engine's step
+            return self._scaled_step(opt, closure)
         result = closure() if closure is not None else None
         eng = self._engine
         self._manual_opt = opt
@@ -938,7 +942,7 @@ class Trainer:
 
     @property
     def interrupted(self):
-        return self.state.status == "interrupted"
+        return self.state.status == TrainerStatus.INTERRUPTED
 
     def print(self, *args, **kwargs):
         print(*args, **kwargs)
