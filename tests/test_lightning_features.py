@@ -196,3 +196,54 @@ def test_progress_bar_shows_prog_bar_metrics(stacks, tmp_path, capsys):
     text = err.out + err.err
     assert "Epoch 0" in text and "train_loss=" in text and "val_loss=" in text
     assert set(tr.progress_bar_metrics) == {"train_loss", "val_loss"}
+
+
+def test_reduce_fx_log_dict_two_optimizers_and_resume_last(stacks, tmp_path):
+    def go(s):
+        torch, pl = s.torch, s.pl
+        F = torch.nn.functional
+
+        class GAN(pl.LightningModule):   # two optimizers: manual optimization
+            def __init__(self):
+                super().__init__()
+                self.automatic_optimization = False
+                self.a, self.b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+                from tests._lit_programs import _init_weights
+                _init_weights(self.a, 3)
+                _init_weights(self.b, 4)
+
+            def training_step(self, batch, batch_idx):
+                x, y = batch
+                oa, ob = self.optimizers()
+                for o, m in ((oa, self.a), (ob, self.b)):
+                    loss = F.cross_entropy(m(x), y)
+                    o.zero_grad()
+                    self.manual_backward(loss)
+                    o.step()
+                self.log_dict({"la": loss, "lb": loss * 2}, reduce_fx="max", on_epoch=True, on_step=False)
+
+            def validation_step(self, batch, batch_idx):
+                x, y = batch
+                self.log("v_sum", F.cross_entropy(self.a(x), y), reduce_fx="sum")
+                self.log("v_min", F.cross_entropy(self.b(x), y), reduce_fx="min")
+
+            def configure_optimizers(self):
+                return [torch.optim.SGD(self.a.parameters(), lr=0.1), torch.optim.Adam(self.b.parameters(), lr=0.1)]
+
+        d = tmp_path / s.name / "ck"
+        mk = lambda: s.callbacks.ModelCheckpoint(dirpath=str(d), save_last=True)   # noqa: E731
+        tr = s.trainer(d, max_epochs=2, callbacks=[mk()], enable_checkpointing=True)
+        tr.fit(GAN(), s.loader(), s.loader(n=16))
+        model = GAN()
+        tr2 = s.trainer(d, max_epochs=3, callbacks=[mk()], enable_checkpointing=True)
+        tr2.fit(model, s.loader(), s.loader(n=16), ckpt_path="last")
+        return ({k: float(v) for k, v in tr2.callback_metrics.items()}, tr2.global_step, tr2.current_epoch,
+                weights(model), sorted(os.listdir(d)))
+
+    (tm, tg, te, tw, tf), (em, eg, ee, ew, ef) = both(stacks, go)
+    assert (eg, ee, ef) == (tg, te, tf)
+    assert sorted(em) == sorted(tm)
+    for k in tm:
+        assert em[k] == pytest.approx(tm[k], rel=1e-4), k
+    for k in tw:
+        np.testing.assert_allclose(ew[k], tw[k], rtol=1e-4, atol=1e-5)

@@ -453,7 +453,8 @@ class Trainer:
             self.ckpt_path = None
             if ckpt_path is not None:
                 self.ckpt_path = self._resolve_ckpt(ckpt_path, "fit")
-                _checkpoint.restore(self, _checkpoint.load(self.ckpt_path, self._device))
+                if self.ckpt_path is not None:
+                    _checkpoint.restore(self, _checkpoint.load(self.ckpt_path, self._device))
             self._log_hyperparams(model)
             eng = self._new_engine()
             eng.first_epoch = self._epochs_completed
@@ -500,11 +501,16 @@ class Trainer:
 
     def _resolve_ckpt(self, ckpt_path, fn):
         if ckpt_path == "last":
-            paths = [c.last_model_path for c in self.checkpoint_callbacks if c.last_model_path]
-            if not paths:
-                raise ValueError(f'.{fn}(ckpt_path="last") is set, but there is no last checkpoint available. No '
-                                 "checkpoint will be loaded.")
-            return paths[0]
+            found = set()
+            for cb in self.checkpoint_callbacks:
+                d = cb.dirpath
+                if d and os.path.isdir(d):
+                    found |= {os.path.join(d, f) for f in os.listdir(d) if cb.CHECKPOINT_NAME_LAST in f}
+            if not found:
+                rank_zero_warn(f'.{fn}(ckpt_path="last") is set, but there is no last checkpoint available. No '
+                               "checkpoint will be loaded. HINT: Set `ModelCheckpoint(..., save_last=True)`.")
+                return None
+            return max(found, key=os.path.getmtime)
         if ckpt_path == "best":
             cb = self.checkpoint_callback
             if cb is None:
@@ -528,16 +534,21 @@ class Trainer:
             if model is None:
                 raise MisconfigurationException(f"`model` must be provided to `trainer.{stage}()` when it hasn't been "
                                                 "passed in a previous run")
-        else:
-            pass
+            cb = self.checkpoint_callback
+            if ckpt_path is None and cb is not None and cb.best_model_path:
+                ckpt_path = "best"
+                rank_zero_warn(f"`.{stage}(ckpt_path=None)` was called without a model. The best model of the "
+                               f"previous `fit` call will be used. You can pass `.{stage}(ckpt_path='best')` to use "
+                               f"the best model or `.{stage}(ckpt_path='last')` to use the last model. If you pass a "
+                               "value, this warning will be silenced.")
         self._attach(model, datamodule if datamodule is not None else self.datamodule if model is
                      self.lightning_module else datamodule, stage)
         step = {"validate": "validation_step", "test": "test_step"}.get(stage)
         if step and not self._overrides(step):
             raise MisconfigurationException(f"No `{step}()` method defined to run `Trainer.{stage}`.")
         self._setup_stage(stage)
-        if ckpt_path is not None:
-            path = self._resolve_ckpt(ckpt_path, stage)
+        path = self._resolve_ckpt(ckpt_path, stage) if ckpt_path is not None else None
+        if path is not None:
             ckpt = _checkpoint.load(path, self._device)
             model.on_load_checkpoint(ckpt)
             model.load_state_dict(ckpt["state_dict"])
