@@ -8,6 +8,7 @@ progress bar or summary, so what is timed is the loop's bookkeeping around a che
 runs on the same data: PyTorch Lightning 2.6 on torch, ``ember.lightning`` on ember, and ember's
 ``Learner`` (same model, loss and optimizer; its Recorder records the loss each step). Returns
 ``(ember_trainer_s_per_step, lightning_s_per_step)`` carrying ``.learner_s`` (seconds per step)."""
+
 import sys
 import time
 import warnings
@@ -46,14 +47,22 @@ def _module(lib, pl):
 
         def configure_optimizers(self):
             return lib.optim.SGD(self.parameters(), lr=0.05)
+
     return Tiny()
 
 
 def _fit_trainer(lib, pl, steps):
     dl = _data(lib, steps)
     model = _module(lib, pl)
-    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu", num_sanity_val_steps=0)
+    trainer = pl.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        num_sanity_val_steps=0,
+    )
     t0 = time.perf_counter()
     trainer.fit(model, dl)
     dt = time.perf_counter() - t0
@@ -63,6 +72,7 @@ def _fit_trainer(lib, pl, steps):
 
 def _fit_learner(ember, steps):
     from ember.train import DataLoaders, Learner, ProgressCallback
+
     dl = _data(ember, steps)
     model = ember.nn.Sequential(ember.nn.Linear(8, 32), ember.nn.ReLU(), ember.nn.Linear(32, 2))
     learn = Learner(DataLoaders(dl), model, ember.nn.CrossEntropyLoss(), opt_func=ember.optim.SGD, lr=0.05)
@@ -77,19 +87,23 @@ def lightning_fit_overhead(ember, torch, steps=STEPS, repeat=3):
     import pytorch_lightning
 
     import ember.lightning
+
     warnings.filterwarnings("ignore")
     for name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch"):
         import logging
+
         logging.getLogger(name).setLevel(logging.ERROR)
-    _fit_trainer(ember, ember.lightning, 20)   # warm both up (imports, first-call caches)
+    _fit_trainer(ember, ember.lightning, 20)  # warm both up (imports, first-call caches)
     _fit_trainer(torch, pytorch_lightning, 20)
     _fit_learner(ember, 20)
     e = min(_fit_trainer(ember, ember.lightning, steps) for _ in range(repeat))
     t = min(_fit_trainer(torch, pytorch_lightning, steps) for _ in range(repeat))
     learner = min(_fit_learner(ember, steps) for _ in range(repeat))
-    print(f"    per step: ember Trainer {e * 1e6:.0f} us, PyTorch Lightning {t * 1e6:.0f} us, "
-          f"ember Learner {learner * 1e6:.0f} us  (Trainer/Lightning {e / t:.2f}, Trainer/Learner "
-          f"{e / learner:.2f})")
+    print(
+        f"    per step: ember Trainer {e * 1e6:.0f} us, PyTorch Lightning {t * 1e6:.0f} us, "
+        f"ember Learner {learner * 1e6:.0f} us  (Trainer/Lightning {e / t:.2f}, Trainer/Learner "
+        f"{e / learner:.2f})"
+    )
     return OverheadResult(e, t, learner)
 
 
@@ -97,6 +111,7 @@ def main(argv):
     import torch
 
     import ember
+
     steps = STEPS
     if "--steps" in argv:
         steps = int(argv[argv.index("--steps") + 1])
@@ -104,6 +119,7 @@ def main(argv):
         torch.set_num_threads(1)
         try:
             from threadpoolctl import threadpool_limits
+
             threadpool_limits(1)
         except ImportError:
             pass

@@ -1,3 +1,4 @@
+# ruff: noqa: I001  (the imports keep the order of the notes)
 """Seed 000, section 8: an MNIST MLP trained with PyTorch Lightning, on ember.
 
 The program of the notes, unchanged but for its imports (``pytorch_lightning`` → ``ember.lightning``,

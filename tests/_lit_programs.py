@@ -1,21 +1,60 @@
 """One LightningModule program, written once and run on either stack: real PyTorch Lightning on
 torch, or ember.lightning on ember (tests compare what a user of each sees)."""
+
 import importlib
 
 import numpy as np
 
 HOOKS = (
-    "setup", "teardown", "on_fit_start", "on_fit_end", "on_sanity_check_start", "on_sanity_check_end",
-    "on_train_batch_start", "on_train_batch_end", "on_train_epoch_start", "on_train_epoch_end",
-    "on_validation_epoch_start", "on_validation_epoch_end", "on_test_epoch_start", "on_test_epoch_end",
-    "on_predict_epoch_start", "on_predict_epoch_end", "on_validation_batch_start", "on_validation_batch_end",
-    "on_test_batch_start", "on_test_batch_end", "on_predict_batch_start", "on_predict_batch_end",
-    "on_train_start", "on_train_end", "on_validation_start", "on_validation_end", "on_test_start",
-    "on_test_end", "on_predict_start", "on_predict_end", "on_before_backward", "on_after_backward",
-    "on_before_optimizer_step", "on_before_zero_grad", "on_save_checkpoint", "on_load_checkpoint")
-MODULE_EXTRA = ("on_validation_model_eval", "on_validation_model_train", "on_validation_model_zero_grad",
-                "on_before_batch_transfer", "on_after_batch_transfer", "optimizer_zero_grad", "backward",
-                "configure_gradient_clipping", "on_test_model_eval", "on_predict_model_eval")
+    "setup",
+    "teardown",
+    "on_fit_start",
+    "on_fit_end",
+    "on_sanity_check_start",
+    "on_sanity_check_end",
+    "on_train_batch_start",
+    "on_train_batch_end",
+    "on_train_epoch_start",
+    "on_train_epoch_end",
+    "on_validation_epoch_start",
+    "on_validation_epoch_end",
+    "on_test_epoch_start",
+    "on_test_epoch_end",
+    "on_predict_epoch_start",
+    "on_predict_epoch_end",
+    "on_validation_batch_start",
+    "on_validation_batch_end",
+    "on_test_batch_start",
+    "on_test_batch_end",
+    "on_predict_batch_start",
+    "on_predict_batch_end",
+    "on_train_start",
+    "on_train_end",
+    "on_validation_start",
+    "on_validation_end",
+    "on_test_start",
+    "on_test_end",
+    "on_predict_start",
+    "on_predict_end",
+    "on_before_backward",
+    "on_after_backward",
+    "on_before_optimizer_step",
+    "on_before_zero_grad",
+    "on_save_checkpoint",
+    "on_load_checkpoint",
+)
+MODULE_EXTRA = (
+    "on_validation_model_eval",
+    "on_validation_model_train",
+    "on_validation_model_zero_grad",
+    "on_before_batch_transfer",
+    "on_after_batch_transfer",
+    "optimizer_zero_grad",
+    "backward",
+    "configure_gradient_clipping",
+    "on_test_model_eval",
+    "on_predict_model_eval",
+)
 
 
 class Stack:
@@ -71,8 +110,9 @@ def _tensor_like(p, arr):
     return mod.tensor(arr)
 
 
-def make_module(stack, log=None, lr=0.1, opt="sgd", sched=None, manual=False, metric=False, log_both=False,
-                hparams=False):
+def make_module(
+    stack, log=None, lr=0.1, opt="sgd", sched=None, manual=False, metric=False, log_both=False, hparams=False
+):
     torch, pl = stack.torch, stack.pl
     F = torch.nn.functional
     metrics = stack.metrics
@@ -143,16 +183,27 @@ def make_module(stack, log=None, lr=0.1, opt="sgd", sched=None, manual=False, me
             return self(batch[0]).argmax(1)
 
         def configure_optimizers(self):
-            o = (torch.optim.SGD(self.parameters(), lr=self.lr, momentum=0.9) if opt == "sgd"
-                 else torch.optim.Adam(self.parameters(), lr=self.lr))
+            o = (
+                torch.optim.SGD(self.parameters(), lr=self.lr, momentum=0.9)
+                if opt == "sgd"
+                else torch.optim.Adam(self.parameters(), lr=self.lr)
+            )
             if sched == "step":
-                return {"optimizer": o, "lr_scheduler": {"scheduler": torch.optim.lr_scheduler.StepLR(o, 2, 0.5),
-                                                         "interval": "step"}}
+                return {
+                    "optimizer": o,
+                    "lr_scheduler": {
+                        "scheduler": torch.optim.lr_scheduler.StepLR(o, 2, 0.5),
+                        "interval": "step",
+                    },
+                }
             if sched == "epoch":
                 return [o], [torch.optim.lr_scheduler.StepLR(o, 1, 0.5)]
             if sched == "plateau":
-                return {"optimizer": o, "lr_scheduler": torch.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0),
-                        "monitor": "val_loss"}
+                return {
+                    "optimizer": o,
+                    "lr_scheduler": torch.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0),
+                    "monitor": "val_loss",
+                }
             return o
 
     if log is not None:
@@ -167,7 +218,9 @@ def make_module(stack, log=None, lr=0.1, opt="sgd", sched=None, manual=False, me
                 def f(self, *a, **k):
                     log.append(f"m.{name}")
                     return base(self, *a, **k)
+
                 return f
+
             setattr(Net, name, wrap(name, base))
     return Net
 
@@ -176,10 +229,13 @@ def recorder(stack, log):
     """A callback recording every hook it receives."""
     cls = type("Recorder", (stack.pl.Callback,), {})
     for name in HOOKS:
+
         def wrap(name):
             def f(self, *a, **k):
                 log.append(f"cb.{name}")
+
             return f
+
         setattr(cls, name, wrap(name))
     return cls()
 

@@ -1,5 +1,6 @@
 """The training engine's safety rails (issue 14 part 4): unknown events, callbacks that assign
 engine attributes, notes naming the failing callback, show_training_loop."""
+
 import io
 
 import pytest
@@ -13,7 +14,9 @@ from ember.utils.data import DataLoader, TensorDataset
 def tiny_learner(cbs=None):
     ember.manual_seed(0)
     x, y = ember.randn(8, 3), ember.randint(0, 2, (8,))
-    dls = T.DataLoaders(DataLoader(TensorDataset(x, y), batch_size=4), DataLoader(TensorDataset(x, y), batch_size=4))
+    dls = T.DataLoaders(
+        DataLoader(TensorDataset(x, y), batch_size=4), DataLoader(TensorDataset(x, y), batch_size=4)
+    )
     learn = T.Learner(dls, nn.Linear(3, 2), nn.CrossEntropyLoss(), cbs=cbs)
     learn.remove_cb(T.ProgressCallback)
     return learn
@@ -42,7 +45,7 @@ def test_callback_assigning_engine_attribute_raises_and_points_to_learn():
 def test_callback_may_keep_its_own_state_and_write_through_learn():
     class Good(T.Callback):
         def before_fit(self):
-            self.count = 0          # not an engine attribute: the callback's own
+            self.count = 0  # not an engine attribute: the callback's own
 
         def after_loss(self):
             self.count += 1
@@ -50,7 +53,7 @@ def test_callback_may_keep_its_own_state_and_write_through_learn():
 
     cb = Good()
     tiny_learner(cbs=cb).fit(1)
-    assert cb.count == 4   # 2 train + 2 valid batches
+    assert cb.count == 4  # 2 train + 2 valid batches
 
 
 def test_exception_from_callback_names_callback_and_event():
@@ -70,7 +73,7 @@ def test_cancel_exceptions_carry_no_note():
         def before_batch(self):
             raise T.CancelBatchException()
 
-    tiny_learner(cbs=Skip()).fit(1)   # handled by the engine: nothing to annotate, nothing raised
+    tiny_learner(cbs=Skip()).fit(1)  # handled by the engine: nothing to annotate, nothing raised
 
 
 def test_show_training_loop_lists_events_and_callbacks():
@@ -90,9 +93,13 @@ def test_show_training_loop_lists_events_and_callbacks():
     assert "Mine" in zg
     # events print in the order the loop fires them
     order = [ln.split(":")[0].strip(" -") for ln in lines if ln.strip().startswith("- ")]
-    assert order.index("before_train") < order.index("before_zero_grad") < order.index("after_batch") \
+    assert (
+        order.index("before_train")
+        < order.index("before_zero_grad")
+        < order.index("after_batch")
         < order.index("after_epoch")
-    learn.zero_grad_first = True   # Lightning's order: cleared before the backward pass
+    )
+    learn.zero_grad_first = True  # Lightning's order: cleared before the backward pass
     out = io.StringIO()
     learn.show_training_loop(file=out)
     assert out.getvalue().index("before_zero_grad") < out.getvalue().index("after_batch")

@@ -1,6 +1,7 @@
 """ember.lightning against real PyTorch Lightning 2.6: the same LightningModule program on the same
 data under both stacks (pytorch_lightning + torch, ember.lightning + ember), comparing what a user
 sees: hook order, counters, logged metrics, checkpoints, return values, errors."""
+
 import csv
 import os
 import warnings
@@ -12,8 +13,11 @@ from tests._lit_programs import Stack, recorder, weights
 
 pytest.importorskip("pytorch_lightning")
 
-warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec|GPU available|TPU|HPU|litlogger|"
-                        "max_epochs|Checkpoint directory|sync_dist).*")
+warnings.filterwarnings(
+    "ignore",
+    message=".*(does not have many workers|LeafSpec|GPU available|TPU|HPU|litlogger|"
+    "max_epochs|Checkpoint directory|sync_dist).*",
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +41,17 @@ def run_hooks(s, tmp_path, fit_kwargs=None, after=None, **trainer_kw):
     return [e for e in log if e != "m.optimizer_step"], trainer
 
 
-@pytest.mark.parametrize("kw", [
-    dict(max_epochs=2, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=1),
-    dict(max_epochs=1, accumulate_grad_batches=2),
-    dict(max_epochs=1, val_check_interval=0.5, num_sanity_val_steps=0),
-    dict(max_epochs=3, check_val_every_n_epoch=2, limit_train_batches=1),
-    dict(max_steps=2, max_epochs=5),
-    dict(fast_dev_run=True),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(max_epochs=2, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=1),
+        dict(max_epochs=1, accumulate_grad_batches=2),
+        dict(max_epochs=1, val_check_interval=0.5, num_sanity_val_steps=0),
+        dict(max_epochs=3, check_val_every_n_epoch=2, limit_train_batches=1),
+        dict(max_steps=2, max_epochs=5),
+        dict(fast_dev_run=True),
+    ],
+)
 def test_hook_order_and_counters_match_lightning(stacks, tmp_path, kw):
     (t_log, t), (e_log, e) = both(stacks, lambda s: run_hooks(s, tmp_path, **kw))
     assert e_log == t_log
@@ -78,11 +85,14 @@ def read_csv(path):
     return rows
 
 
-@pytest.mark.parametrize("kw", [
-    dict(max_epochs=2, log_every_n_steps=2),
-    dict(max_epochs=2, log_every_n_steps=1, accumulate_grad_batches=2),
-    dict(max_epochs=1),   # log_every_n_steps=50: no step-level rows at all
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(max_epochs=2, log_every_n_steps=2),
+        dict(max_epochs=2, log_every_n_steps=1, accumulate_grad_batches=2),
+        dict(max_epochs=1),  # log_every_n_steps=50: no step-level rows at all
+    ],
+)
 def test_logged_metrics_csv_and_trainer_dicts_match(stacks, tmp_path, kw):
     def go(s):
         model = s.module_class(log_both=True)()
@@ -111,19 +121,26 @@ def test_logged_metrics_csv_and_trainer_dicts_match(stacks, tmp_path, kw):
 def test_metric_objects_logged_like_torchmetrics(stacks, tmp_path):
     def go(s):
         model = s.module_class(metric=True)()
-        tr = s.trainer(tmp_path / s.name, max_epochs=2, log_every_n_steps=1,
-                       logger=s.loggers.CSVLogger(str(tmp_path / s.name)))
+        tr = s.trainer(
+            tmp_path / s.name,
+            max_epochs=2,
+            log_every_n_steps=1,
+            logger=s.loggers.CSVLogger(str(tmp_path / s.name)),
+        )
         tr.fit(model, s.loader(), s.loader(n=16))
         return {k: float(v) for k, v in tr.callback_metrics.items()}, read_csv(
-            os.path.join(tr.logger.log_dir, "metrics.csv"))
+            os.path.join(tr.logger.log_dir, "metrics.csv")
+        )
 
     (tm, trows), (em, erows) = both(stacks, go)
     assert sorted(em) == sorted(tm)
     for k in tm:
         assert em[k] == pytest.approx(tm[k], rel=1e-5), k
     assert [r["train_acc_step"] for r in erows] == [r["train_acc_step"] for r in trows] or all(
-        (a["train_acc_step"] == b["train_acc_step"] == "") or float(a["train_acc_step"]) == pytest.approx(
-            float(b["train_acc_step"])) for a, b in zip(erows, trows))
+        (a["train_acc_step"] == b["train_acc_step"] == "")
+        or float(a["train_acc_step"]) == pytest.approx(float(b["train_acc_step"]))
+        for a, b in zip(erows, trows)
+    )
 
 
 @pytest.mark.parametrize("sched", ["step", "epoch", "plateau"])
@@ -163,12 +180,21 @@ def test_checkpoint_names_contents_and_best(stacks, tmp_path):
     def go(s):
         model = s.module_class(hparams=True)(hidden=6)
         d = tmp_path / s.name / "ck"
-        mc = s.callbacks.ModelCheckpoint(dirpath=str(d), monitor="val_loss", mode="min", save_top_k=2,
-                                         save_last=True, filename="{epoch}-{val_loss:.2f}")
+        mc = s.callbacks.ModelCheckpoint(
+            dirpath=str(d),
+            monitor="val_loss",
+            mode="min",
+            save_top_k=2,
+            save_last=True,
+            filename="{epoch}-{val_loss:.2f}",
+        )
         tr = s.trainer(tmp_path / s.name, max_epochs=4, callbacks=[mc], enable_checkpointing=True)
         tr.fit(model, s.loader(), s.loader(n=16))
-        ck = s.torch.load(mc.best_model_path, weights_only=False) if s.name == "torch" else s.torch.load(
-            mc.best_model_path)
+        ck = (
+            s.torch.load(mc.best_model_path, weights_only=False)
+            if s.name == "torch"
+            else s.torch.load(mc.best_model_path)
+        )
         res = tr.test(model, s.loader(n=16), ckpt_path="best", verbose=False)
         again = type(model).load_from_checkpoint(mc.best_model_path)
         return ckpt_files(d), ck, os.path.basename(mc.best_model_path), res, again.hparams, tr
@@ -190,15 +216,21 @@ def test_checkpoint_names_contents_and_best(stacks, tmp_path):
 def test_default_checkpoint_and_logger_layout(stacks, tmp_path):
     def go(s):
         root = tmp_path / s.name
-        for _ in range(2):   # the second fit writes version_1
-            tr = s.pl.Trainer(max_epochs=2, default_root_dir=str(root), enable_progress_bar=False,
-                              enable_model_summary=False, accelerator="cpu")
+        for _ in range(2):  # the second fit writes version_1
+            tr = s.pl.Trainer(
+                max_epochs=2,
+                default_root_dir=str(root),
+                enable_progress_bar=False,
+                enable_model_summary=False,
+                accelerator="cpu",
+            )
             tr.fit(s.module_class()(), s.loader(), s.loader(n=16))
         out = {}
         for dirpath, _, files in os.walk(root / "lightning_logs"):
             rel = os.path.relpath(dirpath, root)
             out[rel] = sorted(f if not f.startswith("events.out") else "events" for f in files)
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
         acc = EventAccumulator(str(root / "lightning_logs" / "version_0"))
         acc.Reload()
         tags = sorted(acc.Tags()["scalars"])
@@ -229,12 +261,18 @@ def test_resume_is_bit_exact_and_counts_like_lightning(stacks, tmp_path):
         else:
             tr = s.trainer(d, max_epochs=4, callbacks=[mc, es], enable_checkpointing=True)
             tr.fit(model, s.loader(), s.loader(n=16))
-        return weights(model), tr.global_step, tr.current_epoch, float(es.best_score), es.wait_count, \
-            tr.optimizers[0].param_groups[0]["lr"]
+        return (
+            weights(model),
+            tr.global_step,
+            tr.current_epoch,
+            float(es.best_score),
+            es.wait_count,
+            tr.optimizers[0].param_groups[0]["lr"],
+        )
 
     e_full, e_res = go(stacks["ember"], False), go(stacks["ember"], True)
     for k in e_full[0]:
-        assert np.array_equal(e_full[0][k], e_res[0][k]), k   # bit-identical
+        assert np.array_equal(e_full[0][k], e_res[0][k]), k  # bit-identical
     assert e_full[1:] == e_res[1:]
     t_res = go(stacks["torch"], True)
     assert e_res[1:3] == t_res[1:3] and e_res[4:] == t_res[4:]
@@ -244,8 +282,11 @@ def test_resume_is_bit_exact_and_counts_like_lightning(stacks, tmp_path):
 def test_errors_use_lightnings_words(stacks, tmp_path):
     for s in stacks.values():
         pl = s.pl
-        MisconfigurationException = (pl.utilities.exceptions.MisconfigurationException if s.name == "ember" else
-                                     __import__("lightning_fabric").utilities.exceptions.MisconfigurationException)
+        MisconfigurationException = (
+            pl.utilities.exceptions.MisconfigurationException
+            if s.name == "ember"
+            else __import__("lightning_fabric").utilities.exceptions.MisconfigurationException
+        )
 
         class NoStep(pl.LightningModule):
             def configure_optimizers(self):
@@ -265,14 +306,22 @@ def test_errors_use_lightnings_words(stacks, tmp_path):
             s.pl.Trainer(max_epoch=3)
 
         mc = s.callbacks.ModelCheckpoint(monitor="nope", dirpath=str(tmp_path / s.name / "x"))
-        with pytest.raises(MisconfigurationException, match=r"`ModelCheckpoint\(monitor='nope'\)` could not find the "
-                           r"monitored key in the returned metrics: .*'val_loss'.*Did you call `log\('nope', value\)`"):
+        with pytest.raises(
+            MisconfigurationException,
+            match=r"`ModelCheckpoint\(monitor='nope'\)` could not find the "
+            r"monitored key in the returned metrics: .*'val_loss'.*Did you call `log\('nope', value\)`",
+        ):
             s.trainer(tmp_path, max_epochs=1, callbacks=[mc], enable_checkpointing=True).fit(
-                s.module_class()(), s.loader(), s.loader(n=16))
+                s.module_class()(), s.loader(), s.loader(n=16)
+            )
 
         es = s.callbacks.EarlyStopping(monitor="nope")
-        with pytest.raises(RuntimeError, match="Early stopping conditioned on metric `nope` which is not available"):
-            s.trainer(tmp_path, max_epochs=1, callbacks=[es]).fit(s.module_class()(), s.loader(), s.loader(n=16))
+        with pytest.raises(
+            RuntimeError, match="Early stopping conditioned on metric `nope` which is not available"
+        ):
+            s.trainer(tmp_path, max_epochs=1, callbacks=[es]).fit(
+                s.module_class()(), s.loader(), s.loader(n=16)
+            )
 
         class NoVal(pl.LightningModule):
             def __init__(self):
@@ -285,5 +334,7 @@ def test_errors_use_lightnings_words(stacks, tmp_path):
             def configure_optimizers(self):
                 return s.torch.optim.SGD(self.parameters(), lr=0.1)
 
-        with pytest.warns(UserWarning, match="You passed in a `val_dataloader` but have no `validation_step`"):
+        with pytest.warns(
+            UserWarning, match="You passed in a `val_dataloader` but have no `validation_step`"
+        ):
             s.trainer(tmp_path, max_epochs=1).fit(NoVal(), s.loader(), s.loader())

@@ -1,7 +1,6 @@
 """ember.lightning's callbacks, loggers, module API and Trainer options, against PyTorch Lightning
 where both run, and ember's own behaviour where they differ on purpose (no bfloat16, no DDP yet)."""
-import contextlib
-import io
+
 import os
 import warnings
 
@@ -11,8 +10,11 @@ import pytest
 from tests._lit_programs import Stack, weights
 
 pytest.importorskip("pytorch_lightning")
-warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec|GPU available|TPU|HPU|litlogger|"
-                        "max_epochs|Checkpoint directory|sync_dist).*")
+warnings.filterwarnings(
+    "ignore",
+    message=".*(does not have many workers|LeafSpec|GPU available|TPU|HPU|litlogger|"
+    "max_epochs|Checkpoint directory|sync_dist).*",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,9 @@ def both(stacks, fn):
 
 def test_early_stopping_stops_at_the_same_epoch(stacks, tmp_path):
     def go(s):
-        es = s.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0)   # never improves enough
+        es = s.callbacks.EarlyStopping(
+            monitor="val_loss", patience=1, min_delta=10.0
+        )  # never improves enough
         tr = s.trainer(tmp_path / s.name, max_epochs=10, callbacks=[es])
         tr.fit(s.module_class()(), s.loader(), s.loader(n=16))
         return tr.current_epoch, es.stopped_epoch, es.wait_count, tr.global_step, tr.should_stop
@@ -41,8 +45,9 @@ def test_callbacks_lr_monitor_accumulation_scheduler_lambda(stacks, tmp_path):
         sched = s.callbacks.GradientAccumulationScheduler({1: 2})
         lrm = s.callbacks.LearningRateMonitor(logging_interval="step")
         logger = s.loggers.CSVLogger(str(tmp_path / s.name))
-        tr = s.trainer(tmp_path / s.name, max_epochs=3, callbacks=[lam, sched, lrm], logger=logger,
-                       log_every_n_steps=1)
+        tr = s.trainer(
+            tmp_path / s.name, max_epochs=3, callbacks=[lam, sched, lrm], logger=logger, log_every_n_steps=1
+        )
         model = s.module_class(sched="epoch")()
         tr.fit(model, s.loader(), s.loader(n=16))
         return seen, tr.global_step, lrm.lrs, weights(model)
@@ -56,8 +61,14 @@ def test_callbacks_lr_monitor_accumulation_scheduler_lambda(stacks, tmp_path):
         np.testing.assert_allclose(ew[k], tw[k], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("kw", [dict(limit_train_batches=0.5, limit_val_batches=0.5),
-                                dict(overfit_batches=2), dict(min_epochs=2, max_epochs=2)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(limit_train_batches=0.5, limit_val_batches=0.5),
+        dict(overfit_batches=2),
+        dict(min_epochs=2, max_epochs=2),
+    ],
+)
 def test_limits_and_overfit(stacks, tmp_path, kw):
     def go(s):
         tr = s.trainer(tmp_path / s.name, **{"max_epochs": 2, **kw})
@@ -73,23 +84,28 @@ def test_limits_and_overfit(stacks, tmp_path, kw):
 
 def test_fraction_limit_too_small_errors_alike(stacks, tmp_path):
     for s in stacks.values():
-        with pytest.raises(Exception, match=r"You requested to check 0.25 of the `val_dataloader` but 0.25 \* 2 < 1. "
-                           r"Please increase the `limit_val_batches` argument. Try at least `limit_val_batches=0.5`"):
+        with pytest.raises(
+            Exception,
+            match=r"You requested to check 0.25 of the `val_dataloader` but 0.25 \* 2 < 1. "
+            r"Please increase the `limit_val_batches` argument. Try at least `limit_val_batches=0.5`",
+        ):
             s.trainer(tmp_path / s.name, max_epochs=1, limit_val_batches=0.25).fit(
-                s.module_class()(), s.loader(), s.loader(n=16))
+                s.module_class()(), s.loader(), s.loader(n=16)
+            )
 
 
 def test_model_summary_table_matches(stacks, tmp_path, capsys):
     from pytorch_lightning.utilities.model_summary import summarize
 
     from ember.lightning.callbacks.model_summary import summarize as ember_summarize
+
     t = str(summarize(stacks["torch"].module_class()(), max_depth=1))
     e = ember_summarize(stacks["ember"].module_class()(), max_depth=1)
     assert e == t
     s = stacks["ember"]
     capsys.readouterr()
     s.trainer(tmp_path, max_epochs=1, enable_model_summary=True).fit(s.module_class()(), s.loader())
-    assert e in capsys.readouterr().out   # printed when fit starts
+    assert e in capsys.readouterr().out  # printed when fit starts
 
 
 def test_datamodule_hparams_and_load_from_checkpoint(stacks, tmp_path):
@@ -126,8 +142,14 @@ def test_datamodule_hparams_and_load_from_checkpoint(stacks, tmp_path):
         again = Net.load_from_checkpoint(path, lr=0.5)
         with open(os.path.join(logger.log_dir, "hparams.yaml")) as f:
             yaml_text = f.read()
-        return dm.calls, tr.global_step, dict(again.hparams), again.lr, yaml_text, sorted(
-            os.listdir(logger.log_dir))
+        return (
+            dm.calls,
+            tr.global_step,
+            dict(again.hparams),
+            again.lr,
+            yaml_text,
+            sorted(os.listdir(logger.log_dir)),
+        )
 
     t, e = both(stacks, go)
     assert e == t
@@ -155,12 +177,17 @@ def test_save_hyperparameters_forms(stacks):
 
 def test_loggers_several_and_none(stacks, tmp_path):
     def go(s):
-        lgs = [s.loggers.CSVLogger(str(tmp_path / s.name)), s.loggers.TensorBoardLogger(str(tmp_path / s.name),
-                                                                                       name="tb")]
+        lgs = [
+            s.loggers.CSVLogger(str(tmp_path / s.name)),
+            s.loggers.TensorBoardLogger(str(tmp_path / s.name), name="tb"),
+        ]
         tr = s.trainer(tmp_path / s.name, max_epochs=1, logger=lgs)
         tr.fit(s.module_class()(), s.loader(), s.loader(n=16))
-        return [type(lg).__name__ for lg in tr.loggers], os.path.relpath(tr.log_dir, tmp_path / s.name), \
-            sorted(os.listdir(tmp_path / s.name))
+        return (
+            [type(lg).__name__ for lg in tr.loggers],
+            os.path.relpath(tr.log_dir, tmp_path / s.name),
+            sorted(os.listdir(tmp_path / s.name)),
+        )
 
     t, e = both(stacks, go)
     assert e == t
@@ -177,14 +204,22 @@ def test_ember_only_precision_devices_strategy(stacks, tmp_path):
     if not __import__("ember").cuda.is_available():
         with pytest.raises(MisconfigurationException, match="not available"):
             pl.Trainer(gpus=1)
-    tr = pl.Trainer(gpus=0, max_epochs=1, precision="16-mixed", logger=False, enable_checkpointing=False,
-                    enable_progress_bar=False, enable_model_summary=False)
+    tr = pl.Trainer(
+        gpus=0,
+        max_epochs=1,
+        precision="16-mixed",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     model = s.module_class()()
     tr.fit(model, s.loader())
     assert tr.precision == "16-mixed" and tr._scaler is not None and tr.global_step == 3
     assert all(np.isfinite(w).all() for w in weights(model).values())
     assert pl.seed_everything(7) == 7 and os.environ["PL_GLOBAL_SEED"] == "7"
     from ember.lightning.utilities import AttributeDict, rank_zero_only
+
     assert AttributeDict(a=1).a == 1 and rank_zero_only.rank == 0
 
 
@@ -203,12 +238,13 @@ def test_reduce_fx_log_dict_two_optimizers_and_resume_last(stacks, tmp_path):
         torch, pl = s.torch, s.pl
         F = torch.nn.functional
 
-        class GAN(pl.LightningModule):   # two optimizers: manual optimization
+        class GAN(pl.LightningModule):  # two optimizers: manual optimization
             def __init__(self):
                 super().__init__()
                 self.automatic_optimization = False
                 self.a, self.b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
                 from tests._lit_programs import _init_weights
+
                 _init_weights(self.a, 3)
                 _init_weights(self.b, 4)
 
@@ -228,17 +264,25 @@ def test_reduce_fx_log_dict_two_optimizers_and_resume_last(stacks, tmp_path):
                 self.log("v_min", F.cross_entropy(self.b(x), y), reduce_fx="min")
 
             def configure_optimizers(self):
-                return [torch.optim.SGD(self.a.parameters(), lr=0.1), torch.optim.Adam(self.b.parameters(), lr=0.1)]
+                return [
+                    torch.optim.SGD(self.a.parameters(), lr=0.1),
+                    torch.optim.Adam(self.b.parameters(), lr=0.1),
+                ]
 
         d = tmp_path / s.name / "ck"
-        mk = lambda: s.callbacks.ModelCheckpoint(dirpath=str(d), save_last=True)   # noqa: E731
+        mk = lambda: s.callbacks.ModelCheckpoint(dirpath=str(d), save_last=True)  # noqa: E731
         tr = s.trainer(d, max_epochs=2, callbacks=[mk()], enable_checkpointing=True)
         tr.fit(GAN(), s.loader(), s.loader(n=16))
         model = GAN()
         tr2 = s.trainer(d, max_epochs=3, callbacks=[mk()], enable_checkpointing=True)
         tr2.fit(model, s.loader(), s.loader(n=16), ckpt_path="last")
-        return ({k: float(v) for k, v in tr2.callback_metrics.items()}, tr2.global_step, tr2.current_epoch,
-                weights(model), sorted(os.listdir(d)))
+        return (
+            {k: float(v) for k, v in tr2.callback_metrics.items()},
+            tr2.global_step,
+            tr2.current_epoch,
+            weights(model),
+            sorted(os.listdir(d)),
+        )
 
     (tm, tg, te, tw, tf), (em, eg, ee, ew, ef) = both(stacks, go)
     assert (eg, ee, ef) == (tg, te, tf)

@@ -1,18 +1,34 @@
 """ember.multiprocessing against torch.multiprocessing: the same names, and spawn's behaviour."""
+
 import pytest
 
 import ember.multiprocessing as emp
 
 
 def test_names_match_torch_multiprocessing():
-    import torch.multiprocessing as tmp   # imported here: spawned children re-import this file
-    for name in ("freeze_support", "spawn", "start_processes", "get_context", "set_start_method",
-                 "get_start_method", "Process", "Queue", "Pool", "ProcessContext", "ProcessRaisedException",
-                 "ProcessExitedException", "get_sharing_strategy", "set_sharing_strategy",
-                 "get_all_sharing_strategies", "cpu_count"):
+    import torch.multiprocessing as tmp  # imported here: spawned children re-import this file
+
+    for name in (
+        "freeze_support",
+        "spawn",
+        "start_processes",
+        "get_context",
+        "set_start_method",
+        "get_start_method",
+        "Process",
+        "Queue",
+        "Pool",
+        "ProcessContext",
+        "ProcessRaisedException",
+        "ProcessExitedException",
+        "get_sharing_strategy",
+        "set_sharing_strategy",
+        "get_all_sharing_strategies",
+        "cpu_count",
+    ):
         assert hasattr(tmp, name)
         assert hasattr(emp, name), name
-    emp.freeze_support()   # a no-op outside a frozen Windows executable, as in torch
+    emp.freeze_support()  # a no-op outside a frozen Windows executable, as in torch
 
 
 def _square_into(i, q):

@@ -4,6 +4,7 @@
 the submodules ``callbacks``, ``loggers``, ``utilities`` with Lightning's names and paths. The
 Trainer is an adapter over ember's one training engine (ember/train/engine.py), the same loop the
 fastai-style Learner runs: the step, the loss and the hooks come from the LightningModule."""
+
 from . import callbacks, loggers, utilities
 from .callbacks import Callback
 from .core import LightningDataModule, LightningModule
@@ -12,5 +13,14 @@ from .utilities.seed import seed_everything
 
 __version__ = "2.6.6"
 
-__all__ = ["LightningModule", "LightningDataModule", "Trainer", "Callback", "seed_everything", "callbacks",
-           "loggers", "utilities", "__version__"]
+__all__ = [
+    "LightningModule",
+    "LightningDataModule",
+    "Trainer",
+    "Callback",
+    "seed_everything",
+    "callbacks",
+    "loggers",
+    "utilities",
+    "__version__",
+]

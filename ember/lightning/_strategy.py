@@ -1,6 +1,7 @@
 """Where Trainer's ``accelerator`` / ``devices`` / ``strategy`` (and the legacy ``gpus``) become a
 device and engine callbacks. ONE function decides, so that the data-parallel engine callback
 (ember.distributed's) plugs in here and nowhere else."""
+
 from ..train.engine import _listify
 from .utilities.exceptions import MisconfigurationException
 
@@ -11,8 +12,9 @@ _DDP = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "ddp_find_unused_paramet
 def _cuda_available():
     try:
         from .. import cuda
+
         return bool(cuda.is_available())
-    except Exception:   # no CuPy: no GPU device
+    except Exception:  # no CuPy: no GPU device
         return False
 
 
@@ -33,17 +35,20 @@ def _count(devices):
 
 def _resolve_device(accelerator, devices, gpus):
     """The device the module trains on: ``"cpu"``, or ember's GPU device where CuPy is present."""
-    if gpus is not None:   # Lightning 1.x's Trainer(gpus=n): ask for that many CUDA devices
+    if gpus is not None:  # Lightning 1.x's Trainer(gpus=n): ask for that many CUDA devices
         if gpus and accelerator in (None, "auto"):
             accelerator, devices = "gpu", gpus
     accelerator = "auto" if accelerator is None else str(accelerator).lower()
     if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps", "tpu"):
         raise MisconfigurationException(
             f"You selected an invalid accelerator name: `accelerator={accelerator!r}`. Available names are: "
-            "auto, cpu, cuda, gpu, mps, tpu.")
+            "auto, cpu, cuda, gpu, mps, tpu."
+        )
     if accelerator in ("mps", "tpu"):
-        raise MisconfigurationException(f"`accelerator={accelerator!r}` is not available in ember "
-                                        "(its devices are the CPU and CUDA GPUs through CuPy).")
+        raise MisconfigurationException(
+            f"`accelerator={accelerator!r}` is not available in ember "
+            "(its devices are the CPU and CUDA GPUs through CuPy)."
+        )
     if accelerator == "auto":
         accelerator = "gpu" if _cuda_available() else "cpu"
     if accelerator in ("gpu", "cuda"):
@@ -51,7 +56,8 @@ def _resolve_device(accelerator, devices, gpus):
             raise MisconfigurationException(
                 "`CUDAAccelerator` can not run on your system since the accelerator is not available. The "
                 "following accelerator(s) is available and can be passed into `accelerator` argument of "
-                "`Trainer`: ['cpu'].")
+                "`Trainer`: ['cpu']."
+            )
         n = _count(devices)
         index = devices[0] if isinstance(devices, (list, tuple)) else 0
         return "cuda" if index == 0 else f"cuda:{index}", n
@@ -73,11 +79,13 @@ def _strategy_callbacks(strategy, n_devices):
                 f"strategy={strategy!r} needs ember's data-parallel engine callback "
                 "(ember.train.callbacks' DDP callback over ember.distributed), which this build does not "
                 "have yet. Train on one device (strategy='auto', devices=1), or launch processes yourself "
-                "with ember.distributed and DistributedDataParallel.")
+                "with ember.distributed and DistributedDataParallel."
+            )
         return _listify(factory(strategy, n_devices))
     raise MisconfigurationException(
         f"You selected an invalid strategy name: `strategy={strategy!r}`. Available names are: auto, "
-        "single_device, ddp, ddp_spawn.")
+        "single_device, ddp, ddp_spawn."
+    )
 
 
 def _ddp_callback_factory():

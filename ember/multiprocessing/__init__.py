@@ -8,6 +8,7 @@ child's exception in the parent), ``ProcessContext``, ``ProcessRaisedException``
 (NumPy arrays), so there is no shared-memory strategy to choose: ``file_system`` is reported
 and accepted.
 """
+
 import multiprocessing
 from multiprocessing import *  # noqa: F403
 
@@ -21,9 +22,16 @@ from .spawn import (
 )
 
 __all__ = list(multiprocessing.__all__) + [
-    "spawn", "start_processes", "ProcessContext", "SpawnContext", "ProcessRaisedException",
-    "ProcessExitedException", "get_sharing_strategy", "set_sharing_strategy",
-    "get_all_sharing_strategies"]
+    "spawn",
+    "start_processes",
+    "ProcessContext",
+    "SpawnContext",
+    "ProcessRaisedException",
+    "ProcessExitedException",
+    "get_sharing_strategy",
+    "set_sharing_strategy",
+    "get_all_sharing_strategies",
+]
 
 _STRATEGIES = {"file_system"}
 _strategy = "file_system"
@@ -42,4 +50,4 @@ def set_sharing_strategy(new_strategy):
     global _strategy
     if new_strategy not in _STRATEGIES and new_strategy != "file_descriptor":
         raise AssertionError(f"unknown sharing strategy {new_strategy!r}")
-    _strategy = "file_system"   # ember has one way: arrays travel pickled
+    _strategy = "file_system"  # ember has one way: arrays travel pickled

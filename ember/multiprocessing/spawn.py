@@ -1,11 +1,18 @@
 """``spawn`` / ``start_processes``: torch.multiprocessing's process launcher (same arguments,
 same exceptions: a child's error is re-raised in the parent as ``ProcessRaisedException``
 carrying the child's traceback)."""
+
 import multiprocessing
 import traceback
 
-__all__ = ["spawn", "start_processes", "ProcessContext", "SpawnContext", "ProcessRaisedException",
-           "ProcessExitedException"]
+__all__ = [
+    "spawn",
+    "start_processes",
+    "ProcessContext",
+    "SpawnContext",
+    "ProcessRaisedException",
+    "ProcessExitedException",
+]
 
 
 class ProcessException(Exception):
@@ -66,15 +73,20 @@ class ProcessContext:
         proc, q = self.processes[failed], self.error_queues[failed]
         if not q.empty():
             tb = q.get()
-            raise ProcessRaisedException(f"\n\n-- Process {failed} terminated with the following error:\n{tb}",
-                                         failed, proc.pid)
+            raise ProcessRaisedException(
+                f"\n\n-- Process {failed} terminated with the following error:\n{tb}", failed, proc.pid
+            )
         code = proc.exitcode
         if code < 0:
             import signal
+
             name = signal.Signals(-code).name
-            raise ProcessExitedException(f"process {failed} terminated with signal {name}", failed, proc.pid,
-                                         code, name)
-        raise ProcessExitedException(f"process {failed} terminated with exit code {code}", failed, proc.pid, code)
+            raise ProcessExitedException(
+                f"process {failed} terminated with signal {name}", failed, proc.pid, code, name
+            )
+        raise ProcessExitedException(
+            f"process {failed} terminated with exit code {code}", failed, proc.pid, code
+        )
 
 
 SpawnContext = ProcessContext

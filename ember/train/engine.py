@@ -94,7 +94,8 @@ _LOOP = ((0, "Start Fit"), (1, "before_fit"), (1, "Start Epoch Loop"), (2, "befo
          (4, "after_cancel_backward"), (4, "after_backward"), (4, "before_step"),
          (4, "after_cancel_step"), (4, "after_step"), (4, "after_cancel_batch"), (4, "after_batch"),
          (3, "End Batch Loop"), (3, "after_cancel_train"), (3, "after_train"), (2, "End Train"),
-         (2, "Start Valid"), (3, "before_validate"), (3, "Start Batch Loop"), (4, "**CBs same as train batch**"),
+         (2, "Start Valid"), (3, "before_validate"), (3, "Start Batch Loop"),
+         (4, "**CBs same as train batch**"),
          (3, "End Batch Loop"), (3, "after_cancel_validate"), (3, "after_validate"), (2, "End Valid"),
          (2, "after_cancel_epoch"), (2, "after_epoch"), (1, "End Epoch Loop"), (1, "after_cancel_fit"),
          (1, "after_fit"), (0, "End Fit"))

@@ -1,4 +1,5 @@
 """``pytorch_lightning.callbacks``: Callback and the built-in callbacks."""
+
 from .callback import Callback
 from .early_stopping import EarlyStopping
 from .gradient_accumulation_scheduler import GradientAccumulationScheduler
@@ -10,5 +11,15 @@ from .progress import ProgressBar, TQDMProgressBar
 
 Checkpoint = ModelCheckpoint
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "GradientAccumulationScheduler", "LambdaCallback",
-           "LearningRateMonitor", "ModelCheckpoint", "ModelSummary", "ProgressBar", "TQDMProgressBar"]
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "GradientAccumulationScheduler",
+    "LambdaCallback",
+    "LearningRateMonitor",
+    "ModelCheckpoint",
+    "ModelSummary",
+    "ProgressBar",
+    "TQDMProgressBar",
+]

@@ -1,4 +1,5 @@
 """EarlyStopping: stop fitting when a monitored metric stops improving."""
+
 import math
 
 from ..utilities.exceptions import MisconfigurationException
@@ -16,13 +17,34 @@ class EarlyStopping(Callback):
     mode_dict = {"min": "lt", "max": "gt"}
     order_dict = {"min": "<", "max": ">"}
 
-    def __init__(self, monitor, min_delta=0.0, patience=3, verbose=False, mode="min", strict=True,
-                 check_finite=True, stopping_threshold=None, divergence_threshold=None,
-                 check_on_train_epoch_end=None, log_rank_zero_only=False):
+    def __init__(
+        self,
+        monitor,
+        min_delta=0.0,
+        patience=3,
+        verbose=False,
+        mode="min",
+        strict=True,
+        check_finite=True,
+        stopping_threshold=None,
+        divergence_threshold=None,
+        check_on_train_epoch_end=None,
+        log_rank_zero_only=False,
+    ):
         if mode not in self.mode_dict:
             raise MisconfigurationException(f"`mode` can be {', '.join(self.mode_dict.keys())}, got {mode}")
-        self.monitor, self.patience, self.verbose, self.mode, self.strict = monitor, patience, verbose, mode, strict
-        self.check_finite, self.stopping_threshold, self.divergence_threshold = check_finite, stopping_threshold, divergence_threshold
+        self.monitor, self.patience, self.verbose, self.mode, self.strict = (
+            monitor,
+            patience,
+            verbose,
+            mode,
+            strict,
+        )
+        self.check_finite, self.stopping_threshold, self.divergence_threshold = (
+            check_finite,
+            stopping_threshold,
+            divergence_threshold,
+        )
         self.min_delta = abs(min_delta) * (1 if mode == "max" else -1)
         self.wait_count, self.stopped_epoch = 0, 0
         self.best_score = math.inf if mode == "min" else -math.inf
@@ -38,14 +60,20 @@ class EarlyStopping(Callback):
 
     def setup(self, trainer, pl_module, stage):
         if self._check_on_train_epoch_end is None:
-            self._check_on_train_epoch_end = trainer.val_check_interval == 1.0 and \
-                trainer.check_val_every_n_epoch == 1 and not trainer._has_val_loop()
+            self._check_on_train_epoch_end = (
+                trainer.val_check_interval == 1.0
+                and trainer.check_val_every_n_epoch == 1
+                and not trainer._has_val_loop()
+            )
 
     def _validate_condition_metric(self, logs):
         if logs.get(self.monitor) is not None:
             return True
-        msg = (f"Early stopping conditioned on metric `{self.monitor}` which is not available. Pass in or modify "
-               f"your `EarlyStopping` callback to use any of the following: `{'`, `'.join(list(logs.keys()))}`")
+        msg = (
+            f"Early stopping conditioned on metric `{self.monitor}` which is not available. Pass in "
+            "or modify "
+            f"your `EarlyStopping` callback to use any of the following: `{'`, `'.join(list(logs.keys()))}`"
+        )
         if self.strict:
             raise RuntimeError(msg)
         return False
@@ -73,27 +101,39 @@ class EarlyStopping(Callback):
 
     def _evaluate_stopping_criteria(self, current):
         if self.check_finite and not math.isfinite(current):
-            return True, (f"Monitored metric {self.monitor} = {current} is not finite. Previous best value was "
-                          f"{self.best_score:.3f}. Signaling Trainer to stop.")
+            return True, (
+                f"Monitored metric {self.monitor} = {current} is not finite. Previous best value was "
+                f"{self.best_score:.3f}. Signaling Trainer to stop."
+            )
         if self.stopping_threshold is not None and self._better(current, self.stopping_threshold):
-            return True, (f"Stopping threshold reached: {self.monitor} = {current} "
-                          f"{self.order_dict[self.mode]} {self.stopping_threshold}. Signaling Trainer to stop.")
+            return True, (
+                f"Stopping threshold reached: {self.monitor} = {current} "
+                f"{self.order_dict[self.mode]} {self.stopping_threshold}. Signaling Trainer to stop."
+            )
         if self.divergence_threshold is not None and self._better(-current, -self.divergence_threshold):
-            return True, (f"Divergence threshold reached: {self.monitor} = {current} "
-                          f"{self.order_dict['max' if self.mode == 'min' else 'min']} {self.divergence_threshold}. "
-                          "Signaling Trainer to stop.")
+            return True, (
+                f"Divergence threshold reached: {self.monitor} = {current} "
+                f"{self.order_dict['max' if self.mode == 'min' else 'min']} {self.divergence_threshold}. "
+                "Signaling Trainer to stop."
+            )
         if self._better(current - self.min_delta, self.best_score):
             self.best_score, self.wait_count = current, 0
             return False, None
         self.wait_count += 1
         if self.wait_count >= self.patience:
-            return True, (f"Monitored metric {self.monitor} did not improve in the last {self.wait_count} records. "
-                          f"Best score: {self.best_score:.3f}. Signaling Trainer to stop.")
+            return True, (
+                f"Monitored metric {self.monitor} did not improve in the last {self.wait_count} records. "
+                f"Best score: {self.best_score:.3f}. Signaling Trainer to stop."
+            )
         return False, None
 
     def state_dict(self):
-        return {"wait_count": self.wait_count, "stopped_epoch": self.stopped_epoch, "best_score": self.best_score,
-                "patience": self.patience}
+        return {
+            "wait_count": self.wait_count,
+            "stopped_epoch": self.stopped_epoch,
+            "best_score": self.best_score,
+            "patience": self.patience,
+        }
 
     def load_state_dict(self, state_dict):
         self.wait_count, self.stopped_epoch = state_dict["wait_count"], state_dict["stopped_epoch"]

@@ -1,4 +1,5 @@
 """LambdaCallback: a callback from functions, one keyword per hook."""
+
 from .callback import HOOKS, Callback
 
 

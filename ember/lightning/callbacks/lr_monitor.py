@@ -1,4 +1,5 @@
 """LearningRateMonitor: log each optimizer's learning rate (and momentum) to the loggers."""
+
 from ..utilities.exceptions import MisconfigurationException
 from .callback import Callback
 
@@ -10,13 +11,18 @@ class LearningRateMonitor(Callback):
     def __init__(self, logging_interval=None, log_momentum=False, log_weight_decay=False):
         if logging_interval not in (None, "step", "epoch"):
             raise MisconfigurationException("logging_interval should be `step` or `epoch` or `None`.")
-        self.logging_interval, self.log_momentum, self.log_weight_decay = logging_interval, log_momentum, log_weight_decay
+        self.logging_interval, self.log_momentum, self.log_weight_decay = (
+            logging_interval,
+            log_momentum,
+            log_weight_decay,
+        )
         self.lrs = {}
 
     def on_train_start(self, trainer, *args, **kwargs):
         if not trainer.loggers:
             raise MisconfigurationException(
-                "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger.")
+                "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger."
+            )
 
     def _names(self, trainer):
         out = []
@@ -26,7 +32,9 @@ class LearningRateMonitor(Callback):
             counts[base] = counts.get(base, 0) + 1
             name = base if counts[base] == 1 else f"{base}-{counts[base] - 1}"
             groups = opt.param_groups
-            out.append((opt, [name] if len(groups) == 1 else [f"{name}/pg{i + 1}" for i in range(len(groups))]))
+            out.append(
+                (opt, [name] if len(groups) == 1 else [f"{name}/pg{i + 1}" for i in range(len(groups))])
+            )
         return out
 
     def _extract(self, trainer, interval):
@@ -34,7 +42,11 @@ class LearningRateMonitor(Callback):
         scheduled = {id(c.scheduler.optimizer): c.interval for c in trainer.lr_scheduler_configs}
         for opt, names in self._names(trainer):
             sched_interval = scheduled.get(id(opt), "any")
-            if interval != "any" and sched_interval not in (interval, "any") and self.logging_interval is None:
+            if (
+                interval != "any"
+                and sched_interval not in (interval, "any")
+                and self.logging_interval is None
+            ):
                 continue
             for g, name in zip(opt.param_groups, names):
                 stats[name] = g["lr"]

@@ -1,6 +1,7 @@
 """ModelCheckpoint: save the best ``save_top_k`` checkpoints by a monitored metric (or the latest),
 plus ``last.ckpt``, with Lightning's file names (``epoch=E-step=S.ckpt``, templates such as
 ``"{epoch}-{valid_acc:.2f}"``) and its checkpoint dictionary, written by ``ember.save``."""
+
 import math
 import os
 import re
@@ -23,25 +24,48 @@ class ModelCheckpoint(Callback):
     FILE_EXTENSION = ".ckpt"
     STARTING_VERSION = 1
 
-    def __init__(self, dirpath=None, filename=None, monitor=None, verbose=False, save_last=None, save_top_k=1,
-                 save_on_exception=False, save_weights_only=False, mode="min", auto_insert_metric_name=True,
-                 every_n_train_steps=None, train_time_interval=None, every_n_epochs=None,
-                 save_on_train_epoch_end=None, enable_version_counter=True):
+    def __init__(
+        self,
+        dirpath=None,
+        filename=None,
+        monitor=None,
+        verbose=False,
+        save_last=None,
+        save_top_k=1,
+        save_on_exception=False,
+        save_weights_only=False,
+        mode="min",
+        auto_insert_metric_name=True,
+        every_n_train_steps=None,
+        train_time_interval=None,
+        every_n_epochs=None,
+        save_on_train_epoch_end=None,
+        enable_version_counter=True,
+    ):
         if mode not in ("min", "max"):
             raise MisconfigurationException(f"`mode` can be 'min' or 'max' but got {mode}")
         if save_top_k < -1:
             raise MisconfigurationException(f"Invalid value for save_top_k={save_top_k}. Must be >= -1")
         if monitor is None and save_top_k not in (-1, 0, 1):
             raise MisconfigurationException(
-                f"ModelCheckpoint(save_top_k={save_top_k}, monitor=None) is not a valid configuration. No quantity "
-                "for top_k to track.")
+                f"ModelCheckpoint(save_top_k={save_top_k}, monitor=None) is not a valid "
+                "configuration. No quantity "
+                "for top_k to track."
+            )
         if every_n_train_steps is not None and every_n_train_steps < 0:
             raise MisconfigurationException(
-                f"Invalid value for every_n_train_steps={every_n_train_steps}. Must be >= 0")
+                f"Invalid value for every_n_train_steps={every_n_train_steps}. Must be >= 0"
+            )
         if every_n_epochs is not None and every_n_epochs < 0:
-            raise MisconfigurationException(f"Invalid value for every_n_epochs={every_n_epochs}. Must be >= 0")
+            raise MisconfigurationException(
+                f"Invalid value for every_n_epochs={every_n_epochs}. Must be >= 0"
+            )
         self.monitor, self.verbose, self.save_last, self.save_top_k = monitor, verbose, save_last, save_top_k
-        self.save_weights_only, self.mode, self.auto_insert_metric_name = save_weights_only, mode, auto_insert_metric_name
+        self.save_weights_only, self.mode, self.auto_insert_metric_name = (
+            save_weights_only,
+            mode,
+            auto_insert_metric_name,
+        )
         self._save_on_train_epoch_end = save_on_train_epoch_end
         self._enable_version_counter = enable_version_counter
         if every_n_train_steps is None and every_n_epochs is None and train_time_interval is None:
@@ -59,10 +83,13 @@ class ModelCheckpoint(Callback):
 
     @property
     def state_key(self):
-        return self._generate_state_key(monitor=self.monitor, mode=self.mode,
-                                        every_n_train_steps=self._every_n_train_steps,
-                                        every_n_epochs=self._every_n_epochs,
-                                        train_time_interval=self._train_time_interval)
+        return self._generate_state_key(
+            monitor=self.monitor,
+            mode=self.mode,
+            every_n_train_steps=self._every_n_train_steps,
+            every_n_epochs=self._every_n_epochs,
+            train_time_interval=self._train_time_interval,
+        )
 
     # ---- where and when ----------------------------------------------------------------------
     def setup(self, trainer, pl_module, stage):
@@ -79,8 +106,11 @@ class ModelCheckpoint(Callback):
         return os.path.realpath(os.path.join(trainer.default_root_dir, "checkpoints"))
 
     def _skip(self, trainer):
-        return (bool(trainer.fast_dev_run) or trainer.sanity_checking
-                or self._last_global_step_saved == trainer.global_step)
+        return (
+            bool(trainer.fast_dev_run)
+            or trainer.sanity_checking
+            or self._last_global_step_saved == trainer.global_step
+        )
 
     def _on_train_epoch_end_saves(self, trainer):
         if self._save_on_train_epoch_end is not None:
@@ -113,6 +143,7 @@ class ModelCheckpoint(Callback):
     @staticmethod
     def _candidates(trainer):
         from ..._creation import tensor
+
         c = dict(trainer.callback_metrics)
         c.setdefault("epoch", tensor(trainer.current_epoch))
         c.setdefault("step", tensor(trainer.global_step))
@@ -130,9 +161,12 @@ class ModelCheckpoint(Callback):
                 self._remove(trainer, previous)
             return
         if self.monitor not in candidates:
-            m = (f"`ModelCheckpoint(monitor={self.monitor!r})` could not find the monitored key in the returned "
-                 f"metrics: {list(candidates)}. HINT: Did you call `log({self.monitor!r}, value)` in the "
-                 "`LightningModule`?")
+            m = (
+                f"`ModelCheckpoint(monitor={self.monitor!r})` could not find the monitored key in the "
+                "returned "
+                f"metrics: {list(candidates)}. HINT: Did you call `log({self.monitor!r}, value)` in the "
+                "`LightningModule`?"
+            )
             if trainer._val_has_run:
                 raise MisconfigurationException(m)
             rank_zero_warn(m)
@@ -153,8 +187,13 @@ class ModelCheckpoint(Callback):
         if len(self.best_k_models) == k and k > 0:
             del_path = self.kth_best_model_path
             self.best_k_models.pop(del_path)
-        if isinstance(current, float) and math.isnan(current) or (hasattr(current, "isnan") and bool(current.isnan())):
+        if (
+            isinstance(current, float)
+            and math.isnan(current)
+            or (hasattr(current, "isnan") and bool(current.isnan()))
+        ):
             from ..._creation import tensor
+
             current = tensor(float("inf") if self.mode == "min" else float("-inf"))
         path = self._get_path(candidates, trainer, del_path)
         self.current_score = current
@@ -167,9 +206,13 @@ class ModelCheckpoint(Callback):
         self.best_model_path = best(self.best_k_models, key=lambda p: _value(self.best_k_models[p]))
         self.best_model_score = self.best_k_models[self.best_model_path]
         if self.verbose:
-            print(f"Epoch {trainer.current_epoch:d}, global step {trainer.global_step:d}: {self.monitor!r} reached "
-                  f"{_value(current):0.5f} (best {_value(self.best_model_score):0.5f}), saving model to {path!r} as "
-                  f"top {k}")
+            print(
+                f"Epoch {trainer.current_epoch:d}, global step {trainer.global_step:d}: "
+                f"{self.monitor!r} reached "
+                f"{_value(current):0.5f} (best {_value(self.best_model_score):0.5f}), saving model to "
+                f"{path!r} as "
+                f"top {k}"
+            )
         self._write(trainer, path)
         if del_path is not None and del_path != path:
             self._remove(trainer, del_path)
@@ -207,8 +250,12 @@ class ModelCheckpoint(Callback):
         return filename
 
     def format_checkpoint_name(self, metrics, filename=None, ver=None, prefix=None):
-        filename = self._format_checkpoint_name(filename or self.filename, metrics, prefix=prefix,
-                                                auto_insert_metric_name=self.auto_insert_metric_name)
+        filename = self._format_checkpoint_name(
+            filename or self.filename,
+            metrics,
+            prefix=prefix,
+            auto_insert_metric_name=self.auto_insert_metric_name,
+        )
         if ver is not None:
             filename = self.CHECKPOINT_JOIN_CHAR.join((filename, f"v{ver}"))
         name = filename + self.FILE_EXTENSION
@@ -241,11 +288,17 @@ class ModelCheckpoint(Callback):
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self):
-        return {"monitor": self.monitor, "best_model_score": self.best_model_score,
-                "best_model_path": self.best_model_path, "current_score": self.current_score,
-                "dirpath": self.dirpath, "best_k_models": dict(self.best_k_models),
-                "kth_best_model_path": self.kth_best_model_path, "kth_value": self.kth_value,
-                "last_model_path": self.last_model_path}
+        return {
+            "monitor": self.monitor,
+            "best_model_score": self.best_model_score,
+            "best_model_path": self.best_model_path,
+            "current_score": self.current_score,
+            "dirpath": self.dirpath,
+            "best_k_models": dict(self.best_k_models),
+            "kth_best_model_path": self.kth_best_model_path,
+            "kth_value": self.kth_value,
+            "last_model_path": self.last_model_path,
+        }
 
     def load_state_dict(self, state_dict):
         if self.dirpath == state_dict.get("dirpath", self.dirpath):
@@ -255,7 +308,9 @@ class ModelCheckpoint(Callback):
             self.best_k_models = dict(state_dict.get("best_k_models", self.best_k_models))
             self.last_model_path = state_dict.get("last_model_path", self.last_model_path)
         else:
-            rank_zero_warn(f"The dirpath has changed from {state_dict.get('dirpath')!r} to {self.dirpath!r}, "
-                           "therefore `best_model_score`, `kth_best_model_path`, `kth_value`, `last_model_path` "
-                           "and `best_k_models` won't be reloaded. Only `best_model_path` will be reloaded.")
+            rank_zero_warn(
+                f"The dirpath has changed from {state_dict.get('dirpath')!r} to {self.dirpath!r}, "
+                "therefore `best_model_score`, `kth_best_model_path`, `kth_value`, `last_model_path` "
+                "and `best_k_models` won't be reloaded. Only `best_model_path` will be reloaded."
+            )
         self.best_model_path = state_dict["best_model_path"]

@@ -1,4 +1,5 @@
 """ModelSummary: the table of the module's layers printed when fit starts (Lightning's format)."""
+
 import math
 
 from .callback import Callback
@@ -24,30 +25,43 @@ def summarize(module, max_depth=1):
     for name, m in module.named_modules():
         if not name or name.count(".") >= max_depth:
             continue
-        rows.append((name, type(m).__name__, sum(p.numel() for p in m.parameters()),
-                     "train" if m.training else "eval"))
+        rows.append(
+            (
+                name,
+                type(m).__name__,
+                sum(p.numel() for p in m.parameters()),
+                "train" if m.training else "eval",
+            )
+        )
     params = list(module.parameters())
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
     subs = [m for n, m in module.named_modules() if n]
     modes = {"train": sum(1 for m in subs if m.training), "eval": sum(1 for m in subs if not m.training)}
-    cols = [(" ", [str(i) for i in range(len(rows))]), ("Name", [r[0] for r in rows]),
-            ("Type", [r[1] for r in rows]), ("Params", [get_human_readable_count(r[2]).rstrip() for r in rows]),
-            ("Mode", [r[3] for r in rows]), ("FLOPs", ["0"] * len(rows))]
+    cols = [
+        (" ", [str(i) for i in range(len(rows))]),
+        ("Name", [r[0] for r in rows]),
+        ("Type", [r[1] for r in rows]),
+        ("Params", [get_human_readable_count(r[2]).rstrip() for r in rows]),
+        ("Mode", [r[3] for r in rows]),
+        ("FLOPs", ["0"] * len(rows)),
+    ]
     widths = [max([len(h)] + [len(v) for v in vals]) for h, vals in cols]
     width = sum(widths) + 3 * (len(cols) + 1)
     lines = [" | ".join(f"{h:<{w}}" for (h, _), w in zip(cols, widths)), "-" * width]
     for i in range(len(rows)):
         lines.append(" | ".join(f"{vals[i]:<{w}}" for (_, vals), w in zip(cols, widths)))
     lines.append("-" * width)
-    size = total * 4 / 1e6   # float32 bytes
-    lines += [f"{get_human_readable_count(trainable):<10}Trainable params",
-              f"{get_human_readable_count(total - trainable):<10}Non-trainable params",
-              f"{get_human_readable_count(total):<10}Total params",
-              f"{size:<10,.3f}Total estimated model params size (MB)",
-              f"{modes['train']:<10}Modules in train mode",
-              f"{modes['eval']:<10}Modules in eval mode",
-              f"{get_human_readable_count(0):<10}Total Flops"]
+    size = total * 4 / 1e6  # float32 bytes
+    lines += [
+        f"{get_human_readable_count(trainable):<10}Trainable params",
+        f"{get_human_readable_count(total - trainable):<10}Non-trainable params",
+        f"{get_human_readable_count(total):<10}Total params",
+        f"{size:<10,.3f}Total estimated model params size (MB)",
+        f"{modes['train']:<10}Modules in train mode",
+        f"{modes['eval']:<10}Modules in eval mode",
+        f"{get_human_readable_count(0):<10}Total Flops",
+    ]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """TQDMProgressBar: Lightning's bars (``Epoch N``, ``Validation``, ``Sanity Checking``, ``Testing``,
 ``Predicting``) with the ``prog_bar`` metrics and ``v_num`` as postfix."""
+
 import sys
 
 from .callback import Callback
@@ -36,7 +37,9 @@ class TQDMProgressBar(ProgressBar):
 
     def __init__(self, refresh_rate=1, process_position=0, leave=False):
         self._refresh_rate, self._process_position, self._leave = refresh_rate, process_position, leave
-        self.train_progress_bar = self.val_progress_bar = self.test_progress_bar = self.predict_progress_bar = None
+        self.train_progress_bar = self.val_progress_bar = self.test_progress_bar = (
+            self.predict_progress_bar
+        ) = None
         self._enabled = True
 
     @property
@@ -54,8 +57,16 @@ class TQDMProgressBar(ProgressBar):
         self._enabled = True
 
     def _bar(self, desc, total, leave):
-        return _tqdm()(desc=desc, total=total, leave=leave, position=2 * self._process_position,
-                       dynamic_ncols=True, file=sys.stdout, smoothing=0, bar_format=None)
+        return _tqdm()(
+            desc=desc,
+            total=total,
+            leave=leave,
+            position=2 * self._process_position,
+            dynamic_ncols=True,
+            file=sys.stdout,
+            smoothing=0,
+            bar_format=None,
+        )
 
     def _update(self, bar, n, total):
         if bar is not None and (n % self._refresh_rate == 0 or n == total):
@@ -67,8 +78,9 @@ class TQDMProgressBar(ProgressBar):
         if not self.is_enabled:
             return
         if self.train_progress_bar is None or self._leave:
-            self.train_progress_bar = self._bar(f"Epoch {trainer.current_epoch}", trainer.num_training_batches,
-                                                True)
+            self.train_progress_bar = self._bar(
+                f"Epoch {trainer.current_epoch}", trainer.num_training_batches, True
+            )
         else:
             self.train_progress_bar.reset(total=trainer.num_training_batches)
             self.train_progress_bar.set_description(f"Epoch {trainer.current_epoch}")
@@ -107,15 +119,20 @@ class TQDMProgressBar(ProgressBar):
             setattr(self, attr, None)
 
     def on_sanity_check_start(self, trainer, *_):
-        self._eval_start("val_progress_bar", "Sanity Checking DataLoader 0", trainer.num_sanity_val_batches[0]
-                         if trainer.num_sanity_val_batches else None)
+        self._eval_start(
+            "val_progress_bar",
+            "Sanity Checking DataLoader 0",
+            trainer.num_sanity_val_batches[0] if trainer.num_sanity_val_batches else None,
+        )
 
     def on_sanity_check_end(self, *_):
         self._eval_end("val_progress_bar")
 
     def on_validation_start(self, trainer, *_):
         if not trainer.sanity_checking:
-            self._eval_start("val_progress_bar", "Validation DataLoader 0", sum(trainer.num_val_batches) or None)
+            self._eval_start(
+                "val_progress_bar", "Validation DataLoader 0", sum(trainer.num_val_batches) or None
+            )
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         bar = self.val_progress_bar
@@ -140,7 +157,9 @@ class TQDMProgressBar(ProgressBar):
         self._eval_end("test_progress_bar")
 
     def on_predict_start(self, trainer, *_):
-        self._eval_start("predict_progress_bar", "Predicting DataLoader 0", sum(trainer.num_predict_batches) or None)
+        self._eval_start(
+            "predict_progress_bar", "Predicting DataLoader 0", sum(trainer.num_predict_batches) or None
+        )
 
     def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         bar = self.predict_progress_bar

@@ -1,4 +1,5 @@
 """``pytorch_lightning.core``: LightningModule, LightningDataModule."""
+
 from .datamodule import LightningDataModule
 from .module import LightningModule
 

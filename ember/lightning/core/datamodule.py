@@ -1,4 +1,5 @@
 """LightningDataModule: the data of a task (download, split, loaders) in one class."""
+
 from .module import HyperparametersMixin
 
 
@@ -31,8 +32,16 @@ class LightningDataModule(HyperparametersMixin):
         pass
 
     @classmethod
-    def from_datasets(cls, train_dataset=None, val_dataset=None, test_dataset=None, predict_dataset=None,
-                      batch_size=1, num_workers=0, **datamodule_kwargs):
+    def from_datasets(
+        cls,
+        train_dataset=None,
+        val_dataset=None,
+        test_dataset=None,
+        predict_dataset=None,
+        batch_size=1,
+        num_workers=0,
+        **datamodule_kwargs,
+    ):
         """A DataModule over ready datasets."""
         from ...utils.data import DataLoader
 

@@ -1,5 +1,6 @@
 """LightningModule: an ``nn.Module`` that carries its training step, its optimizers and its hooks.
 The Trainer (trainer/) runs it on ember's one training engine."""
+
 import copy
 import inspect
 import os
@@ -14,11 +15,13 @@ def _init_args(frame):
     """The arguments of the ``__init__`` that called ``save_hyperparameters`` (Lightning collects
     them from the caller's frame): named parameters and ``**kwargs`` merged."""
     code = frame.f_code
-    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     local = frame.f_locals
-    args = {n: local[n] for n in names[1:] if n in local}   # without self
+    args = {n: local[n] for n in names[1:] if n in local}  # without self
     if code.co_flags & inspect.CO_VARKEYWORDS:
-        kw = code.co_varnames[code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)]
+        kw = code.co_varnames[
+            code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
+        ]
         args.update(local.get(kw, {}) or {})
     return args
 
@@ -47,9 +50,11 @@ class HyperparametersMixin:
         hp = {k: v for k, v in hp.items() if k not in ignore}
         for k, v in hp.items():
             if isinstance(v, Module) and k not in ignore:
-                rank_zero_warn(f"Attribute {k!r} is an instance of `nn.Module` and is already saved during "
-                               f"checkpointing. It is recommended to ignore them using "
-                               f"`self.save_hyperparameters(ignore=[{k!r}])`.")
+                rank_zero_warn(
+                    f"Attribute {k!r} is an instance of `nn.Module` and is already saved during "
+                    f"checkpointing. It is recommended to ignore them using "
+                    f"`self.save_hyperparameters(ignore=[{k!r}])`."
+                )
         self._set_hparams(hp)
         self._hparams_initial = copy.deepcopy(self._hparams)
 
@@ -74,8 +79,14 @@ class LightningModule(HyperparametersMixin, Module):
 
     def __init__(self, *args, **kwargs):
         super().__init__()
-        self.__dict__.update(_trainer=None, _automatic_optimization=True, _current_fx_name=None,
-                             _example_input_array=None, _hparams_name=None, _log_hyperparams=False)
+        self.__dict__.update(
+            _trainer=None,
+            _automatic_optimization=True,
+            _current_fx_name=None,
+            _example_input_array=None,
+            _hparams_name=None,
+            _log_hyperparams=False,
+        )
 
     # ---- trainer links -----------------------------------------------------------------------
     @property
@@ -134,6 +145,7 @@ class LightningModule(HyperparametersMixin, Module):
         for p in self.parameters():
             return p.device
         from ..._device import device
+
         return device("cpu")
 
     @property
@@ -141,6 +153,7 @@ class LightningModule(HyperparametersMixin, Module):
         for p in self.parameters():
             return p.dtype
         from ... import float32
+
         return float32
 
     @property
@@ -155,22 +168,40 @@ class LightningModule(HyperparametersMixin, Module):
         print(*args, **kwargs)
 
     # ---- logging ---------------------------------------------------------------------------
-    def log(self, name, value, prog_bar=False, logger=None, on_step=None, on_epoch=None, reduce_fx="mean",
-            enable_graph=False, sync_dist=False, sync_dist_group=None, add_dataloader_idx=True, batch_size=None,
-            metric_attribute=None, rank_zero_only=False):
+    def log(
+        self,
+        name,
+        value,
+        prog_bar=False,
+        logger=None,
+        on_step=None,
+        on_epoch=None,
+        reduce_fx="mean",
+        enable_graph=False,
+        sync_dist=False,
+        sync_dist_group=None,
+        add_dataloader_idx=True,
+        batch_size=None,
+        metric_attribute=None,
+        rank_zero_only=False,
+    ):
         """Record ``value`` under ``name`` for the current hook (Lightning's defaults: per step in
         training_step, per epoch in validation/test steps and epoch hooks)."""
         t = self.__dict__.get("_trainer")
         if t is None:
-            rank_zero_warn("You are trying to `self.log()` but the `self.trainer` reference is not registered on "
-                           "the model yet. This is most likely because the model hasn't been passed to the "
-                           "`Trainer`")
+            rank_zero_warn(
+                "You are trying to `self.log()` but the `self.trainer` reference is not registered on "
+                "the model yet. This is most likely because the model hasn't been passed to the "
+                "`Trainer`"
+            )
             return
         results = t._results
         if results is None:
-            raise MisconfigurationException("You are trying to `self.log()` but the loop's result collection is not "
-                                            "registered yet. This is most likely because you are trying to log in a "
-                                            "`predict` hook, but it doesn't support logging")
+            raise MisconfigurationException(
+                "You are trying to `self.log()` but the loop's result collection is not "
+                "registered yet. This is most likely because you are trying to log in a "
+                "`predict` hook, but it doesn't support logging"
+            )
         fx = self.__dict__.get("_current_fx_name")
         if fx is None:
             raise MisconfigurationException("You can't `self.log()` outside of a Lightning hook.")
@@ -178,15 +209,45 @@ class LightningModule(HyperparametersMixin, Module):
             raise TypeError(f"`self.log()` expects `name` to be a string, got {type(name).__name__}")
         if t._dataloader_count > 1 and add_dataloader_idx and not t.training:
             name = f"{name}/dataloader_idx_{t._dataloader_idx}"
-        results.log(fx, name, value, prog_bar=prog_bar, logger=logger, on_step=on_step, on_epoch=on_epoch,
-                    reduce_fx=reduce_fx, batch_size=batch_size)
+        results.log(
+            fx,
+            name,
+            value,
+            prog_bar=prog_bar,
+            logger=logger,
+            on_step=on_step,
+            on_epoch=on_epoch,
+            reduce_fx=reduce_fx,
+            batch_size=batch_size,
+        )
 
-    def log_dict(self, dictionary, prog_bar=False, logger=None, on_step=None, on_epoch=None, reduce_fx="mean",
-                 enable_graph=False, sync_dist=False, sync_dist_group=None, add_dataloader_idx=True,
-                 batch_size=None, rank_zero_only=False):
+    def log_dict(
+        self,
+        dictionary,
+        prog_bar=False,
+        logger=None,
+        on_step=None,
+        on_epoch=None,
+        reduce_fx="mean",
+        enable_graph=False,
+        sync_dist=False,
+        sync_dist_group=None,
+        add_dataloader_idx=True,
+        batch_size=None,
+        rank_zero_only=False,
+    ):
         for k, v in dictionary.items():
-            self.log(k, v, prog_bar=prog_bar, logger=logger, on_step=on_step, on_epoch=on_epoch,
-                     reduce_fx=reduce_fx, add_dataloader_idx=add_dataloader_idx, batch_size=batch_size)
+            self.log(
+                k,
+                v,
+                prog_bar=prog_bar,
+                logger=logger,
+                on_step=on_step,
+                on_epoch=on_epoch,
+                reduce_fx=reduce_fx,
+                add_dataloader_idx=add_dataloader_idx,
+                batch_size=batch_size,
+            )
 
     # ---- optimization ----------------------------------------------------------------------
     def optimizers(self, use_pl_optimizer=True):
@@ -237,13 +298,15 @@ class LightningModule(HyperparametersMixin, Module):
         algorithm = gradient_clip_algorithm or "norm"
         params = [p for g in optimizer.param_groups for p in g["params"]]
         from ...nn.utils import clip_grad_norm_, clip_grad_value_
+
         if algorithm == "value":
             clip_grad_value_(params, gradient_clip_val)
         elif algorithm == "norm":
             clip_grad_norm_(params, gradient_clip_val)
         else:
-            raise MisconfigurationException(f"`gradient_clip_algorithm` {algorithm!r} is invalid. Allowed "
-                                            "algorithms: ['value', 'norm'].")
+            raise MisconfigurationException(
+                f"`gradient_clip_algorithm` {algorithm!r} is invalid. Allowed algorithms: ['value', 'norm']."
+            )
 
     def freeze(self):
         for p in self.parameters():
@@ -260,7 +323,9 @@ class LightningModule(HyperparametersMixin, Module):
         return super().forward(*args, **kwargs)
 
     def training_step(self, *args, **kwargs):
-        raise MisconfigurationException("`training_step` must be implemented to be used with the Lightning Trainer")
+        raise MisconfigurationException(
+            "`training_step` must be implemented to be used with the Lightning Trainer"
+        )
 
     def validation_step(self, *args, **kwargs):
         pass
@@ -273,8 +338,9 @@ class LightningModule(HyperparametersMixin, Module):
         return self(batch)
 
     def configure_optimizers(self):
-        raise MisconfigurationException("`configure_optimizers` must be implemented to be used with the "
-                                        "Lightning Trainer")
+        raise MisconfigurationException(
+            "`configure_optimizers` must be implemented to be used with the Lightning Trainer"
+        )
 
     def configure_callbacks(self):
         return []
@@ -294,6 +360,7 @@ class LightningModule(HyperparametersMixin, Module):
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
         from ...train.engine import to_device
+
         return to_device(batch, device)
 
     def on_before_batch_transfer(self, batch, dataloader_idx):
@@ -310,15 +377,21 @@ class LightningModule(HyperparametersMixin, Module):
         pass
 
     @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, strict=None, **kwargs):
+    def load_from_checkpoint(
+        cls, checkpoint_path, map_location=None, hparams_file=None, strict=None, **kwargs
+    ):
         """Rebuild the module from a checkpoint: ``cls(**hyper_parameters, **kwargs)``, then its
         ``state_dict``."""
         from ...serialization import load
-        ckpt = load(os.fspath(checkpoint_path) if isinstance(checkpoint_path, os.PathLike) else checkpoint_path,
-                    map_location=map_location)
+
+        ckpt = load(
+            os.fspath(checkpoint_path) if isinstance(checkpoint_path, os.PathLike) else checkpoint_path,
+            map_location=map_location,
+        )
         hp = dict(ckpt.get("hyper_parameters") or {})
         if hparams_file is not None:
             from ..loggers.logger import load_hparams_from_yaml
+
             hp.update(load_hparams_from_yaml(hparams_file))
         hp.update(kwargs)
         sig = inspect.signature(cls.__init__)
@@ -333,15 +406,43 @@ class LightningModule(HyperparametersMixin, Module):
 
 # The hooks a module may override; the default of each does nothing.
 _MODULE_HOOKS = (
-    "on_fit_start", "on_fit_end", "on_train_start", "on_train_end", "on_validation_start", "on_validation_end",
-    "on_test_start", "on_test_end", "on_predict_start", "on_predict_end", "on_train_batch_start",
-    "on_train_batch_end", "on_validation_batch_start", "on_validation_batch_end", "on_test_batch_start",
-    "on_test_batch_end", "on_predict_batch_start", "on_predict_batch_end", "on_train_epoch_start",
-    "on_train_epoch_end", "on_validation_epoch_start", "on_validation_epoch_end", "on_test_epoch_start",
-    "on_test_epoch_end", "on_predict_epoch_start", "on_predict_epoch_end", "on_before_zero_grad",
-    "on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_validation_model_zero_grad",
-    "on_validation_model_eval", "on_validation_model_train", "on_test_model_eval", "on_test_model_train",
-    "on_predict_model_eval")
+    "on_fit_start",
+    "on_fit_end",
+    "on_train_start",
+    "on_train_end",
+    "on_validation_start",
+    "on_validation_end",
+    "on_test_start",
+    "on_test_end",
+    "on_predict_start",
+    "on_predict_end",
+    "on_train_batch_start",
+    "on_train_batch_end",
+    "on_validation_batch_start",
+    "on_validation_batch_end",
+    "on_test_batch_start",
+    "on_test_batch_end",
+    "on_predict_batch_start",
+    "on_predict_batch_end",
+    "on_train_epoch_start",
+    "on_train_epoch_end",
+    "on_validation_epoch_start",
+    "on_validation_epoch_end",
+    "on_test_epoch_start",
+    "on_test_epoch_end",
+    "on_predict_epoch_start",
+    "on_predict_epoch_end",
+    "on_before_zero_grad",
+    "on_before_backward",
+    "on_after_backward",
+    "on_before_optimizer_step",
+    "on_validation_model_zero_grad",
+    "on_validation_model_eval",
+    "on_validation_model_train",
+    "on_test_model_eval",
+    "on_test_model_train",
+    "on_predict_model_eval",
+)
 
 
 def _noop(self, *args, **kwargs):

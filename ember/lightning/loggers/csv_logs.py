@@ -1,5 +1,6 @@
 """CSVLogger: ``metrics.csv`` (one row per log call; columns sorted, ``step`` and ``epoch``
 included) and ``hparams.yaml`` under ``save_dir/name/version_N``."""
+
 import csv
 import os
 
@@ -10,7 +11,9 @@ class CSVLogger(Logger):
     NAME_METRICS_FILE = "metrics.csv"
     NAME_HPARAMS_FILE = "hparams.yaml"
 
-    def __init__(self, save_dir, name="lightning_logs", version=None, prefix="", flush_logs_every_n_steps=100):
+    def __init__(
+        self, save_dir, name="lightning_logs", version=None, prefix="", flush_logs_every_n_steps=100
+    ):
         self._save_dir, self._name, self._version = os.fspath(save_dir), name or "", version
         self._prefix, self._flush_every = prefix, flush_logs_every_n_steps
         self.metrics, self.metrics_keys, self.hparams = [], [], {}

@@ -1,4 +1,5 @@
 """Logger: the interface a Trainer logs through; versioned run directories."""
+
 import os
 
 
@@ -9,7 +10,7 @@ def _next_version(root):
     found = []
     for d in os.listdir(root):
         if os.path.isdir(os.path.join(root, d)) and d.startswith("version_"):
-            tail = d[len("version_"):].split(".")[0]
+            tail = d[len("version_") :].split(".")[0]
             if tail.isdigit():
                 found.append(int(tail))
     return max(found) + 1 if found else 0
@@ -34,12 +35,14 @@ def _plain(v):
 
 def save_hparams_to_yaml(path, hparams):
     import yaml
+
     with open(path, "w") as f:
         yaml.dump(_plain(dict(hparams)), f)
 
 
 def load_hparams_from_yaml(path):
     import yaml
+
     with open(path) as f:
         return yaml.full_load(f) or {}
 

@@ -1,5 +1,6 @@
 """TensorBoardLogger: event files under ``save_dir/name/version_N`` (ember's SummaryWriter), and
 ``hparams.yaml`` beside them."""
+
 import os
 
 from .logger import Logger, _next_version, _scalars, save_hparams_to_yaml
@@ -12,8 +13,17 @@ class TensorBoardLogger(Logger):
 
     NAME_HPARAMS_FILE = "hparams.yaml"
 
-    def __init__(self, save_dir, name="lightning_logs", version=None, log_graph=False, default_hp_metric=True,
-                 prefix="", sub_dir=None, **kwargs):
+    def __init__(
+        self,
+        save_dir,
+        name="lightning_logs",
+        version=None,
+        log_graph=False,
+        default_hp_metric=True,
+        prefix="",
+        sub_dir=None,
+        **kwargs,
+    ):
         self._save_dir, self._name = os.fspath(save_dir), name or ""
         self._version, self._log_graph, self._default_hp_metric = version, log_graph, default_hp_metric
         self._prefix, self._sub_dir, self._kwargs = prefix, sub_dir, kwargs
@@ -54,6 +64,7 @@ class TensorBoardLogger(Logger):
         """The SummaryWriter (created on first use)."""
         if self._experiment is None:
             from ...utils.tensorboard import SummaryWriter
+
             os.makedirs(self.log_dir, exist_ok=True)
             self._experiment = SummaryWriter(log_dir=self.log_dir, **self._kwargs)
         return self._experiment

@@ -1,7 +1,8 @@
 """Lightning's checkpoint dictionary, written and read with ``ember.save`` / ``ember.load``."""
+
 import os
 
-LIGHTNING_API_VERSION = "2.6.6"   # the pytorch_lightning API this package mirrors
+LIGHTNING_API_VERSION = "2.6.6"  # the pytorch_lightning API this package mirrors
 
 
 def dump_checkpoint(trainer, weights_only=False):
@@ -14,11 +15,15 @@ def dump_checkpoint(trainer, weights_only=False):
         "state_dict": m.state_dict(),
         "loops": {
             "fit_loop": {
-                "epoch_progress": {"current": {"completed": trainer.current_epoch + (1 if epoch_done else 0)}},
+                "epoch_progress": {
+                    "current": {"completed": trainer.current_epoch + (1 if epoch_done else 0)}
+                },
                 "epoch_loop.state_dict": {"_batches_that_stepped": trainer._batches_that_stepped},
                 "epoch_loop.batch_progress": {"is_last_batch": bool(epoch_done)},
             },
-            "validate_loop": {}, "test_loop": {}, "predict_loop": {},
+            "validate_loop": {},
+            "test_loop": {},
+            "predict_loop": {},
         },
     }
     if not weights_only:
@@ -48,6 +53,7 @@ def dump_checkpoint(trainer, weights_only=False):
 
 def save(ckpt, filepath):
     from ...serialization import save as ember_save
+
     d = os.path.dirname(os.fspath(filepath))
     if d:
         os.makedirs(d, exist_ok=True)
@@ -56,6 +62,7 @@ def save(ckpt, filepath):
 
 def load(path, device):
     from ...serialization import load as ember_load
+
     return ember_load(os.fspath(path), map_location=device)
 
 
@@ -70,8 +77,10 @@ def restore(trainer, ckpt):
         if state is not None:
             cb.load_state_dict(state)
     if "optimizer_states" not in ckpt:
-        raise KeyError("Trying to restore optimizer state but checkpoint contains only the model. This is probably "
-                       "due to `ModelCheckpoint.save_weights_only` being set to `True`.")
+        raise KeyError(
+            "Trying to restore optimizer state but checkpoint contains only the model. This is probably "
+            "due to `ModelCheckpoint.save_weights_only` being set to `True`."
+        )
     for opt, state in zip(trainer.optimizers, ckpt["optimizer_states"]):
         opt.load_state_dict(state)
     for cfg, state in zip(trainer.lr_scheduler_configs, ckpt.get("lr_schedulers", [])):
@@ -82,5 +91,6 @@ def restore(trainer, ckpt):
     completed = fit.get("epoch_progress", {}).get("current", {}).get("completed", ckpt["epoch"])
     trainer._epochs_completed = completed
     trainer.global_step = ckpt["global_step"]
-    trainer._batches_that_stepped = fit.get("epoch_loop.state_dict", {}).get("_batches_that_stepped",
-                                                                            ckpt["global_step"])
+    trainer._batches_that_stepped = fit.get("epoch_loop.state_dict", {}).get(
+        "_batches_that_stepped", ckpt["global_step"]
+    )

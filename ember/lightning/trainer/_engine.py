@@ -26,6 +26,7 @@ after_fit                       on_train_end, on_fit_end
 
 Evaluation (sanity check, validate, test, predict) is the engine's validate stage; the
 trainer's ``_stage`` says which one it is."""
+
 import itertools
 
 from ...amp import autocast
@@ -72,7 +73,7 @@ class _Source:
 class _LitEngine(Engine):
     """The engine with the LightningModule's pieces plugged in."""
 
-    zero_grad_first = True   # Lightning clears gradients before the backward pass
+    zero_grad_first = True  # Lightning clears gradients before the backward pass
 
     def __init__(self, trainer):
         super().__init__(model=None, dls=None)
@@ -90,7 +91,7 @@ class _LitEngine(Engine):
         return m.transfer_batch_to_device(b, t._device, idx)
 
     def _split(self, b):
-        self.xb, self.yb = (b,), ()   # Lightning's steps receive the whole batch
+        self.xb, self.yb = (b,), ()  # Lightning's steps receive the whole batch
         results = self.trainer._results
         if results is not None:
             results.batch, results.batch_size = b, None
@@ -139,8 +140,13 @@ class _LitEngine(Engine):
         # a LightningOptimizer, as Lightning passes: its step() applies AMP's scaler
         t._in_auto_step = True
         try:
-            t._module_hook("optimizer_step", t.current_epoch, t._batch_idx, t._lightning_optimizers[0],
-                           _closure(self.loss_grad))
+            t._module_hook(
+                "optimizer_step",
+                t.current_epoch,
+                t._batch_idx,
+                t._lightning_optimizers[0],
+                _closure(self.loss_grad),
+            )
         finally:
             t._in_auto_step = False
 
@@ -149,7 +155,7 @@ class _LitEngine(Engine):
         return self.trainer._fit_val_source()
 
     def _do_epoch_validate(self, dl=None):
-        if dl is None:   # the end-of-epoch validation inside fit
+        if dl is None:  # the end-of-epoch validation inside fit
             return self.trainer._run_eval("validate", self._valid_dl())
         return super()._do_epoch_validate(dl)
 
@@ -157,8 +163,10 @@ class _LitEngine(Engine):
 def _closure(loss):
     """optimizer_step's ``optimizer_closure``: the batch's forward and backward already ran in
     the engine, so calling it returns their loss."""
+
     def closure():
         return loss
+
     return closure
 
 
@@ -220,7 +228,9 @@ class _Bridge(Callback):
 
     def before_step(self):
         t = self.learn.trainer
-        t._before_optimizer_step(t.optimizers[0] if t.lightning_module.automatic_optimization else t._manual_opt)
+        t._before_optimizer_step(
+            t.optimizers[0] if t.lightning_module.automatic_optimization else t._manual_opt
+        )
 
     def after_step(self):
         self.learn.trainer._after_optimizer_step()
@@ -240,5 +250,13 @@ class _Bridge(Callback):
         self.learn.trainer._eval_end()
 
 
-__all__ = ["_LitEngine", "_Source", "CancelBackwardException", "CancelStepException", "CancelValidException",
-           "no_grad", "find_bs", "_EVAL_PREFIX"]
+__all__ = [
+    "_LitEngine",
+    "_Source",
+    "CancelBackwardException",
+    "CancelStepException",
+    "CancelValidException",
+    "no_grad",
+    "find_bs",
+    "_EVAL_PREFIX",
+]

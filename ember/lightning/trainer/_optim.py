@@ -1,6 +1,7 @@
 """configure_optimizers' return forms → optimizers and scheduler configs; LightningOptimizer
 (what ``self.optimizers()`` returns: its ``step`` runs the engine's step stage, so hooks fire and
 ``global_step`` counts)."""
+
 from dataclasses import dataclass
 
 from ..utilities.exceptions import MisconfigurationException
@@ -20,40 +21,62 @@ class LRSchedulerConfig:
 
 def _is_plateau(s):
     from ...optim.lr_scheduler import ReduceLROnPlateau
+
     return isinstance(s, ReduceLROnPlateau)
 
 
 def _is_optimizer(o):
     from ...optim import Optimizer
+
     return isinstance(o, Optimizer)
 
 
 def _config(s, monitor=None):
     if isinstance(s, dict):
         if "scheduler" not in s:
-            raise MisconfigurationException('The lr scheduler dict must have the key "scheduler" with its item being '
-                                            'an lr scheduler')
-        extra = set(s) - {"scheduler", "name", "interval", "frequency", "monitor", "strict", "reduce_on_plateau"}
+            raise MisconfigurationException(
+                'The lr scheduler dict must have the key "scheduler" with its item being an lr scheduler'
+            )
+        extra = set(s) - {
+            "scheduler",
+            "name",
+            "interval",
+            "frequency",
+            "monitor",
+            "strict",
+            "reduce_on_plateau",
+        }
         if extra:
             rank_zero_warn(f"Found unsupported keys in the lr scheduler dict: {extra}.")
         if "interval" in s and s["interval"] not in ("step", "epoch"):
-            raise MisconfigurationException('The "interval" key in lr scheduler dict must be "step" or "epoch"'
-                                            f' but is "{s["interval"]}"')
-        cfg = LRSchedulerConfig(s["scheduler"], s.get("name"), s.get("interval", "epoch"), s.get("frequency", 1),
-                                _is_plateau(s["scheduler"]), s.get("monitor", monitor), s.get("strict", True))
+            raise MisconfigurationException(
+                f'The "interval" key in lr scheduler dict must be "step" or "epoch" but is "{s["interval"]}"'
+            )
+        cfg = LRSchedulerConfig(
+            s["scheduler"],
+            s.get("name"),
+            s.get("interval", "epoch"),
+            s.get("frequency", 1),
+            _is_plateau(s["scheduler"]),
+            s.get("monitor", monitor),
+            s.get("strict", True),
+        )
     else:
         cfg = LRSchedulerConfig(s, reduce_on_plateau=_is_plateau(s), monitor=monitor)
     if cfg.reduce_on_plateau and cfg.monitor is None:
         raise MisconfigurationException(
             "`configure_optimizers` must include a monitor when a `ReduceLROnPlateau` scheduler is used. For "
-            'example: {"optimizer": optimizer, "lr_scheduler": scheduler, "monitor": "metric_to_track"}')
+            'example: {"optimizer": optimizer, "lr_scheduler": scheduler, "monitor": "metric_to_track"}'
+        )
     return cfg
 
 
 def init_optimizers(out):
     """(optimizers, scheduler configs) from what configure_optimizers returned."""
     if out is None:
-        rank_zero_warn("`LightningModule.configure_optimizers` returned `None`, this fit will run with no optimizer")
+        rank_zero_warn(
+            "`LightningModule.configure_optimizers` returned `None`, this fit will run with no optimizer"
+        )
         return [], []
     if _is_optimizer(out):
         return [out], []
@@ -69,17 +92,20 @@ def init_optimizers(out):
         if all(_is_optimizer(o) for o in out):
             return list(out), []
     raise MisconfigurationException(
-        "Unknown configuration for model optimizers. Output from `model.configure_optimizers()` should be one of:\n"
+        "Unknown configuration for model optimizers. Output from `model.configure_optimizers()` "
+        "should be one of:\n"
         " * `Optimizer`\n * [`Optimizer`]\n * ([`Optimizer`], [`LRScheduler`])\n"
-        ' * {"optimizer": `Optimizer`, (optional) "lr_scheduler": `LRScheduler`}\n')
+        ' * {"optimizer": `Optimizer`, (optional) "lr_scheduler": `LRScheduler`}\n'
+    )
 
 
 def _from_dicts(dicts):
     opts, cfgs = [], []
     for d in dicts:
         if "optimizer" not in d:
-            raise MisconfigurationException('You have passed a dict to `configure_optimizers`. It must contain the key '
-                                            '"optimizer".')
+            raise MisconfigurationException(
+                'You have passed a dict to `configure_optimizers`. It must contain the key "optimizer".'
+            )
         opts.append(d["optimizer"])
         if d.get("lr_scheduler") is not None:
             cfgs.append(_config(d["lr_scheduler"], d.get("monitor")))

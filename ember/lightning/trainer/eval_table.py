@@ -1,4 +1,5 @@
 """The table ``validate`` / ``test`` print (Lightning's plain-text layout, without rich)."""
+
 import shutil
 
 

@@ -1,5 +1,6 @@
 """TrainerFn / TrainerStatus: str enums (``TrainerFn.FITTING == "fit"``), as Lightning passes
 them to ``setup(stage)`` / ``teardown(stage)`` and keeps them in ``trainer.state``."""
+
 from enum import Enum
 
 
@@ -26,5 +27,9 @@ class TrainerStatus(_StrEnum):
     INTERRUPTED = "interrupted"
 
 
-STAGE = {"fit": TrainerFn.FITTING, "validate": TrainerFn.VALIDATING, "test": TrainerFn.TESTING,
-         "predict": TrainerFn.PREDICTING}
+STAGE = {
+    "fit": TrainerFn.FITTING,
+    "validate": TrainerFn.VALIDATING,
+    "test": TrainerFn.TESTING,
+    "predict": TrainerFn.PREDICTING,
+}

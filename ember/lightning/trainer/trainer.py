@@ -1,12 +1,10 @@
 """Trainer: Lightning's entry point (``fit`` / ``validate`` / ``test`` / ``predict``), run on
 ember's one training engine through the adapter in _engine.py."""
+
 import math
 import os
 import types
-import warnings
 
-from ...autograd.grad_mode import no_grad
-from ...train.engine import CancelBackwardException, CancelStepException
 from ..callbacks.callback import Callback
 from ..callbacks.early_stopping import EarlyStopping
 from ..callbacks.model_checkpoint import ModelCheckpoint
@@ -16,8 +14,10 @@ from ..loggers.tensorboard import TensorBoardLogger
 from ..utilities.exceptions import MisconfigurationException
 from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from . import _checkpoint
-from ._engine import _EVAL_PREFIX, _LitEngine, _Source
+from ._engine import _LitEngine, _Source
 from ._optim import LightningOptimizer, init_optimizers
+from ._phases import _Phases
+from ._properties import _Properties
 from ._results import _Results
 from .eval_table import print_eval_results
 from .states import STAGE, TrainerStatus
@@ -27,24 +27,61 @@ def _callback_noop(fn):
     return getattr(fn, "__func__", fn) is getattr(Callback, fn.__name__, None)
 
 
-class Trainer:
+class Trainer(_Phases, _Properties):
     """Lightning's Trainer, with its arguments and defaults (``gpus`` is accepted as
     Lightning 1.x had it)."""
 
-    def __init__(self, *, accelerator="auto", strategy="auto", devices="auto", num_nodes=1, precision=None,
-                 logger=None, callbacks=None, fast_dev_run=False, max_epochs=None, min_epochs=None, max_steps=-1,
-                 min_steps=None, max_time=None, limit_train_batches=None, limit_val_batches=None,
-                 limit_test_batches=None, limit_predict_batches=None, overfit_batches=0.0, val_check_interval=None,
-                 check_val_every_n_epoch=1, num_sanity_val_steps=None, log_every_n_steps=None,
-                 enable_checkpointing=None, enable_progress_bar=None, enable_model_summary=None,
-                 accumulate_grad_batches=1, gradient_clip_val=None, gradient_clip_algorithm=None, deterministic=None,
-                 benchmark=None, inference_mode=True, use_distributed_sampler=True, profiler=None,
-                 detect_anomaly=False, barebones=False, plugins=None, sync_batchnorm=False,
-                 reload_dataloaders_every_n_epochs=0, default_root_dir=None, enable_autolog_hparams=True,
-                 model_registry=None, gpus=None):
+    def __init__(
+        self,
+        *,
+        accelerator="auto",
+        strategy="auto",
+        devices="auto",
+        num_nodes=1,
+        precision=None,
+        logger=None,
+        callbacks=None,
+        fast_dev_run=False,
+        max_epochs=None,
+        min_epochs=None,
+        max_steps=-1,
+        min_steps=None,
+        max_time=None,
+        limit_train_batches=None,
+        limit_val_batches=None,
+        limit_test_batches=None,
+        limit_predict_batches=None,
+        overfit_batches=0.0,
+        val_check_interval=None,
+        check_val_every_n_epoch=1,
+        num_sanity_val_steps=None,
+        log_every_n_steps=None,
+        enable_checkpointing=None,
+        enable_progress_bar=None,
+        enable_model_summary=None,
+        accumulate_grad_batches=1,
+        gradient_clip_val=None,
+        gradient_clip_algorithm=None,
+        deterministic=None,
+        benchmark=None,
+        inference_mode=True,
+        use_distributed_sampler=True,
+        profiler=None,
+        detect_anomaly=False,
+        barebones=False,
+        plugins=None,
+        sync_batchnorm=False,
+        reload_dataloaders_every_n_epochs=0,
+        default_root_dir=None,
+        enable_autolog_hparams=True,
+        model_registry=None,
+        gpus=None,
+    ):
         from .._strategy import _resolve_device, _strategy_callbacks
+
         self._device_name, n_devices = _resolve_device(accelerator, devices, gpus)
         from ..._device import device as _device
+
         self._device = _device(self._device_name)
         self._strategy_name = strategy
         self._engine_cbs = _strategy_callbacks(strategy, n_devices)
@@ -56,42 +93,60 @@ class Trainer:
         if self._precision == "16-mixed":
             from ... import float16
             from ...amp import GradScaler
+
             self._amp, self._amp_dtype = "16-mixed", float16
             self._scaler = GradScaler(self._device.type)
         if deterministic:
             from ... import use_deterministic_algorithms
+
             use_deterministic_algorithms(True, warn_only=deterministic == "warn")
         self.default_root_dir = os.fspath(default_root_dir) if default_root_dir is not None else os.getcwd()
         if gradient_clip_algorithm is not None and gradient_clip_algorithm not in ("value", "norm"):
-            raise MisconfigurationException(f"`gradient_clip_algorithm` {gradient_clip_algorithm} is invalid. "
-                                            "Allowed algorithms: ['value', 'norm'].")
+            raise MisconfigurationException(
+                f"`gradient_clip_algorithm` {gradient_clip_algorithm} is invalid. "
+                "Allowed algorithms: ['value', 'norm']."
+            )
         self.gradient_clip_val, self.gradient_clip_algorithm = gradient_clip_val, gradient_clip_algorithm
         if not isinstance(accumulate_grad_batches, int) or accumulate_grad_batches < 1:
-            raise MisconfigurationException(f"`accumulate_grad_batches` must be an int > 0. Got "
-                                            f"{accumulate_grad_batches}.")
+            raise MisconfigurationException(
+                f"`accumulate_grad_batches` must be an int > 0. Got {accumulate_grad_batches}."
+            )
         self.accumulate_grad_batches = accumulate_grad_batches
         # fast_dev_run: n batches of each, one epoch, nothing written
         if fast_dev_run is True:
             fast_dev_run = 1
         if fast_dev_run is not False and (not isinstance(fast_dev_run, int) or fast_dev_run < 0):
-            raise MisconfigurationException(f"fast_dev_run={fast_dev_run!r} is not a valid configuration. It should be "
-                                            "either a bool or an int >= 0")
+            raise MisconfigurationException(
+                f"fast_dev_run={fast_dev_run!r} is not a valid configuration. It should be "
+                "either a bool or an int >= 0"
+            )
         self.fast_dev_run = fast_dev_run
         if fast_dev_run:
-            limit_train_batches = limit_val_batches = limit_test_batches = limit_predict_batches = fast_dev_run
+            limit_train_batches = limit_val_batches = limit_test_batches = limit_predict_batches = (
+                fast_dev_run
+            )
             max_steps, max_epochs, num_sanity_val_steps, val_check_interval = fast_dev_run, 1, 0, 1.0
             logger = False
-            rank_zero_info(f"Running in `fast_dev_run` mode: will run the requested loop using {fast_dev_run} "
-                           "batch(es). Logging and checkpointing is suppressed.")
+            rank_zero_info(
+                f"Running in `fast_dev_run` mode: will run the requested loop using {fast_dev_run} "
+                "batch(es). Logging and checkpointing is suppressed."
+            )
         self.overfit_batches = overfit_batches
         if overfit_batches:
             limit_train_batches = limit_val_batches = overfit_batches
         if max_epochs is None:
             max_epochs = 1000 if max_steps == -1 and max_time is None else -1
             if max_steps == -1 and max_time is None and not fast_dev_run:
-                rank_zero_warn("`max_epochs` was not set. Setting it to 1000 epochs. To train without an epoch limit,"
-                               " set `max_epochs=-1`.")
-        self.max_epochs, self.min_epochs, self.max_steps, self.min_steps = max_epochs, min_epochs, max_steps, min_steps
+                rank_zero_warn(
+                    "`max_epochs` was not set. Setting it to 1000 epochs. To train without an epoch limit,"
+                    " set `max_epochs=-1`."
+                )
+        self.max_epochs, self.min_epochs, self.max_steps, self.min_steps = (
+            max_epochs,
+            min_epochs,
+            max_steps,
+            min_steps,
+        )
         self.limit_train_batches = 1.0 if limit_train_batches is None else limit_train_batches
         self.limit_val_batches = 1.0 if limit_val_batches is None else limit_val_batches
         self.limit_test_batches = 1.0 if limit_test_batches is None else limit_test_batches
@@ -123,15 +178,19 @@ class Trainer:
         if enable_progress_bar and not any(isinstance(c, ProgressBar) for c in cbs):
             cbs.append(TQDMProgressBar())
         elif not enable_progress_bar and any(isinstance(c, ProgressBar) for c in cbs):
-            raise MisconfigurationException("Trainer was configured with `enable_progress_bar=False` but found "
-                                            "`TQDMProgressBar` in callbacks list.")
+            raise MisconfigurationException(
+                "Trainer was configured with `enable_progress_bar=False` but found "
+                "`TQDMProgressBar` in callbacks list."
+            )
         if enable_checkpointing is None:
             enable_checkpointing = not barebones
         if enable_checkpointing and not any(isinstance(c, ModelCheckpoint) for c in cbs):
             cbs.append(ModelCheckpoint())
         elif not enable_checkpointing and any(isinstance(c, ModelCheckpoint) for c in cbs):
-            raise MisconfigurationException("Trainer was configured with `enable_checkpointing=False` but found "
-                                            "`ModelCheckpoint` in callbacks list.")
+            raise MisconfigurationException(
+                "Trainer was configured with `enable_checkpointing=False` but found "
+                "`ModelCheckpoint` in callbacks list."
+            )
         self.callbacks = self._reorder(cbs)
         # state
         self.lightning_module, self.datamodule = None, None
@@ -160,53 +219,75 @@ class Trainer:
     @staticmethod
     def _parse_precision(precision):
         p = "32-true" if precision is None else str(precision)
-        aliases = {"32": "32-true", "32-true": "32-true", "16": "16-mixed", "16-mixed": "16-mixed",
-                   "bf16": "bf16-mixed", "bf16-mixed": "bf16-mixed", "64": "64-true", "64-true": "64-true",
-                   "16-true": "16-true", "bf16-true": "bf16-true"}
+        aliases = {
+            "32": "32-true",
+            "32-true": "32-true",
+            "16": "16-mixed",
+            "16-mixed": "16-mixed",
+            "bf16": "bf16-mixed",
+            "bf16-mixed": "bf16-mixed",
+            "64": "64-true",
+            "64-true": "64-true",
+            "16-true": "16-true",
+            "bf16-true": "bf16-true",
+        }
         if p not in aliases:
             raise MisconfigurationException(
                 f"Precision {precision!r} is invalid. Allowed precision values: ('transformer-engine', "
                 "'transformer-engine-float16', '16-true', '16-mixed', 'bf16-true', 'bf16-mixed', '32-true', "
-                "'64-true', 64, 32, 16, '64', '32', '16', 'bf16')")
+                "'64-true', 64, 32, 16, '64', '32', '16', 'bf16')"
+            )
         p = aliases[p]
         if p.startswith("bf16"):
             raise MisconfigurationException(
                 f"precision={precision!r} needs bfloat16, which ember does not have (NumPy has no bfloat16 "
-                "type). Use precision='16-mixed' (float16 autocast with a GradScaler) or '32-true'.")
+                "type). Use precision='16-mixed' (float16 autocast with a GradScaler) or '32-true'."
+            )
         if p in ("16-true", "64-true"):
-            raise MisconfigurationException(f"precision={precision!r} is not supported by ember's Trainer yet; use "
-                                            "'32-true' or '16-mixed', or convert the model with .half()/.double().")
+            raise MisconfigurationException(
+                f"precision={precision!r} is not supported by ember's Trainer yet; use "
+                "'32-true' or '16-mixed', or convert the model with .half()/.double()."
+            )
         return p
 
     @staticmethod
     def _reorder(cbs):
         # Lightning runs checkpoint callbacks last, so they see everything other callbacks logged
-        return [c for c in cbs if not isinstance(c, ModelCheckpoint)] + [c for c in cbs if isinstance(c, ModelCheckpoint)]
+        return [c for c in cbs if not isinstance(c, ModelCheckpoint)] + [
+            c for c in cbs if isinstance(c, ModelCheckpoint)
+        ]
 
     def _overrides(self, name):
         m = self.lightning_module
         from ..core.module import LightningModule
+
         return getattr(type(m), name, None) is not getattr(LightningModule, name, None)
 
     def _prepare_hooks(self):
         """For each hook, the callbacks that implement it (a hook nobody implements costs nothing)."""
         from ..core.module import LightningModule
+
         m, cache = self.lightning_module, {}
         for name in dir(Callback):
             if name.startswith("on_") or name in ("setup", "teardown"):
-                cbs = [(c, getattr(c, name)) for c in self.callbacks
-                       if not _callback_noop(getattr(c, name))]
+                cbs = [(c, getattr(c, name)) for c in self.callbacks if not _callback_noop(getattr(c, name))]
                 monitoring = [x for x in cbs if isinstance(x[0], (ModelCheckpoint, EarlyStopping))]
                 cache[name] = (cbs, monitoring)
         self._hook_cache = cache
-        self._transfer_hooks = any(self._overrides(h) for h in ("on_before_batch_transfer", "on_after_batch_transfer",
-                                                                 "transfer_batch_to_device"))
+        self._transfer_hooks = any(
+            self._overrides(h)
+            for h in ("on_before_batch_transfer", "on_after_batch_transfer", "transfer_batch_to_device")
+        )
         self._module_fns = {name: hasattr(LightningModule, name) for name in cache}
         for name in dir(LightningModule):
             if name.startswith("on_"):
                 fn = getattr(type(m), name, None)
-                self._module_fns[name] = fn is not getattr(LightningModule, name) or name.startswith("on_validation_model") \
-                    or name.startswith("on_test_model") or name.startswith("on_predict_model")
+                self._module_fns[name] = (
+                    fn is not getattr(LightningModule, name)
+                    or name.startswith("on_validation_model")
+                    or name.startswith("on_test_model")
+                    or name.startswith("on_predict_model")
+                )
 
     def _call_hooks(self, name, *args):
         """Callbacks' ``name`` hook, then the module's; returns the module's result."""
@@ -214,7 +295,7 @@ class Trainer:
         m = self.lightning_module
         if cbs:
             prev = m.__dict__["_current_fx_name"]
-            if name == "on_train_epoch_end" and monitoring:   # monitors see what the module logs
+            if name == "on_train_epoch_end" and monitoring:  # monitors see what the module logs
                 first = [x for x in cbs if x not in monitoring]
             else:
                 first, monitoring = cbs, ()
@@ -238,7 +319,7 @@ class Trainer:
     def _module_hook(self, name, *args):
         m = self.lightning_module
         fns = self._module_fns
-        if not fns.get(name, True):   # the default on_* hook does nothing, or the module has none
+        if not fns.get(name, True):  # the default on_* hook does nothing, or the module has none
             return None
         d = m.__dict__
         prev = d["_current_fx_name"]
@@ -267,7 +348,9 @@ class Trainer:
         if n_batches is None:
             n_batches = math.inf
         if isinstance(limit, bool) or (isinstance(limit, float) and not 0.0 <= limit <= 1.0):
-            raise MisconfigurationException(f"`{name}` must be a float in the range [0.0, 1.0] or an int, got {limit}.")
+            raise MisconfigurationException(
+                f"`{name}` must be a float in the range [0.0, 1.0] or an int, got {limit}."
+            )
         if isinstance(limit, int):
             return int(min(n_batches, limit))
         if n_batches == math.inf:
@@ -275,9 +358,11 @@ class Trainer:
         n = int(n_batches * limit)
         if limit > 0 and n == 0:
             raise MisconfigurationException(
-                f"You requested to check {limit} of the `{name.replace('limit_', '').replace('_batches', '')}_dataloader`"
+                f"You requested to check {limit} of the "
+                f"`{name.replace('limit_', '').replace('_batches', '')}_dataloader`"
                 f" but {limit} * {n_batches} < 1. Please increase the `{name}` argument. Try at least "
-                f"`{name}={1 / n_batches}`")
+                f"`{name}={1 / n_batches}`"
+            )
         return n
 
     def _len(self, dl):
@@ -289,38 +374,57 @@ class Trainer:
     def _setup_data(self, stage, model, train=None, val=None, test=None, predict=None):
         def as_list(x):
             return [] if x is None else (list(x) if isinstance(x, (list, tuple)) else [x])
+
         if stage == "fit":
             self._train_loader = self._loader("train", train, model)
             if self._train_loader is None:
                 raise MisconfigurationException(
-                    "An invalid dataloader was passed to `Trainer.fit(train_dataloaders=...)`. Found None.")
+                    "An invalid dataloader was passed to `Trainer.fit(train_dataloaders=...)`. Found None."
+                )
             if self.overfit_batches:
                 self._val_loaders = [self._train_loader]
             else:
                 self._val_loaders = as_list(self._loader("val", val, model))
-            self.num_training_batches = self._limit(self._len(self._train_loader), self.limit_train_batches,
-                                                    "limit_train_batches")
-            self.num_val_batches = [self._limit(self._len(d), self.limit_val_batches, "limit_val_batches")
-                                    for d in self._val_loaders]
+            self.num_training_batches = self._limit(
+                self._len(self._train_loader), self.limit_train_batches, "limit_train_batches"
+            )
+            self.num_val_batches = [
+                self._limit(self._len(d), self.limit_val_batches, "limit_val_batches")
+                for d in self._val_loaders
+            ]
             n = self.num_sanity_val_steps
             self.num_sanity_val_batches = [v if n == -1 else min(n, v) for v in self.num_val_batches]
             if isinstance(self.val_check_interval, float) and self.num_training_batches != math.inf:
                 self._val_check_batch = max(1, int(self.num_training_batches * self.val_check_interval))
             else:
-                self._val_check_batch = int(self.val_check_interval) if not isinstance(self.val_check_interval,
-                                                                                       float) else math.inf
+                self._val_check_batch = (
+                    int(self.val_check_interval)
+                    if not isinstance(self.val_check_interval, float)
+                    else math.inf
+                )
             if self._val_loaders and not self._overrides("validation_step"):
-                rank_zero_warn("You passed in a `val_dataloader` but have no `validation_step`. Skipping val loop.")
+                rank_zero_warn(
+                    "You passed in a `val_dataloader` but have no `validation_step`. Skipping val loop."
+                )
                 self._val_loaders, self.num_val_batches, self.num_sanity_val_batches = [], [], []
             return
         kind = {"validate": "val"}.get(stage, stage)
         given = {"validate": val, "test": test, "predict": predict}[stage]
         loaders = as_list(self._loader(kind, given, model))
         if not loaders:
-            raise MisconfigurationException(f"No `{kind}_dataloader()` method defined to run `Trainer.{stage}`.")
-        limit = {"validate": self.limit_val_batches, "test": self.limit_test_batches,
-                 "predict": self.limit_predict_batches}[stage]
-        lname = {"validate": "limit_val_batches", "test": "limit_test_batches", "predict": "limit_predict_batches"}[stage]
+            raise MisconfigurationException(
+                f"No `{kind}_dataloader()` method defined to run `Trainer.{stage}`."
+            )
+        limit = {
+            "validate": self.limit_val_batches,
+            "test": self.limit_test_batches,
+            "predict": self.limit_predict_batches,
+        }[stage]
+        lname = {
+            "validate": "limit_val_batches",
+            "test": "limit_test_batches",
+            "predict": "limit_predict_batches",
+        }[stage]
         counts = [self._limit(self._len(d), limit, lname) for d in loaders]
         self._eval_loaders = loaders
         if stage == "validate":
@@ -340,22 +444,28 @@ class Trainer:
         n = self.check_val_every_n_epoch
         if n is not None and (self.current_epoch + 1) % n != 0:
             return None
-        if self._val_check_batch != math.inf and self.num_training_batches != math.inf and \
-                self.num_training_batches % self._val_check_batch != 0:
-            return None   # val_check_interval: this epoch's validations ran between batches
+        if (
+            self._val_check_batch != math.inf
+            and self.num_training_batches != math.inf
+            and self.num_training_batches % self._val_check_batch != 0
+        ):
+            return None  # val_check_interval: this epoch's validations ran between batches
         return _Source(self, self._val_loaders, self.num_val_batches)
 
     # ---- entry points ------------------------------------------------------------------------------
     def _attach(self, model, datamodule, stage):
         from ..core.datamodule import LightningDataModule
         from ..core.module import LightningModule
+
         if not isinstance(model, LightningModule):
             raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
         self.lightning_module, self.datamodule = model, datamodule
         model.trainer = self
         if datamodule is not None:
             if not isinstance(datamodule, LightningDataModule):
-                raise TypeError(f"`datamodule` must be a `LightningDataModule`, got `{type(datamodule).__qualname__}`")
+                raise TypeError(
+                    f"`datamodule` must be a `LightningDataModule`, got `{type(datamodule).__qualname__}`"
+                )
             datamodule.trainer = self
         self.state.fn, self.state.status = STAGE[stage], TrainerStatus.RUNNING
         more = model.configure_callbacks()
@@ -370,7 +480,9 @@ class Trainer:
         eng = _LitEngine(self)
         eng.model = self.lightning_module
         if self.state.fn == "fit":
-            eng.dls = types.SimpleNamespace(train=_Source(self, [self._train_loader], [self.num_training_batches]))
+            eng.dls = types.SimpleNamespace(
+                train=_Source(self, [self._train_loader], [self.num_training_batches])
+            )
         eng.add_cbs(self._engine_cbs)
         self._engine = eng
         return eng
@@ -401,20 +513,28 @@ class Trainer:
     def _verify_fit(self, model):
         if not self._overrides("training_step"):
             raise MisconfigurationException(
-                "No `training_step()` method defined. Lightning `Trainer` expects as minimum a `training_step()`, "
-                "`train_dataloader()` and `configure_optimizers()` to be defined.")
+                "No `training_step()` method defined. Lightning `Trainer` expects as minimum a "
+                "`training_step()`, "
+                "`train_dataloader()` and `configure_optimizers()` to be defined."
+            )
         if not self._overrides("configure_optimizers"):
             raise MisconfigurationException(
                 "No `configure_optimizers()` method defined. Lightning `Trainer` expects as minimum a "
-                "`training_step()`, `train_dataloader()` and `configure_optimizers()` to be defined.")
-        for legacy, hook in (("training_epoch_end", "on_train_epoch_end"),
-                             ("validation_epoch_end", "on_validation_epoch_end")):
+                "`training_step()`, `train_dataloader()` and `configure_optimizers()` to be defined."
+            )
+        for legacy, hook in (
+            ("training_epoch_end", "on_train_epoch_end"),
+            ("validation_epoch_end", "on_validation_epoch_end"),
+        ):
             if callable(getattr(model, legacy, None)):
                 raise NotImplementedError(
-                    f"Support for `{legacy}` has been removed in v2.0.0. `{type(model).__name__}` implements this "
-                    f"method. You can use the `{hook}` hook instead. To access outputs, save them in-memory as "
+                    f"Support for `{legacy}` has been removed in v2.0.0. `{type(model).__name__}` "
+                    "implements this "
+                    f"method. You can use the `{hook}` hook instead. To access outputs, save them "
+                    "in-memory as "
                     "instance attributes. You can find migration examples in "
-                    "https://github.com/Lightning-AI/pytorch-lightning/pull/16520.")
+                    "https://github.com/Lightning-AI/pytorch-lightning/pull/16520."
+                )
 
     def _setup_optimizers(self):
         m = self.lightning_module
@@ -422,27 +542,34 @@ class Trainer:
         self.optimizers, self.lr_scheduler_configs = init_optimizers(m.configure_optimizers())
         m.__dict__["_current_fx_name"] = None
         if m.automatic_optimization and len(self.optimizers) > 1:
-            raise RuntimeError("Training with multiple optimizers is only supported with manual optimization. Set "
-                               "`self.automatic_optimization = False`, then access your optimizers in "
-                               "`training_step` with `opt1, opt2, ... = self.optimizers()`.")
+            raise RuntimeError(
+                "Training with multiple optimizers is only supported with manual optimization. Set "
+                "`self.automatic_optimization = False`, then access your optimizers in "
+                "`training_step` with `opt1, opt2, ... = self.optimizers()`."
+            )
         if not m.automatic_optimization and self.gradient_clip_val:
             raise MisconfigurationException(
                 "Automatic gradient clipping is not supported for manual optimization. Remove "
-                f"`Trainer(gradient_clip_val={self.gradient_clip_val})` or switch to automatic optimization.")
+                f"`Trainer(gradient_clip_val={self.gradient_clip_val})` or switch to automatic optimization."
+            )
         if not m.automatic_optimization and self.accumulate_grad_batches != 1:
-            raise MisconfigurationException("Automatic gradient accumulation is not supported for manual "
-                                            "optimization. Remove `Trainer(accumulate_grad_batches=...)` or switch "
-                                            "to automatic optimization.")
+            raise MisconfigurationException(
+                "Automatic gradient accumulation is not supported for manual "
+                "optimization. Remove `Trainer(accumulate_grad_batches=...)` or switch "
+                "to automatic optimization."
+            )
         self._lightning_optimizers = [LightningOptimizer(o, self) for o in self.optimizers]
 
     def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None, ckpt_path=None):
         """Train ``model``: the loaders come from the arguments, the datamodule or the module."""
         from ..core.datamodule import LightningDataModule
+
         if isinstance(train_dataloaders, LightningDataModule):
             datamodule, train_dataloaders = train_dataloaders, None
         if datamodule is not None and (train_dataloaders is not None or val_dataloaders is not None):
-            raise MisconfigurationException("You cannot pass `train_dataloader` or `val_dataloaders` to "
-                                            "`trainer.fit(datamodule=...)`")
+            raise MisconfigurationException(
+                "You cannot pass `train_dataloader` or `val_dataloaders` to `trainer.fit(datamodule=...)`"
+            )
         self._attach(model, datamodule, "fit")
         self._verify_fit(model)
         self.training, self.should_stop, self._val_has_run = True, False, False
@@ -478,8 +605,10 @@ class Trainer:
         if dm is not None and getattr(dm, "_log_hyperparams", False):
             clash = [k for k in set(hp or {}) & set(dm.hparams_initial) if hp[k] != dm.hparams_initial[k]]
             if clash:
-                raise RuntimeError(f"Error while merging hparams: the keys {clash} are present in both the "
-                                   "LightningModule's and LightningDataModule's hparams but have different values.")
+                raise RuntimeError(
+                    f"Error while merging hparams: the keys {clash} are present in both the "
+                    "LightningModule's and LightningDataModule's hparams but have different values."
+                )
             hp = {**(hp or {}), **dict(dm.hparams_initial)}
         for lg in self.loggers:
             if hp is not None:
@@ -488,7 +617,7 @@ class Trainer:
             lg.save()
 
     def _run_engine(self, eng):
-        n = self.max_epochs if self.max_epochs not in (None, -1) else 2 ** 62
+        n = self.max_epochs if self.max_epochs not in (None, -1) else 2**62
         eng.run_fit(n)
 
     def _on_exception(self, e):
@@ -507,8 +636,10 @@ class Trainer:
                 if d and os.path.isdir(d):
                     found |= {os.path.join(d, f) for f in os.listdir(d) if cb.CHECKPOINT_NAME_LAST in f}
             if not found:
-                rank_zero_warn(f'.{fn}(ckpt_path="last") is set, but there is no last checkpoint available. No '
-                               "checkpoint will be loaded. HINT: Set `ModelCheckpoint(..., save_last=True)`.")
+                rank_zero_warn(
+                    f'.{fn}(ckpt_path="last") is set, but there is no last checkpoint available. No '
+                    "checkpoint will be loaded. HINT: Set `ModelCheckpoint(..., save_last=True)`."
+                )
                 return None
             return max(found, key=os.path.getmtime)
         if ckpt_path == "best":
@@ -517,9 +648,13 @@ class Trainer:
                 raise ValueError(f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured.')
             if not cb.best_model_path:
                 if self.fast_dev_run:
-                    raise ValueError(f'You cannot execute `.{fn}(ckpt_path="best")` with `fast_dev_run=True`.')
-                raise ValueError(f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured to save '
-                                 "the best model.")
+                    raise ValueError(
+                        f'You cannot execute `.{fn}(ckpt_path="best")` with `fast_dev_run=True`.'
+                    )
+                raise ValueError(
+                    f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured to save '
+                    "the best model."
+                )
             return cb.best_model_path
         if not os.path.exists(os.fspath(ckpt_path)):
             raise FileNotFoundError(f"Checkpoint file not found: {ckpt_path}")
@@ -527,22 +662,34 @@ class Trainer:
 
     def _evaluate(self, stage, model, dataloaders, ckpt_path, verbose, datamodule):
         from ..core.datamodule import LightningDataModule
+
         if isinstance(dataloaders, LightningDataModule):
             datamodule, dataloaders = dataloaders, None
         if model is None:
             model = self.lightning_module
             if model is None:
-                raise MisconfigurationException(f"`model` must be provided to `trainer.{stage}()` when it hasn't been "
-                                                "passed in a previous run")
+                raise MisconfigurationException(
+                    f"`model` must be provided to `trainer.{stage}()` when it hasn't been "
+                    "passed in a previous run"
+                )
             cb = self.checkpoint_callback
             if ckpt_path is None and cb is not None and cb.best_model_path:
                 ckpt_path = "best"
-                rank_zero_warn(f"`.{stage}(ckpt_path=None)` was called without a model. The best model of the "
-                               f"previous `fit` call will be used. You can pass `.{stage}(ckpt_path='best')` to use "
-                               f"the best model or `.{stage}(ckpt_path='last')` to use the last model. If you pass a "
-                               "value, this warning will be silenced.")
-        self._attach(model, datamodule if datamodule is not None else self.datamodule if model is
-                     self.lightning_module else datamodule, stage)
+                rank_zero_warn(
+                    f"`.{stage}(ckpt_path=None)` was called without a model. The best model of the "
+                    f"previous `fit` call will be used. You can pass `.{stage}(ckpt_path='best')` to use "
+                    f"the best model or `.{stage}(ckpt_path='last')` to use the last model. If you pass a "
+                    "value, this warning will be silenced."
+                )
+        self._attach(
+            model,
+            datamodule
+            if datamodule is not None
+            else self.datamodule
+            if model is self.lightning_module
+            else datamodule,
+            stage,
+        )
         step = {"validate": "validation_step", "test": "test_step"}.get(stage)
         if step and not self._overrides(step):
             raise MisconfigurationException(f"No `{step}()` method defined to run `Trainer.{stage}`.")
@@ -554,8 +701,11 @@ class Trainer:
             model.load_state_dict(ckpt["state_dict"])
             self.ckpt_path = path
         self._setup_data(stage, model, val=dataloaders, test=dataloaders, predict=dataloaders)
-        counts = {"validate": self.num_val_batches, "test": self.num_test_batches,
-                  "predict": self.num_predict_batches}[stage]
+        counts = {
+            "validate": self.num_val_batches,
+            "test": self.num_test_batches,
+            "predict": self.num_predict_batches,
+        }[stage]
         eng = self._new_engine()
         try:
             self._run_eval(stage, _Source(self, self._eval_loaders, counts))
@@ -590,373 +740,22 @@ class Trainer:
         self._return_predictions = True if return_predictions is None else return_predictions
         return self._evaluate("predict", model, dataloaders, ckpt_path, False, datamodule)
 
-    # ---- evaluation phases -------------------------------------------------------------------
-    def _run_eval(self, stage, source):
-        """The engine's validate stage over ``source`` (a sanity check, a validation inside fit, or
-        a standalone validate / test / predict), keeping the engine's batch state intact."""
-        eng = self._engine
-        saved = (eng.dl, eng.n_iter, eng.iter, eng.batch, eng.xb, eng.yb, eng.pred, eng.loss, eng.loss_grad,
-                 eng.training, self._stage, self._dataloader_idx, self._batch_idx, self._is_last_batch, self._results)
-        self._stage = stage
-        self._eval_prefix = _EVAL_PREFIX[stage]
-        self._step_name = "predict_step" if stage == "predict" else f"{self._eval_prefix}_step"
-        self._dataloader_count = len(source.loaders)
-        eng.training = False
-        try:
-            eng._do_epoch_validate(source)
-        finally:
-            (eng.dl, eng.n_iter, eng.iter, eng.batch, eng.xb, eng.yb, eng.pred, eng.loss, eng.loss_grad,
-             eng.training, self._stage, self._dataloader_idx, self._batch_idx, self._is_last_batch,
-             self._results) = saved
-            self._dataloader_count = 1
-
-    def _run_sanity_check(self):
-        if not self._has_val_loop() or not sum(self.num_sanity_val_batches):
-            return
-        self.sanity_checking = True
-        self._call_hooks("on_sanity_check_start")
-        try:
-            self._run_eval("sanity_check", _Source(self, self._val_loaders, self.num_sanity_val_batches))
-        finally:
-            self.sanity_checking = False
-        self._call_hooks("on_sanity_check_end")
-
-    def _eval_start(self):
-        stage, prefix = self._stage, self._eval_prefix
-        self.training = False
-        self._results = None if stage == "predict" else _Results(training=False)
-        self._predictions_acc = [[] for _ in range(self._dataloader_count)]
-        self._eval_log_step = 0
-        if stage in ("sanity_check", "validate") and self.state.fn == "fit":
-            self._module_hook("on_validation_model_zero_grad") if stage == "validate" else None
-        self._module_hook(f"on_{prefix}_model_eval")
-        self._call_hooks(f"on_{prefix}_start")
-        self._call_hooks(f"on_{prefix}_epoch_start")
-
-    def _eval_batch_end(self, out, batch):
-        stage, prefix = self._stage, self._eval_prefix
-        if stage == "predict":
-            if self._return_predictions:
-                self._predictions_acc[self._dataloader_idx].append(out)
-            self._call_hooks("on_predict_batch_end", out, batch, self._batch_idx, *self._dl_arg())
-            return
-        self._call_hooks(f"on_{prefix}_batch_end", out, batch, self._batch_idx, *self._dl_arg())
-        if stage != "sanity_check":
-            step_metrics = self._results.metrics(True)
-            self._progress_bar_metrics.update(step_metrics["pbar"])
-            self._eval_log_step += 1
-            if step_metrics["log"] and self.loggers and self.log_every_n_steps and \
-                    self._eval_log_step % self.log_every_n_steps == 0:
-                self._log_metrics(dict(step_metrics["log"]), step=self._eval_log_step)
-
-    def _eval_end(self):
-        stage, prefix = self._stage, self._eval_prefix
-        if stage == "predict":
-            self._call_hooks("on_predict_epoch_end")
-            self._call_hooks("on_predict_end")
-            preds = self._predictions_acc
-            self._predictions = (preds[0] if len(preds) == 1 else preds) if self._return_predictions else None
-            return
-        self._call_hooks(f"on_{prefix}_epoch_end")
-        metrics = self._results.metrics(False)
-        if stage != "sanity_check":
-            self._progress_bar_metrics.update(metrics["pbar"])
-            self._callback_metrics.update(metrics["callback"])
-            self._logged_metrics.update(metrics["log"])
-            if stage == "validate" and self.state.fn == "fit":
-                self._val_has_run = True
-            self._eval_results = self._split_by_dataloader(metrics["log"])
-            self._log_metrics(dict(metrics["log"]))
-        self._results.reset()
-        self._call_hooks(f"on_{prefix}_end")
-        self._module_hook(f"on_{prefix}_model_train")
-        if self.state.fn == "fit":
-            self.training = True
-            if stage == "validate" and self._pending_step_increment:
-                self._batches_that_stepped += 1
-                self._pending_step_increment = False
-
-    def _split_by_dataloader(self, logged):
-        out = [{} for _ in range(self._dataloader_count)]
-        for k, v in logged.items():
-            v = v.item() if hasattr(v, "item") else v
-            idx = None
-            if "/dataloader_idx_" in k:
-                idx = int(k.rsplit("/dataloader_idx_", 1)[1])
-            for i, d in enumerate(out):
-                if idx is None or idx == i:
-                    d[k] = v
-        return out
-
-    # ---- training phases ---------------------------------------------------------------------
-    def _before_optimizer_step(self, opt):
-        if self._scaler is not None:
-            self._scaler.unscale_(opt)
-        self._call_hooks("on_before_optimizer_step", opt)
-        if self.lightning_module.automatic_optimization:
-            self._module_hook("configure_gradient_clipping", opt, self.gradient_clip_val, self.gradient_clip_algorithm)
-
-    def _after_optimizer_step(self):
-        self.global_step += 1
-
-    def _scaled_step(self, opt, closure=None):
-        if self._scaler is not None:
-            self._scaler.step(opt)
-            self._scaler.update()
-            return None
-        return opt.step() if closure is None else opt.step(closure)
-
-    def _manual_backward(self, loss, *args, **kwargs):
-        eng = self._engine
-        eng.loss_grad = loss
-        scaled = loss if self._scaler is None else self._scaler.scale(loss)
-        eng._with_events(lambda: self._module_hook("backward", scaled, *args, **kwargs), "backward",
-                         CancelBackwardException)
-
-    def _manual_step(self, opt, closure=None, **kwargs):
-        if self._in_auto_step:   # optimizer_step's optimizer.step(closure) inside the engine's step
-            return self._scaled_step(opt, closure)
-        result = closure() if closure is not None else None
-        eng = self._engine
-        self._manual_opt = opt
-        eng._with_events(lambda: self._scaled_step(opt), "step", CancelStepException)
-        return result
-
-    def _update_schedulers(self, interval, plateau):
-        for cfg in self.lr_scheduler_configs:
-            if cfg.reduce_on_plateau != plateau or cfg.interval != interval:
-                continue
-            idx = (self._batch_idx if interval == "step" else self.current_epoch) + 1
-            if idx % cfg.frequency:
-                continue
-            metric = None
-            if cfg.reduce_on_plateau:
-                metric = self._callback_metrics.get(cfg.monitor)
-                if metric is None:
-                    avail = ", ".join(k for k in self._callback_metrics if not k.startswith(("epoch", "step")))
-                    msg = (f"ReduceLROnPlateau conditioned on metric {cfg.monitor} which is not available. Available "
-                           f"metrics are: [{avail}]. Condition can be set using `monitor` key in lr scheduler dict")
-                    if cfg.strict:
-                        raise MisconfigurationException(msg)
-                    rank_zero_warn(msg)
-                    continue
-            self._module_hook("lr_scheduler_step", cfg.scheduler, metric)
-
-    def _should_log_step(self):
-        if self.log_every_n_steps == 0:
-            return False
-        return (self._batches_that_stepped + 1) % self.log_every_n_steps == 0 or self.should_stop
-
-    def _train_batch_end(self, out, batch):
-        stepped = not self.lightning_module.automatic_optimization or \
-            (self._batch_idx + 1) % self.accumulate_grad_batches == 0 or self._is_last_batch
-        if stepped:
-            self._update_schedulers("step", False)
-        if self._is_last_batch:
-            self._update_schedulers("epoch", False)
-        self._call_hooks("on_train_batch_end", out, batch, self._batch_idx)
-        results = self._fit_results
-        step_metrics = results.metrics(True)
-        self._progress_bar_metrics.update(step_metrics["pbar"])
-        self._callback_metrics.update(step_metrics["callback"])
-        self._logged_metrics.update(step_metrics["log"])
-        if stepped and (self._should_log_step() or self.fast_dev_run):
-            self._log_metrics(dict(step_metrics["log"]))
-        if self.max_steps != -1 and self.global_step >= self.max_steps or \
-                self.should_stop and self._can_stop_early():
-            self._train_cut_short = not self._is_last_batch
-        elif not self._is_last_batch and self._val_check_batch != math.inf and \
-                (self._batch_idx + 1) % self._val_check_batch == 0 and self._fit_val_due():
-            self._run_eval("validate", _Source(self, self._val_loaders, self.num_val_batches))
-        if stepped:
-            if self._is_last_batch and self._fit_val_source() is not None:
-                self._pending_step_increment = True   # Lightning counts the step after validating
-            else:
-                self._batches_that_stepped += 1
-        if self._is_last_batch:
-            self._epoch_train_done = True
-        if self._train_cut_short:
-            from ...train.engine import CancelTrainException
-            raise CancelTrainException()
-
-    def _fit_val_due(self):
-        n = self.check_val_every_n_epoch
-        return self._has_val_loop() and (n is None or (self.current_epoch + 1) % n == 0)
-
-    def _can_stop_early(self):
-        met_min_epochs = self.current_epoch >= self.min_epochs - 1 if self.min_epochs else True
-        met_min_steps = self.global_step >= self.min_steps if self.min_steps else True
-        return met_min_epochs and met_min_steps
-
-    def _train_epoch_end(self):
-        if self._pending_step_increment:
-            self._batches_that_stepped += 1
-            self._pending_step_increment = False
-        self._results = self._fit_results
-        self._call_hooks("on_train_epoch_end")
-        metrics = self._fit_results.metrics(False)
-        self._progress_bar_metrics.update(metrics["pbar"])
-        self._callback_metrics.update(metrics["callback"])
-        self._logged_metrics.update(metrics["log"])
-        self._update_schedulers("epoch", True)
-        self._batches_that_stepped -= 1
-        self._log_metrics(dict(metrics["log"]))
-        self._batches_that_stepped += 1
-        self._epochs_completed += 1
-        self._epoch_train_done = False
-
-    def _fit_done(self):
-        if self.max_steps != -1 and self.global_step >= self.max_steps:
-            return True
-        if self.max_epochs not in (None, -1) and self.current_epoch >= self.max_epochs:
-            return True
-        return bool(self.should_stop and self._can_stop_early())
-
-    def _log_metrics(self, metrics, step=None):
-        if not self.loggers or not metrics:
-            return
-        self._logged_metrics.update(metrics)
-        if step is None:
-            step = metrics.pop("step", None)
-            step = int(step.item() if hasattr(step, "item") else step) if step is not None else None
-            if step is None:
-                metrics.setdefault("epoch", self.current_epoch)
-                step = self._batches_that_stepped
-        for lg in self.loggers:
-            lg.log_metrics(metrics, step)
-            lg.save()
-
     # ---- checkpoints ---------------------------------------------------------------------------
     def save_checkpoint(self, filepath, weights_only=False, storage_options=None):
         """Write Lightning's checkpoint dictionary to ``filepath`` (atomically, with ember.save)."""
         if self.lightning_module is None:
-            raise AttributeError("Saving a checkpoint is only possible if a model is attached to the Trainer. Did you"
-                                 " call `Trainer.save_checkpoint()` before calling `Trainer.{fit,validate,test,"
-                                 "predict}`?")
+            raise AttributeError(
+                "Saving a checkpoint is only possible if a model is attached to the Trainer. Did you"
+                " call `Trainer.save_checkpoint()` before calling `Trainer.{fit,validate,test,"
+                "predict}`?"
+            )
         _checkpoint.save(_checkpoint.dump_checkpoint(self, weights_only), filepath)
         for lg in self.loggers:
             lg.after_save_checkpoint(self.checkpoint_callback)
-
-    # ---- what users read -----------------------------------------------------------------------
-    @property
-    def current_epoch(self):
-        return self._epochs_completed
-
-    @property
-    def callback_metrics(self):
-        return self._callback_metrics
-
-    @property
-    def logged_metrics(self):
-        return self._logged_metrics
-
-    @property
-    def progress_bar_metrics(self):
-        return {k: (v.item() if hasattr(v, "item") else v) for k, v in self._progress_bar_metrics.items()}
-
-    @property
-    def logger(self):
-        return self.loggers[0] if self.loggers else None
-
-    @logger.setter
-    def logger(self, logger):
-        self.loggers = [] if not logger else [logger]
-
-    @property
-    def log_dir(self):
-        if self.loggers:
-            lg = self.loggers[0]
-            d = lg.log_dir if isinstance(lg, TensorBoardLogger) or lg.log_dir else lg.save_dir
-            return d
-        return self.default_root_dir
-
-    @property
-    def model(self):
-        return self.lightning_module
-
-    @property
-    def checkpoint_callbacks(self):
-        return [c for c in self.callbacks if isinstance(c, ModelCheckpoint)]
-
-    @property
-    def checkpoint_callback(self):
-        cbs = self.checkpoint_callbacks
-        return cbs[0] if cbs else None
-
-    @property
-    def early_stopping_callbacks(self):
-        return [c for c in self.callbacks if isinstance(c, EarlyStopping)]
-
-    @property
-    def early_stopping_callback(self):
-        cbs = self.early_stopping_callbacks
-        return cbs[0] if cbs else None
-
-    @property
-    def progress_bar_callback(self):
-        return next((c for c in self.callbacks if isinstance(c, ProgressBar)), None)
-
-    @property
-    def enable_validation(self):
-        return self._has_val_loop()
-
-    @property
-    def validating(self):
-        return self._stage == "validate"
-
-    @property
-    def testing(self):
-        return self._stage == "test"
-
-    @property
-    def predicting(self):
-        return self._stage == "predict"
-
-    @property
-    def is_global_zero(self):
-        return True
-
-    @property
-    def global_rank(self):
-        return 0
-
-    @property
-    def local_rank(self):
-        return 0
-
-    @property
-    def node_rank(self):
-        return 0
-
-    @property
-    def world_size(self):
-        return 1
-
-    @property
-    def precision(self):
-        return self._precision
-
-    @property
-    def device_ids(self):
-        return [self._device.index or 0]
-
-    @property
-    def strategy(self):
-        return types.SimpleNamespace(root_device=self._device, name=self._strategy_name)
-
-    @property
-    def estimated_stepping_batches(self):
-        n = self.num_training_batches
-        per_epoch = math.ceil(n / self.accumulate_grad_batches) if n != math.inf else math.inf
-        total = per_epoch * self.max_epochs if self.max_epochs not in (None, -1) else math.inf
-        return min(total, self.max_steps) if self.max_steps != -1 else total
-
-    @property
-    def interrupted(self):
-        return self.state.status == TrainerStatus.INTERRUPTED
 
     def print(self, *args, **kwargs):
         print(*args, **kwargs)
 
     def __repr__(self):
-        return f"Trainer(device={self._device_name!r}, max_epochs={self.max_epochs}, precision={self._precision!r})"
+        return (f"Trainer(device={self._device_name!r}, max_epochs={self.max_epochs}, "
+                f"precision={self._precision!r})")

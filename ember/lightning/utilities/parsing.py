@@ -22,4 +22,4 @@ class AttributeDict(dict):
         if not self:
             return ""
         width = max(len(str(k)) for k in self)
-        return "\n".join(f'{f"{k!r}":>{width + 2}}: {v!r}' for k, v in sorted(self.items()))
+        return "\n".join(f"{f'{k!r}':>{width + 2}}: {v!r}" for k, v in sorted(self.items()))

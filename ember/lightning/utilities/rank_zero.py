@@ -1,5 +1,6 @@
 """Rank-zero helpers: ember runs one process per Trainer, which is rank 0 (the ``dist`` layer
 sets ``rank_zero_only.rank`` when processes are launched)."""
+
 import functools
 import logging
 import os
@@ -17,11 +18,13 @@ def _rank_from_env():
 
 def rank_zero_only(fn, default=None):
     """Call ``fn`` only in the process of rank 0 (others get ``default``)."""
+
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         if rank_zero_only.rank == 0:
             return fn(*args, **kwargs)
         return default
+
     return wrapped
 
 

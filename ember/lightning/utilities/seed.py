@@ -1,4 +1,5 @@
 """seed_everything: seed Python's, NumPy's and ember's random generators at once."""
+
 import os
 import random
 
@@ -19,10 +20,12 @@ def seed_everything(seed=None, workers=False, verbose=True):
     seed = int(seed)
     if not (0 <= seed <= _MAX):
         import warnings
+
         warnings.warn(f"{seed} is not in bounds, numpy accepts from 0 to {_MAX}")
         seed = 0
     if verbose:
         from .rank_zero import rank_zero_info
+
         rank_zero_info(f"Seed set to {seed}")
     os.environ["PL_GLOBAL_SEED"] = str(seed)
     random.seed(seed)
