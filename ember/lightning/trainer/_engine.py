@@ -203,6 +203,7 @@ class _Bridge(Callback):
 
     def after_fit(self):
         t = self.learn.trainer
+        t._fit_done(announce=True)
         t._call_hooks("on_train_end")
         t._call_hooks("on_fit_end")
 

@@ -7,7 +7,7 @@ import math
 
 from ...train.engine import CancelBackwardException, CancelStepException, CancelTrainException
 from ..utilities.exceptions import MisconfigurationException
-from ..utilities.rank_zero import rank_zero_warn
+from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from ._engine import _EVAL_PREFIX, _Source
 from ._results import _Results
 
@@ -284,10 +284,14 @@ class _Phases:
         self._epochs_completed += 1
         self._epoch_train_done = False
 
-    def _fit_done(self):
+    def _fit_done(self, announce=False):
         if self.max_steps != -1 and self.global_step >= self.max_steps:
+            if announce:
+                rank_zero_info(f"`Trainer.fit` stopped: `max_steps={self.max_steps!r}` reached.")
             return True
         if self.max_epochs not in (None, -1) and self.current_epoch >= self.max_epochs:
+            if announce:
+                rank_zero_info(f"`Trainer.fit` stopped: `max_epochs={self.max_epochs!r}` reached.")
             return True
         return bool(self.should_stop and self._can_stop_early())
 

@@ -7,6 +7,10 @@ import os
 import warnings
 
 log = logging.getLogger("ember.lightning")
+if not log.handlers:   # Lightning's console messages (INFO) show by default, on stderr, as its do
+    log.addHandler(logging.StreamHandler())
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def _rank_from_env():
