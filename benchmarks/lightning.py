@@ -82,23 +82,29 @@ def _fit_learner(ember, steps):
     return (time.perf_counter() - t0) / steps
 
 
-def lightning_fit_overhead(ember, torch, steps=STEPS, repeat=3):
+def lightning_fit_overhead(ember, torch, steps=STEPS, repeat=5):
     """Seconds per training step: ember.lightning's Trainer vs PyTorch Lightning (and ember's Learner)."""
+    import logging
+
     import pytorch_lightning
 
     import ember.lightning
 
     warnings.filterwarnings("ignore")
-    for name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch"):
-        import logging
-
+    for name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "ember.lightning"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    _fit_trainer(ember, ember.lightning, 20)  # warm both up (imports, first-call caches)
-    _fit_trainer(torch, pytorch_lightning, 20)
-    _fit_learner(ember, 20)
-    e = min(_fit_trainer(ember, ember.lightning, steps) for _ in range(repeat))
-    t = min(_fit_trainer(torch, pytorch_lightning, steps) for _ in range(repeat))
-    learner = min(_fit_learner(ember, steps) for _ in range(repeat))
+    runs = {
+        "trainer": lambda n: _fit_trainer(ember, ember.lightning, n),
+        "lightning": lambda n: _fit_trainer(torch, pytorch_lightning, n),
+        "learner": lambda n: _fit_learner(ember, n),
+    }
+    for run in runs.values():   # warm up (imports, first-call caches)
+        run(20)
+    best = {k: float("inf") for k in runs}
+    for _ in range(repeat):   # interleaved, so a busy moment on a shared machine hits all three
+        for k, run in runs.items():
+            best[k] = min(best[k], run(steps))
+    e, t, learner = best["trainer"], best["lightning"], best["learner"]
     print(
         f"    per step: ember Trainer {e * 1e6:.0f} us, PyTorch Lightning {t * 1e6:.0f} us, "
         f"ember Learner {learner * 1e6:.0f} us  (Trainer/Lightning {e / t:.2f}, Trainer/Learner "
