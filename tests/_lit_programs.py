@@ -155,7 +155,7 @@ def make_module(
                 return None
             return loss
 
-        def validation_step(self, batch, batch_idx):
+        def validation_step(self, batch, batch_idx, dataloader_idx=0):
             if log is not None:
                 log.append(f"validation_step {batch_idx}")
             x, y = batch
@@ -173,7 +173,7 @@ def make_module(
                 self.log("val_acc", self.val_acc.compute(), prog_bar=True)
                 self.val_acc.reset()
 
-        def test_step(self, batch, batch_idx):
+        def test_step(self, batch, batch_idx, dataloader_idx=0):
             x, y = batch
             logits = self(x)
             self.log("test_loss", F.cross_entropy(logits, y))

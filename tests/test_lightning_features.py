@@ -291,3 +291,29 @@ def test_reduce_fx_log_dict_two_optimizers_and_resume_last(stacks, tmp_path):
         assert em[k] == pytest.approx(tm[k], rel=1e-4), k
     for k in tw:
         np.testing.assert_allclose(ew[k], tw[k], rtol=1e-4, atol=1e-5)
+
+
+def test_several_eval_dataloaders(stacks, tmp_path):
+    def go(s):
+        tr = s.trainer(tmp_path / s.name, max_epochs=1)
+        m = s.module_class()()
+        two = [s.loader(n=16), s.loader(n=8, seed=3)]
+        tr.fit(m, s.loader(), two)
+        v = tr.validate(m, two, verbose=False)
+        keys = sorted(tr.callback_metrics)
+        p = tr.predict(m, two)
+
+        class NoIdx(type(m)):
+            def validation_step(self, batch, batch_idx):
+                pass
+
+        with pytest.raises(RuntimeError, match=r"You provided multiple `val_dataloader`, but no `dataloa"):
+            tr.validate(NoIdx(), two)
+        return keys, v, [len(x) for x in p]
+
+    (tk, tv, tp), (ek, ev, ep) = both(stacks, go)
+    assert ek == tk == ["val_loss/dataloader_idx_0", "val_loss/dataloader_idx_1"] and ep == tp
+    assert [sorted(d) for d in ev] == [sorted(d) for d in tv]
+    for a, b in zip(ev, tv):
+        for k in b:
+            assert a[k] == pytest.approx(b[k], rel=1e-5)

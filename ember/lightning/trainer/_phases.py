@@ -75,8 +75,36 @@ class _Phases:
             self.sanity_checking = False
         self._call_hooks("on_sanity_check_end")
 
+    def _verify_dataloader_idx(self):
+        """Lightning's rule: a step or batch hook takes ``dataloader_idx`` exactly when there are
+        several loaders (a single loader allows it with a default)."""
+        import inspect
+
+        prefix = "val" if self._eval_prefix == "validation" else self._eval_prefix
+        m = self.lightning_module
+        step = "predict_step" if self._stage == "predict" else f"{self._eval_prefix}_step"
+        for hook in (step, f"on_{self._eval_prefix}_batch_start", f"on_{self._eval_prefix}_batch_end"):
+            try:
+                params = inspect.signature(getattr(m, hook)).parameters
+            except (TypeError, ValueError):
+                continue
+            kinds = {p.kind for p in params.values()}
+            present = "dataloader_idx" in params or bool(kinds & {inspect.Parameter.VAR_KEYWORD,
+                                                                 inspect.Parameter.VAR_POSITIONAL})
+            if self._dataloader_count > 1 and not present:
+                raise RuntimeError(
+                    f"You provided multiple `{prefix}_dataloader`, but no `dataloader_idx` argument in "
+                    f"`{type(m).__name__}.{hook}()`. Try adding `dataloader_idx=0` to its signature.")
+            p = params.get("dataloader_idx")
+            if self._dataloader_count == 1 and p is not None and p.default is inspect.Parameter.empty:
+                raise RuntimeError(
+                    f"You provided only a single `{prefix}_dataloader`, but have included `dataloader_idx` "
+                    f"in `{type(m).__name__}.{hook}()`. Either remove the argument or give it a default "
+                    "value i.e. `dataloader_idx=0`.")
+
     def _eval_start(self):
         stage, prefix = self._stage, self._eval_prefix
+        self._verify_dataloader_idx()
         self.training = False
         self._results = None if stage == "predict" else _Results(training=False)
         self._predictions_acc = [[] for _ in range(self._dataloader_count)]

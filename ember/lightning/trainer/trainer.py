@@ -497,6 +497,8 @@ class Trainer(_Phases, _Properties):
             self.datamodule.setup(stage=STAGE[stage])
         self._call_setup("setup", STAGE[stage])
         m.configure_model()
+        # each run starts with empty metric dicts, as Lightning's
+        self._callback_metrics, self._logged_metrics, self._progress_bar_metrics = {}, {}, {}
 
     def _call_setup(self, name, stage):
         m = self.lightning_module
