@@ -317,3 +317,24 @@ def test_several_eval_dataloaders(stacks, tmp_path):
     for a, b in zip(ev, tv):
         for k in b:
             assert a[k] == pytest.approx(b[k], rel=1e-5)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(save_top_k=-1, monitor="val_loss"),
+    dict(save_top_k=0, save_last=True),
+    dict(every_n_epochs=2, save_top_k=-1),
+    dict(every_n_train_steps=2, save_top_k=-1, filename="{step}"),
+    dict(monitor="val_loss", mode="max", save_top_k=1, filename="best-{epoch:02d}-{val_loss:.3f}"),
+])
+def test_model_checkpoint_variants_write_the_same_files(stacks, tmp_path, kw):
+    def go(s):
+        d = tmp_path / s.name / "ck"
+        mc = s.callbacks.ModelCheckpoint(dirpath=str(d), **kw)
+        tr = s.trainer(d, max_epochs=4, callbacks=[mc], enable_checkpointing=True)
+        tr.fit(s.module_class()(), s.loader(), s.loader(n=20))   # uneven last batch: 8, 8, 4
+        return sorted(os.listdir(d)) if d.exists() else [], os.path.basename(mc.best_model_path), \
+            float(tr.callback_metrics["val_loss"])
+
+    (tf, tb, tv), (ef, eb, ev) = both(stacks, go)
+    assert (ef, eb) == (tf, tb)
+    assert ev == pytest.approx(tv, rel=1e-5)   # epoch mean weighted by batch size

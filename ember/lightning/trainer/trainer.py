@@ -27,6 +27,20 @@ def _callback_noop(fn):
     return getattr(fn, "__func__", fn) is getattr(Callback, fn.__name__, None)
 
 
+def _without_shuffle(dl):
+    """``dl`` with its batches in order (overfit_batches), rebuilt with a SequentialSampler as
+    Lightning does, with its warning."""
+    from ...utils.data import DataLoader, RandomSampler, SequentialSampler
+
+    if not isinstance(dl, DataLoader) or not isinstance(getattr(dl, "sampler", None), RandomSampler):
+        return dl
+    rank_zero_warn("You requested to overfit but enabled train dataloader shuffling. We are turning off the "
+                   "train dataloader shuffling for you.")
+    return DataLoader(dl.dataset, batch_size=dl.batch_size, sampler=SequentialSampler(dl.dataset),
+                      num_workers=dl.num_workers, collate_fn=dl.collate_fn, pin_memory=dl.pin_memory,
+                      drop_last=dl.drop_last, timeout=dl.timeout, worker_init_fn=dl.worker_init_fn)
+
+
 class Trainer(_Phases, _Properties):
     """Lightning's Trainer, with its arguments and defaults (``gpus`` is accepted as
     Lightning 1.x had it)."""
@@ -382,6 +396,7 @@ class Trainer(_Phases, _Properties):
                     "An invalid dataloader was passed to `Trainer.fit(train_dataloaders=...)`. Found None."
                 )
             if self.overfit_batches:
+                self._train_loader = _without_shuffle(self._train_loader)
                 self._val_loaders = [self._train_loader]
             else:
                 self._val_loaders = as_list(self._loader("val", val, model))
