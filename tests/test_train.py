@@ -117,7 +117,7 @@ class EventLog(T.Callback):
 
 
 TRAIN_BATCH = ["before_batch", "after_pred", "after_loss", "before_backward", "after_backward",
-               "before_step", "after_step", "after_batch"]
+               "before_step", "after_step", "before_zero_grad", "after_batch"]
 VALID_BATCH = ["before_batch", "after_pred", "after_loss", "after_batch"]
 
 
@@ -155,7 +155,7 @@ def test_cancel_batch_skips_rest_of_batch():
 def test_cancel_backward_skips_backward_but_steps():
     ev, w0, learn = run_cancel(T.CancelBackwardException, lambda cb, e: e == "before_backward")
     batch = ["before_batch", "after_pred", "after_loss", "before_backward", "after_cancel_backward",
-             "after_backward", "before_step", "after_step", "after_batch"]
+             "after_backward", "before_step", "after_step", "before_zero_grad", "after_batch"]
     assert ev[3:3 + 2 * len(batch)] == batch * 2
     assert same_weights(w0, weights(learn.model))   # no gradients, so the step changed nothing
 
@@ -175,7 +175,7 @@ def test_cancel_step_skips_step_and_still_zeroes_grads():
     w0 = weights(learn.model)
     log.events.clear()
     learn.fit(1)
-    batch = TRAIN_BATCH[:6] + ["after_cancel_step", "after_step", "after_batch"]
+    batch = TRAIN_BATCH[:6] + ["after_cancel_step", "after_step", "before_zero_grad", "after_batch"]
     assert log.events[3:3 + 2 * len(batch)] == batch * 2
     assert same_weights(w0, weights(learn.model))
     assert all(g is None for gs in grads for g in gs)

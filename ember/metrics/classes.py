@@ -114,6 +114,7 @@ class Metric:
 
     def reset(self):
         self._update_count = 0
+        self._forward_cache = None
         for name, default in self._defaults.items():
             fresh = self._fresh(default)
             setattr(self, name, fresh.to(self._device) if isinstance(fresh, Tensor) else fresh)
@@ -145,6 +146,7 @@ class Metric:
         for name in self._defaults:
             setattr(self, name, self._merge(name, saved[name], getattr(self, name), count + 1))
         self._update_count = count + 1
+        self._forward_cache = batch_value   # what self.log(name, metric) reports per step, as torchmetrics
         return batch_value
 
     def __call__(self, *args, **kwargs):

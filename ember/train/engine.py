@@ -20,11 +20,19 @@ raised                        skips, then calls
 ``CancelFitException``        the rest of the fit; ``after_cancel_fit``, ``after_fit``
 ============================  ================================================================
 
-Any other exception propagates and skips the ``after_*`` events of the stages it leaves.
+Any other exception propagates and skips the ``after_*`` events of the stages it leaves; when it
+comes from a callback, a note on it names the callback and the event.
+
+Safety rails (as fastai has them): firing an event name that is not in ``EVENTS`` raises,
+listing the events; a callback that assigns one of the engine's attributes (``self.model = …``)
+raises and points to ``self.learn.model``; ``show_training_loop()`` prints the events in the
+order they run and the callbacks that handle each.
 
 The ``Learner`` (learner.py) is a thin layer over this loop (optimizer, hyperparameters,
-metrics, checkpoints); a Lightning-style trainer adapts it by overriding ``_forward``,
-``_compute_loss``, ``_backward`` and ``_step``.
+metrics, checkpoints); the Lightning-style Trainer (ember/lightning/) adapts it by overriding
+``_forward``, ``_compute_loss``, ``_backward``, ``_step``, ``_zero_grad``, ``_transfer`` and the
+two gates ``_should_step`` / ``_should_zero_grad``, and sets ``zero_grad_first`` (Lightning clears
+the gradients before the backward pass, fastai after the step).
 """
 import contextlib
 import re
@@ -67,16 +75,30 @@ class CancelBackwardException(Exception):
 
 # The stages that _with_events wraps, each with its before/after/after_cancel events.
 _STAGES = ("fit", "epoch", "train", "validate", "batch", "backward", "step")
-_PLAIN = ("after_create", "after_pred", "after_loss")
+_PLAIN = ("after_create", "after_pred", "after_loss", "before_zero_grad")
 EVENTS = ("after_create", "before_fit", "before_epoch", "before_train", "before_batch",
-          "after_pred", "after_loss", "before_backward", "after_backward", "before_step",
-          "after_step", "after_batch", "after_train", "before_validate", "after_validate",
-          "after_epoch", "after_fit") + tuple(f"after_cancel_{s}" for s in _STAGES)
+          "after_pred", "after_loss", "before_zero_grad", "before_backward", "after_backward",
+          "before_step", "after_step", "after_batch", "after_train", "before_validate",
+          "after_validate", "after_epoch", "after_fit") + tuple(f"after_cancel_{s}" for s in _STAGES)
 _EVENT_SET = frozenset(EVENTS)
+_CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
+            CancelBatchException, CancelStepException, CancelBackwardException)
 # Events that belong to one phase (train or validate): run_train / run_valid gate them.
-_INNER = frozenset({"before_batch", "after_pred", "after_loss", "before_backward", "after_backward",
-                    "before_step", "after_step", "after_batch", "after_cancel_batch",
+_INNER = frozenset({"before_batch", "after_pred", "after_loss", "before_zero_grad", "before_backward",
+                    "after_backward", "before_step", "after_step", "after_batch", "after_cancel_batch",
                     "after_cancel_backward", "after_cancel_step"})
+# The loop as show_training_loop prints it: (depth, event or a heading).
+_LOOP = ((0, "Start Fit"), (1, "before_fit"), (1, "Start Epoch Loop"), (2, "before_epoch"),
+         (2, "Start Train"), (3, "before_train"), (3, "Start Batch Loop"), (4, "before_batch"),
+         (4, "after_pred"), (4, "after_loss"), (4, "before_zero_grad"), (4, "before_backward"),
+         (4, "after_cancel_backward"), (4, "after_backward"), (4, "before_step"),
+         (4, "after_cancel_step"), (4, "after_step"), (4, "after_cancel_batch"), (4, "after_batch"),
+         (3, "End Batch Loop"), (3, "after_cancel_train"), (3, "after_train"), (2, "End Train"),
+         (2, "Start Valid"), (3, "before_validate"), (3, "Start Batch Loop"),
+         (4, "**CBs same as train batch**"),
+         (3, "End Batch Loop"), (3, "after_cancel_validate"), (3, "after_validate"), (2, "End Valid"),
+         (2, "after_cancel_epoch"), (2, "after_epoch"), (1, "End Epoch Loop"), (1, "after_cancel_fit"),
+         (1, "after_fit"), (0, "End Fit"))
 
 
 class _EventNames:
@@ -134,6 +156,18 @@ class Callback:
     def name(self, value):
         self.__dict__["_name"] = value
 
+    def __setattr__(self, name, value):
+        # A write through the forwarding above would create the callback's own attribute and
+        # silently leave the learner's unchanged (fastai warns; ember refuses).
+        learn = self.__dict__.get("learn")
+        if (learn is not None and name not in self.__dict__ and not hasattr(type(self), name)
+                and _has_attr(learn, name)):
+            raise AttributeError(
+                f"{type(self).__name__}: cannot assign self.{name}: {name!r} is an attribute of the "
+                f"{type(learn).__name__}, and assigning it on the callback would only hide it. Write "
+                f"self.learn.{name} = ... to change the {type(learn).__name__}'s {name}.")
+        object.__setattr__(self, name, value)
+
     def __getattr__(self, name):
         # Only called for names the callback lacks: forward to the learner. Event names are
         # never forwarded, so a callback without a handler simply has none.
@@ -156,6 +190,25 @@ class Callback:
 
     def __repr__(self):
         return type(self).__name__
+
+
+def _has_attr(obj, name):
+    try:
+        return name in obj.__dict__ or hasattr(type(obj), name)
+    except AttributeError:
+        return False
+
+
+def _note(e, cb, event_name):
+    """Name the callback and event on an exception leaving a handler (once: the innermost)."""
+    if isinstance(e, _CANCELS) or getattr(e, "_ember_cb_noted", False):
+        return
+    try:
+        e._ember_cb_noted = True
+        e.add_note(f"raised in callback {type(cb).__name__} (order {getattr(cb, 'order', 0)}) during "
+                   f"event {event_name!r}")
+    except (AttributeError, TypeError):   # an exception type that takes no attributes
+        pass
 
 
 def find_bs(b):
@@ -281,12 +334,33 @@ class Engine:
             self._handlers = {e: [c for c in cbs if getattr(c, e, None) is not None] for e in EVENTS}
         handlers = self._handlers.get(event_name)
         if handlers is None:
-            handlers = [c for c in self._sorted_cbs() if getattr(c, event_name, None) is not None]
+            raise ValueError(f"unknown event {event_name!r}; the events are: {', '.join(EVENTS)}")
         for cb in handlers:
-            cb(event_name)
+            try:
+                cb(event_name)
+            except Exception as e:
+                _note(e, cb, event_name)
+                raise
         if event_name == "after_fit":   # a callback switched off for one fit runs again
             for cb in self.cbs:
                 cb.run = True
+
+    def show_training_loop(self, file=None):
+        """Print the events in the order the loop fires them, each with the callbacks that
+        handle it (fastai's ``show_training_loop``)."""
+        lines, loop = [], list(_LOOP)
+        if not self.zero_grad_first:   # fastai's order: the gradients are cleared after the step
+            loop.remove((4, "before_zero_grad"))
+            loop.insert(loop.index((4, "after_step")) + 1, (4, "before_zero_grad"))
+        for depth, item in loop:
+            pad = "   " * depth
+            if item in _EVENT_SET:
+                cbs = self.ordered_cbs(item)
+                if cbs:
+                    lines.append(f"{pad} - {item:<22}: [{', '.join(type(c).__name__ for c in cbs)}]")
+            else:
+                lines.append(f"{pad}{item}")
+        print("\n".join(lines), file=file)
 
     # ---- the loop --------------------------------------------------------------------------
     def _with_events(self, f, stage, exc, final=None):
@@ -304,8 +378,11 @@ class Engine:
         self.n_epoch = n_epoch
         self._with_events(self._do_fit, "fit", CancelFitException, self._end_cleanup)
 
+    first_epoch = 0      # a resumed fit starts later (the Trainer's ckpt_path)
+    zero_grad_first = False   # Lightning zeroes before backward; fastai after the step
+
     def _do_fit(self):
-        for epoch in range(self.n_epoch):
+        for epoch in range(self.first_epoch, self.n_epoch):
             self.epoch = epoch
             self._with_events(self._do_epoch, "epoch", CancelEpochException)
 
@@ -343,8 +420,7 @@ class Engine:
 
     def _one_batch(self, i, b):
         self.iter = i
-        if self.device is not None:
-            b = to_device(b, self.device)
+        b = self._transfer(b)
         self.batch = b
         self._split(b)
         self._with_events(self._do_one_batch, "batch", CancelBatchException)
@@ -364,11 +440,29 @@ class Engine:
         self("after_loss")
         if not self.training or self.loss_grad is None:
             return
+        if self.zero_grad_first:
+            self._zero_grad_stage()
         self._with_events(self._backward, "backward", CancelBackwardException)
-        self._with_events(self._step, "step", CancelStepException)
-        self._zero_grad()
+        if self._should_step():
+            self._with_events(self._step, "step", CancelStepException)
+            if not self.zero_grad_first:
+                self._zero_grad_stage()
 
-    # The four overridable pieces of a batch.
+    def _zero_grad_stage(self):
+        if self._should_zero_grad():
+            self("before_zero_grad")
+            self._zero_grad()
+
+    # The overridable pieces of a batch.
+    def _transfer(self, b):
+        return to_device(b, self.device) if self.device is not None else b
+
+    def _should_step(self):
+        return True
+
+    def _should_zero_grad(self):
+        return True
+
     def _forward(self):
         return self.model(*self.xb)
 

@@ -457,11 +457,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if size is not None:
         scales = None
         if isinstance(size, (list, tuple)):
-            size = [index(s) for s in size]      # 0-d integer tensors count as ints
+            given, size = size, type(size)(index(s) for s in size)   # 0-d integer tensors count as ints
             if len(size) != dim:
                 raise ValueError(f"Input and output must have the same number of spatial "
                                  f"dimensions, but got input with spatial dimensions of {spatial} "
-                                 f"and output size of {size}. Please provide input tensor in (N, C, "
+                                 f"and output size of {given}. Please provide input tensor in (N, C, "
                                  f"d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
                                  f"format.")
             if not all(_is_int(s) for s in size):

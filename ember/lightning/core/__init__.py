@@ -1,0 +1,6 @@
+"""``pytorch_lightning.core``: LightningModule, LightningDataModule."""
+
+from .datamodule import LightningDataModule
+from .module import LightningModule
+
+__all__ = ["LightningModule", "LightningDataModule"]
