@@ -20,7 +20,7 @@ from .ops._util import shape_arg
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "eye", "arange", "linspace",
            "logspace", "rand", "randn", "rand_like", "randn_like", "randint", "randint_like",
-           "randperm", "normal", "bernoulli", "multinomial"]
+           "randperm", "normal", "bernoulli", "multinomial", "poisson"]
 
 _GRAD_MSG = "Only Tensors of floating point and complex dtype can require gradients"
 # C++ type names in c10::Scalar's overflow message
@@ -602,6 +602,18 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         arr = S.draw("bernoulli", generator, input._data.shape, dt, prob)
     return Sampled.apply(_like_device(arr, input),
                          "BernoulliBackward0" if p is None else "BernoulliBackward1", input)
+
+
+def poisson(input, generator=None):
+    """Poisson counts with the rates in ``input`` (same shape and dtype). The counts are
+    drawn from ember's generator but are not PyTorch's numbers (see ``_sampling.poisson``)."""
+    if input.dtype.category != D._FLOAT:
+        raise _not_implemented("poisson_cpu", input.dtype)
+    lam = _host(input)
+    if lam.size and not bool((lam >= 0).all()):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    arr = S.poisson(rng(generator), lam).astype(input.dtype.np)
+    return Sampled.apply(_like_device(arr, input), "PoissonBackward0", input)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):

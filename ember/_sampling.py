@@ -21,7 +21,7 @@ from ._avx_mathfun import normal_fill_16_avx2
 
 __all__ = ["draw", "uniform", "normal", "normal_values", "random_", "bernoulli_scalar",
            "bernoulli_tensor", "exponential", "geometric", "cauchy", "log_normal", "randperm",
-           "multinomial_with_replacement", "uniform01_double"]
+           "multinomial_with_replacement", "uniform01_double", "poisson"]
 
 _M24 = np.uint32((1 << 24) - 1)
 _M53 = np.uint64((1 << 53) - 1)
@@ -276,6 +276,37 @@ def log_normal(g, target, dt, mean, std):
     shape, n, axes, _ = _plan(target)
     with np.errstate(over="ignore"):
         return _place(np.exp(normal_values(g, n, mean, std)).astype(dt.np), shape, axes)
+
+
+def poisson(g, lam):
+    """Poisson counts with rates ``lam`` (a float array), one double uniform per element,
+    inverted through the Poisson CDF (a loop over count values, vectorised over elements).
+
+    Not PyTorch's stream: ATen's sampler rejects a variable number of uniforms per element,
+    which chains every element's draws to all earlier ones and has no vectorised form."""
+    from .ops.unary import _lgamma_np
+    lam = np.asarray(lam, np.float64)
+    u = uniform01_double(g, lam.size).reshape(lam.shape)
+    out = np.zeros(lam.shape)
+    live = lam > 0
+    if not live.any():
+        return out
+    spread = np.sqrt(lam)
+    k = np.where(live, np.maximum(0.0, np.floor(lam - 10 * spread - 10)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmf = np.where(live, np.exp(k * np.log(lam) - lam - _lgamma_np(k + 1)), 0.0)
+    cdf = pmf.copy()
+    todo = live & (cdf <= u)
+    out[live & ~todo] = k[live & ~todo]
+    top = np.where(live, lam + 10 * spread + 20, 0.0)
+    while todo.any():
+        k = k + 1
+        pmf = np.where(todo, pmf * lam / k, pmf)
+        cdf = np.where(todo, cdf + pmf, cdf)
+        hit = todo & ((cdf > u) | (k >= top))
+        out[hit] = k[hit]
+        todo &= ~hit
+    return out
 
 
 # -- permutations and categorical draws -----------------------------------------------------------
