@@ -11,6 +11,7 @@ A CUDA Generator keeps CuPy's own stream (seeded by ``manual_seed``); it does no
 PyTorch's Philox numbers.
 """
 import contextlib
+import math
 import os
 import struct
 
@@ -227,16 +228,18 @@ def not_implemented(kernel, dt):
 
 def _update_from(low, dt):
     """PyTorch's update_from: the first ``from`` that stays >= from once cast to a float dtype."""
-    plus1 = int(dt.np.type(low + 1))
-    if plus1 < low:
+    plus1 = float(dt.np.type(low + 1))
+    if math.isfinite(plus1) and int(plus1) < low:
+        plus1 = int(plus1)
         n = abs(low + 1).bit_length() - 1
         low = plus1 + (1 << (n - _DIGITS[dt] + 1))
     return low
 
 
 def _update_to(high, dt):
-    minus1 = int(dt.np.type(high - 1))
-    if minus1 >= high:
+    minus1 = float(dt.np.type(high - 1))
+    if math.isfinite(minus1) and int(minus1) >= high:
+        minus1 = int(minus1)
         n = abs(high - 1).bit_length() - 1
         high = minus1 - (1 << (n - _DIGITS[dt] + 1))
     return high

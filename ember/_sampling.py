@@ -98,10 +98,13 @@ def uniform(g, target, dt, low=0.0, high=1.0):
             x = _fma64(x, high - low, low)
         return _place(x, shape, axes)
     x = uniform01_float(g, n)
+    lo, hi = dt.np.type(low), dt.np.type(high)
     if low != 0.0 or high != 1.0:
-        lo, hi = dt.np.type(low), dt.np.type(high)
         x = _fma32(x, np.float32(dt.np.type(hi - lo)), np.float32(lo))
-    return _place(x.astype(dt.np, copy=False), shape, axes)
+    x = x.astype(dt.np, copy=False)
+    if dt is not D.float32 or low != 0.0 or high != 1.0:
+        x[x >= hi] = lo      # a draw that rounds up to ``to`` becomes ``from``, as PyTorch
+    return _place(x, shape, axes)
 
 
 # -- normal ---------------------------------------------------------------------------------------

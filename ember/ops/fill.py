@@ -117,7 +117,7 @@ class FillMethods:
 
     def bernoulli_(self, p=0.5, *, generator=None):
         if isinstance(p, _tensor.Tensor):
-            prob, name = p.detach()._data, "BernoulliBackward1"
+            prob, name = p.detach().expand(*self._data.shape)._data, "BernoulliBackward1"
             if prob.__class__ is not np.ndarray:
                 prob = prob.get()
             kind = "bernoulli_tensor"
