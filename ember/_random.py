@@ -67,8 +67,8 @@ class Generator:
         self._np = np.random.Generator(self._bg)
         self._next_double = self._next_float = None      # Box-Muller caches (see _sampling)
         if self.device.type == "cuda":
-            from ._device import _cupy
-            self._cupy_rs = _cupy.random.RandomState(seed)
+            from ._device import _load_cupy
+            self._cupy_rs = _load_cupy().random.RandomState(seed)
         return self
 
     def seed(self):
@@ -137,8 +137,14 @@ class Generator:
         self._next_float = nf if fvalid else None
         return self
 
+    def get_offset(self):
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset):
+        raise RuntimeError("CPU Generator does not use offset")
+
     def clone_state(self):
-        """(internal) a detached copy of this generator, drawing the same stream."""
+        """A new Generator in this one's state: it draws the same numbers from here on."""
         g = Generator.__new__(Generator)
         g.device, g._seed, g._cupy_rs = self.device, self._seed, self._cupy_rs
         g._bg = np.random.MT19937()
@@ -170,9 +176,10 @@ def manual_seed(seed):
     """Seed the default generator (and CuPy's, when CuPy is in use) and return it."""
     seed = _seed_value(seed)
     default_generator.manual_seed(seed)
-    from ._device import _cupy
-    if _cupy:
-        _cupy.random.seed(seed & 0xFFFF_FFFF)
+    from ._device import _load_cupy
+    cupy = _load_cupy()      # (False without CuPy or a GPU)
+    if cupy:
+        cupy.random.seed(seed & 0xFFFF_FFFF)
     return default_generator
 
 

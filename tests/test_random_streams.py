@@ -110,6 +110,26 @@ def test_state_errors():
         ember.set_rng_state(ember.zeros(5056))
 
 
+def test_generator_objects():
+    import pickle
+    e, t = ember.Generator().manual_seed(8), torch.Generator().manual_seed(8)
+    ember.rand(700, generator=e)
+    torch.rand(700, generator=t)
+    for g in (e.clone_state(), pickle.loads(pickle.dumps(e))):
+        assert ember.randn(5, generator=g).tolist() == torch.randn(5, generator=t.clone_state()).tolist()
+    assert ember.randint(0, 9, (4,), generator=e).tolist() == \
+        torch.randint(0, 9, (4,), generator=t).tolist()
+    assert ember.randperm(9, generator=e).tolist() == torch.randperm(9, generator=t).tolist()
+    assert ember.multinomial(ember.ones(5), 3, generator=e).tolist() == \
+        torch.multinomial(torch.ones(5), 3, generator=t).tolist()
+    assert ember.empty(6).exponential_(generator=e).tolist() == \
+        torch.empty(6).exponential_(generator=t).tolist()
+    assert e.get_state().tolist() == t.get_state().tolist()
+    for g in (e, t):
+        with pytest.raises(RuntimeError, match="CPU Generator does not use offset"):
+            g.get_offset()
+
+
 def test_fork_rng_restores_the_stream():
     ember.manual_seed(3)
     with ember.random.fork_rng():

@@ -3,8 +3,8 @@
 import numpy as np
 
 from .. import _dtype as D
-from .. import _tensor
 from .. import _sampling as S
+from .. import _tensor
 from .._random import bernoulli_p_check, not_implemented, random_bounds, random_top
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE

@@ -7,8 +7,8 @@ from enum import Enum
 
 import numpy as np
 
-from ... import _dtype as D
 from ... import _creation as C
+from ... import _dtype as D
 from ..._tensor import Tensor
 from . import functional as F
 from .functional import InterpolationMode
