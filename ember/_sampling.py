@@ -78,11 +78,13 @@ def _fma64(x, a, b):
 
 
 def _real_view(target, dt):
-    """Complex tensors are filled through their real view (shape + (2,))."""
+    """Complex tensors are filled through their real view (shape + (2,)): PyTorch's
+    view_as_real, real and imaginary parts interleaved in memory."""
     if isinstance(target, tuple):
         return target + (2,)
-    return target.view(dt.np.type(0).real.dtype).reshape(target.shape + (2,)) \
-        if target.flags.c_contiguous else np.stack([target.real, target.imag], -1)
+    re = target.real
+    return np.lib.stride_tricks.as_strided(re, target.shape + (2,),
+                                           re.strides + (re.itemsize,), writeable=False)
 
 
 def uniform(g, target, dt, low=0.0, high=1.0):

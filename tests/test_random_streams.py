@@ -196,6 +196,8 @@ def test_like_and_normal_overloads():
     same_draws(lambda m: m.normal(2.0, 3.0, (5, 7)))
     same_draws(lambda m: m.randn(20, dtype=m.complex64))
     same_draws(lambda m: m.rand(5, dtype=m.complex64))
+    same_draws(lambda m: m.zeros(4, 6, dtype=m.complex64).t().normal_())
+    same_draws(lambda m: m.zeros(4, 6, dtype=m.complex128).t().uniform_(), ulps=0)
 
 
 @pytest.mark.parametrize("n", SIZES)
