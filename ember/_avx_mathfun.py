@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["normal_fill_16_avx2"]
 
 _f = np.float32
-_CHUNK = 1 << 15          # values per chunk: the float64 scratch stays in cache
+_CHUNK = 1 << 14          # values per chunk: the float64 scratch stays in cache
 
 _LOG_P = [_f(c) for c in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1,
                           -1.2420140846E-1, 1.4249322787E-1, -1.6668057665E-1,

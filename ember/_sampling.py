@@ -341,24 +341,27 @@ def randperm(g, n):
     ts = key // n
     ks = key - ts * n                     # the steps, grouped by target, in order within a group
     same = ts[1:] == ts[:-1]
-    prev = np.full(m, -1, np.int64)       # the last earlier step with the same target
-    prev[ks[1:][same]] = ks[:-1][same]
-    ends = np.ones(m, bool)
-    ends[:-1] = ~same
+    prev = np.empty(m, np.int64)          # the last earlier step with the same target
+    prev[ks[0]] = -1
+    prev[ks[1:]] = np.where(same, ks[:-1], -1)
+    ends = np.flatnonzero(np.append(~same, True))
     last = np.full(n, -1, np.int64)       # the last step targeting each position
     last[ts[ends]] = ks[ends]
-    parent = last                         # ... excluding the position's own step
-    own = np.nonzero(parent[:m] == i)[0]
+    parent = last.copy()                  # ... excluding the position's own step
+    own = np.flatnonzero(parent[:m] == i)
     parent[own] = prev[own]
-    root = np.arange(n, dtype=np.int64)
-    jump = np.where(parent < 0, root, parent)
-    while True:
-        nxt = jump[jump]
-        if np.array_equal(nxt, jump):
-            break
-        jump = nxt
+    # pointer jumping towards the roots, on the nodes not yet there
+    jump = np.where(parent < 0, np.arange(n, dtype=np.int64), parent)
+    active = np.flatnonzero(parent >= 0)
+    while active.size:
+        up = jump[active]
+        upup = jump[up]
+        jump[active] = upup
+        active = active[upup != up]
     r = np.empty(n, np.int64)
-    r[:m] = np.where(prev >= 0, jump[np.maximum(prev, 0)], t)
+    r[:m] = t
+    carried = np.flatnonzero(prev >= 0)
+    r[carried] = jump[prev[carried]]
     r[m] = jump[last[m]] if last[m] >= 0 else m
     return r
 
