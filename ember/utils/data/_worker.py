@@ -176,7 +176,8 @@ def _numpy_worker_seed(base_seed, worker_id):
 
 def _seed_worker(base_seed, worker_id):
     """Seed ember, ``random`` and NumPy's global RNG as PyTorch does: ``base_seed + worker_id``
-    (NumPy gets a SeedSequence of both, so workers' streams differ)."""
+    (NumPy gets the four words PyTorch derives from both, so workers' streams differ and match
+    PyTorch's)."""
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
