@@ -201,7 +201,10 @@ def _from_to(g, n, dt, span, base):
         return v.astype(np.int64) + np.int64(base) if base else v.astype(np.int64)
     v = g._words(n)
     v %= np.uint32(span)
-    return v.astype(np.int64) + np.int64(base)
+    v = v.astype(np.int64)
+    if base:
+        v += np.int64(base)
+    return v
 
 
 def random_(g, target, dt, low=None, high=None, full=False):
@@ -215,9 +218,7 @@ def random_(g, target, dt, low=None, high=None, full=False):
         v = _default_ints(g, n, dt)
     else:
         v = _from_to(g, n, dt, high - low, low)
-    if dt is D.bool:
-        v = v.astype(bool)
-    return _place(v.astype(dt.np), shape, axes)
+    return _place(v.astype(dt.np, copy=False), shape, axes)
 
 
 def _default_ints(g, n, dt):
