@@ -20,6 +20,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                       seed, set_rng_state)
+from . import random
 from ._printing import get_printoptions, printoptions, set_printoptions
 # Each op family lists its public functions in __all__ (its *Methods mixin is filtered out).
 from . import _creation

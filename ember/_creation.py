@@ -1,7 +1,7 @@
 """Tensor creation: from data, filled, ranges and random draws.
 
-Random draws come from ember's Generators (``_random``): ``manual_seed`` makes them reproducible,
-but the numbers are not PyTorch's (a different bit generator), only their distributions are.
+Random draws come from ember's Generators (``_random``, PyTorch's MT19937 stream on the CPU)
+through the samplers of ``_sampling``, so ``manual_seed(s)`` gives PyTorch's numbers.
 """
 import builtins
 import math
@@ -9,8 +9,9 @@ import math
 import numpy as np
 
 from . import _dtype as D
+from . import _sampling as S
 from ._device import CPU, to_device, xp_for
-from ._random import bernoulli_sample, normal_sample, random_ints, rng, uniform_sample
+from ._random import bernoulli_p_check, random_bounds, rng
 from ._random import not_implemented as _not_implemented
 from ._tensor import Tensor
 from .autograd.function import Function
@@ -19,7 +20,7 @@ from .ops._util import shape_arg
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "eye", "arange", "linspace",
            "logspace", "rand", "randn", "rand_like", "randn_like", "randint", "randint_like",
-           "randperm", "normal", "bernoulli", "multinomial"]
+           "randperm", "normal", "bernoulli", "multinomial", "poisson"]
 
 _GRAD_MSG = "Only Tensors of floating point and complex dtype can require gradients"
 # C++ type names in c10::Scalar's overflow message
@@ -407,13 +408,23 @@ def _like_device(arr, t):
     return arr if t._xp is np else t._xp.asarray(arr)
 
 
+def _on_gpu(device):
+    return device is not None and to_device(device).type == "cuda"
+
+
+def _draw(kind, generator, shape, dt, device, *args):
+    """A fresh draw of ``shape``: PyTorch's CPU stream, or CuPy's for a CUDA device."""
+    return S.draw(kind, generator, shape, dt, *args, gpu=_on_gpu(device))
+
+
 def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform on [0, 1)."""
     dt = D.to_dtype(dtype) or D.get_default_dtype()
     if dt.category < D._FLOAT:
         raise _not_implemented("check_uniform_bounds", dt)
-    return _finish(uniform_sample(rng(generator), _shape(args, size, "rand"), dt), dt, device,
+    shape = _shape(args, size, "rand")
+    return _finish(_draw("uniform", generator, shape, dt, device, 0.0, 1.0), dt, device,
                    requires_grad, copy=False)
 
 
@@ -423,7 +434,8 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, d
     dt = D.to_dtype(dtype) or D.get_default_dtype()
     if dt.category < D._FLOAT:
         raise _not_implemented("normal_kernel_cpu", dt)
-    return _finish(normal_sample(rng(generator), _shape(args, size, "randn"), dt), dt, device,
+    shape = _shape(args, size, "randn")
+    return _finish(_draw("normal", generator, shape, dt, device, 0.0, 1.0), dt, device,
                    requires_grad, copy=False)
 
 
@@ -473,7 +485,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     low = _int_arg("randint", "low", pos["low"], low)
     high = _int_arg("randint", "high", pos["high"], high)
     dt = D.to_dtype(dtype) or D.int64
-    arr = random_ints(rng(generator), _shape((size,)), low, high, dt)
+    random_bounds(low, high, dt)
+    arr = _draw("ints", generator, _shape((size,)), dt, device, low, high)
     return _finish(arr, dt, device, requires_grad, copy=False)
 
 
@@ -484,9 +497,10 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
     low = _int_arg("randint_like", "low", 1, low)
     high = _int_arg("randint_like", "high", 2, high)
     dt = D.to_dtype(dtype) or input.dtype
-    arr = random_ints(rng(generator), input._data.shape, low, high, dt)
-    return _finish(arr, dt, device if device is not None else input.device, requires_grad,
-                   copy=False)
+    random_bounds(low, high, dt)
+    device = device if device is not None else input.device
+    arr = _draw("ints", generator, input._data.shape, dt, device, low, high)
+    return _finish(arr, dt, device, requires_grad, copy=False)
 
 
 # randperm refuses n where a float dtype can no longer hold every integer below n
@@ -508,7 +522,9 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
         raise RuntimeError(f"n cannot be greater than {text} for {name} type.")
     elif dt.category != D._FLOAT:
         raise _not_implemented("randperm", dt)
-    return _finish(rng(generator).permutation(n), dt, device, requires_grad, copy=False)
+    perm = S.gpu_draw(generator, "perm", (n,), D.int64, n) if _on_gpu(device) else \
+        S.randperm(rng(generator), n)
+    return _finish(perm, dt, device, requires_grad, copy=False)
 
 
 def _broadcast(a, b):
@@ -538,7 +554,6 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     """Normal draws. Overloads: ``normal(mean_tensor, std_tensor)`` (broadcast),
     ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)`` and
     ``normal(mean, std, size)`` (a new tensor of the default dtype)."""
-    g = rng(generator)
     if size is not None:    # normal(float mean, float std, size): 0-d tensors are numbers there
         from .ops._number import number
         mean, std = number(mean, "normal", "mean", "float"), number(std, "normal", "std", "float")
@@ -554,7 +569,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         if dt.category < D._FLOAT:
             raise _not_implemented("normal_kernel_cpu", dt)
         _check_std(std)
-        arr = normal_sample(g, _shape((size,)), dt, mean, std)
+        arr = _draw("normal", generator, _shape((size,)), dt, device, mean, std)
         return _finish(arr, dt, device, requires_grad, copy=False)
     ref = mean if tm else std
     dt = ref.dtype
@@ -562,10 +577,16 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         raise _not_implemented("normal_kernel_cpu", dt)
     _check_std(std)
     shape = _broadcast(mean._data.shape, std._data.shape) if tm and ts else ref._data.shape
-    m = _host(mean) if tm else mean
-    s = _host(std) if ts else std
+    m = _host(mean).astype(dt.np, copy=False) if tm else mean
+    s = _host(std).astype(dt.np, copy=False) if ts else std
     with np.errstate(all="ignore"):
-        arr = (normal_sample(g, shape, dt) * s + m).astype(dt.np, copy=False)
+        # as PyTorch: normal_(0, std) then + mean for a number std, else normal_(0, 1) * std
+        # + mean, each step rounded to the dtype
+        if ts:
+            arr = S.draw("normal", generator, shape, dt, 0.0, 1.0) * s + m
+        else:
+            arr = S.draw("normal", generator, shape, dt, 0.0, s) + m
+        arr = arr.astype(dt.np, copy=False)
     node = "NormalBackward3" if tm and ts else "NormalBackward1" if tm else "NormalBackward2"
     return Sampled.apply(_like_device(arr, ref), node, *(x for x in (mean, std)
                                                           if isinstance(x, Tensor)))
@@ -577,15 +598,31 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     if p is None and dt.category != D._FLOAT:
         raise _not_implemented("bernoulli_tensor_cpu_p_", dt)
     prob = _host(input) if p is None else _item(p)
-    arr = bernoulli_sample(rng(generator), input._data.shape, prob, dt)
+    bernoulli_p_check(prob)
+    if p is None:
+        arr = S.draw("bernoulli_tensor", generator, input._data.shape, dt, prob)
+    else:
+        arr = S.draw("bernoulli", generator, input._data.shape, dt, prob)
     return Sampled.apply(_like_device(arr, input),
                          "BernoulliBackward0" if p is None else "BernoulliBackward1", input)
 
 
+def poisson(input, generator=None):
+    """Poisson counts with the rates in ``input`` (same shape and dtype). The counts are
+    drawn from ember's generator but are not PyTorch's numbers (see ``_sampling.poisson``)."""
+    if input.dtype.category != D._FLOAT:
+        raise _not_implemented("poisson_cpu", input.dtype)
+    lam = _host(input)
+    if lam.size and not bool((lam >= 0).all()):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    arr = S.poisson(rng(generator), lam).astype(input.dtype.np)
+    return Sampled.apply(_like_device(arr, input), "PoissonBackward0", input)
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices drawn from the categorical distribution(s) in the rows of ``input`` (unnormalised
-    non-negative weights). Without replacement: Gumbel-top-k, i.e. the k largest of p / E with
-    E ~ Exp(1) (as PyTorch)."""
+    non-negative weights), drawn as PyTorch draws them. Without replacement (or for one sample):
+    the k largest of p / E with E ~ Exp(1); with replacement: inverse-CDF search of uniforms."""
     n = _int_arg("multinomial", "num_samples", 2, num_samples)
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
@@ -594,7 +631,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
                            f"{input.dtype._short}")
     if n <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    p = _host(input).astype(np.float64)
+    p = _host(input)
     k = p.shape[-1]
     if not replacement and n > k:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
@@ -605,18 +642,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     g = rng(generator)
     with np.errstate(invalid="ignore", divide="ignore"):
         if not replacement or n == 1:
+            # PyTorch's route: q ~ Exp(1) in the input's dtype, then the largest of p / q
             if rows.size and not bool(((rows < np.inf) & (rows >= 0)).all()):
                 raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
             if bool((rows.sum(1) == 0).any()):
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-            keys = rows / g.standard_exponential(rows.shape)
+            keys = rows / S.exponential(g, rows.shape, input.dtype, 1.0)
             if n == 1:
                 idx = keys.argmax(1)[:, None]
             else:
-                idx = np.argpartition(-keys, n - 1, axis=1)[:, :n] if n < k else \
-                    np.broadcast_to(np.arange(k), keys.shape)
-                order = np.argsort(-np.take_along_axis(keys, idx, 1), axis=1, kind="stable")
-                idx = np.take_along_axis(idx, order, 1)
+                idx = np.argsort(-keys, axis=1, kind="stable")[:, :n]
         else:
             if not bool((rows >= 0).all()):
                 raise RuntimeError("invalid multinomial distribution (encountering probability "
@@ -624,15 +659,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             if not bool(np.isfinite(rows).all()):
                 raise RuntimeError("invalid multinomial distribution (encountering probability "
                                    "entry = infinity or NaN)")
-            total = rows.sum(1)
-            if k == 0 or bool((total <= 0).any()):
+            if k == 0 or bool((rows.sum(1) <= 0).any()):
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-            # all rows at once: row r's normalised CDF shifted into [r, r + 1], one searchsorted
-            r = np.arange(rows.shape[0])[:, None]
-            csum = np.cumsum(rows, 1)
-            cdf = (csum / csum[:, -1:] + r).ravel()    # each row ends at exactly r + 1
-            idx = np.searchsorted(cdf, g.random((rows.shape[0], n)) + r, side="right") - r * k
-            last = k - 1 - (rows[:, ::-1] > 0).argmax(1)   # never past the last positive entry
-            idx = np.minimum(idx, last[:, None])
+            idx = S.multinomial_with_replacement(g, rows, n)
     idx = idx.astype(np.int64).reshape(p.shape[:-1] + (n,))
     return Tensor._wrap(_like_device(idx, input))

@@ -109,17 +109,17 @@ MODELS = {
 }
 
 
-def main(epochs=200, batch_size=2, lr=0.015, seed=10, models=tuple(MODELS), out=None):
+def main(epochs=200, batch_size=2, lr=0.015, seed=0, models=tuple(MODELS), out=None):
     """Train the named models of MODELS; return {name: history} where history is the tuple
     of per-epoch lists (train loss, valid loss, train accuracy, valid accuracy).
 
     With `out`, save the loss and accuracy curves of each model to that PNG file.
 
     The notes seed everything with 1. A net of 4 hidden units depends on its initial weights:
-    in PyTorch, seeds 0, 1, 2 end at 0.95, 0.80 and 0.61 validation accuracy; in ember (whose
-    random streams differ from PyTorch's) seed 1 also stalls at 0.80, so this uses seed 10,
-    which solves XOR (over 0.9) within 50 epochs. The Sequential and the ModuleList model
-    build the same layers in the same order, so with one seed they train identically.
+    seeds 0, 1, 2 end at 0.95, 0.80 and 0.61 validation accuracy, in PyTorch and in ember alike
+    (ember draws PyTorch's random numbers), so this uses seed 0, which solves XOR (0.9 after 50
+    epochs). The Sequential and the ModuleList model build the same layers in the same order,
+    so with one seed they train identically.
     """
     x_train, y_train, x_valid, y_valid = make_xor_data()
     train_ds = TensorDataset(x_train, y_train)

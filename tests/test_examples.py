@@ -34,9 +34,9 @@ TWO_LAYER_LIMITS = {
     "numpy_net": 10.0,
     "tensor_net": 10.0,
     "autograd_net": 10.0,
-    "nn_net": 0.1,
+    "nn_net": 0.2,       # PyTorch reaches 0.108 from seed 0 (and ember, drawing its numbers)
     "optim_net": 5.0,
-    "module_net": 0.1,
+    "module_net": 0.2,
     "dynamic_net": 20.0,  # random depth at each step: the loss jumps about
 }
 
@@ -62,7 +62,9 @@ def test_linear_regression():
 
 def test_xor():
     history = xor.main(epochs=50, models=("Sequential",))["Sequential"]
-    assert history[3][-1] >= 0.9 and history[1][-1] < 0.35
+    # 90 of the 100 validation points or more (a float32 mean: 0.9 reads 0.89999998); the
+    # validation loss is then 0.367, in PyTorch as in ember (same seed, same numbers)
+    assert history[3][-1] >= 0.9 - 1e-6 and history[1][-1] < 0.4
 
 
 def test_xor_module_list_trains_like_sequential():

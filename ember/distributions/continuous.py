@@ -55,11 +55,13 @@ class Normal(_ExpandMixin, Distribution):
         return self.stddev.pow(2)
 
     def sample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
         with ember.no_grad():
-            return self.rsample(sample_shape)
+            return ember.normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape=Size()):
-        eps = ember.randn(self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        eps = ember.randn(self._extended_shape(sample_shape), dtype=self.loc.dtype,
+                          device=self.loc.device)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
@@ -163,9 +165,7 @@ class Exponential(_ExpandMixin, Distribution):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=Size()):
-        # inverse-cdf sampling: -log(1 - u) is Exp(1)
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.rate.dtype)
-        return -(-u).log1p() / self.rate
+        return self.rate.new_empty(self._extended_shape(sample_shape)).exponential_() / self.rate
 
     def log_prob(self, value):
         if self._validate_args:
@@ -214,7 +214,7 @@ class Laplace(_ExpandMixin, Distribution):
     def rsample(self, sample_shape=Size()):
         # u uniform on (-1, 1) (open at -1 so log1p(-|u|) stays finite)
         eps = ember.finfo(self.loc.dtype).eps
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype) * (2 - eps) + (eps - 1)
+        u = self.loc.new_empty(self._extended_shape(sample_shape)).uniform_(eps - 1, 1)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value):

@@ -244,12 +244,9 @@ class Poisson(Distribution):
         return self.rate
 
     def sample(self, sample_shape=Size()):
-        from ember import _random
         shape = self._extended_shape(sample_shape)
         with ember.no_grad():
-            lam = self.rate.expand(shape).detach().cpu().numpy()
-            counts = _random.rng().poisson(lam).astype(lam.dtype)
-            return ember.tensor(counts, device=self.rate.device)
+            return ember.poisson(self.rate.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 
-from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -65,29 +64,62 @@ def _fill(tensor, arr):
     return tensor
 
 
-def _gen(generator):
-    return _random.rng(generator)
-
-
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _fill(tensor, _gen(generator).uniform(a, b, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _fill(tensor, _gen(generator).normal(mean, std, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) restricted to [a, b]: redraw the out-of-range entries until none is
-    left (vectorised over the entries; the loop runs over rounds)."""
-    rng = _gen(generator)
-    n = tensor.numel()
-    out = rng.normal(mean, std, n)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
-    return _fill(tensor, out.reshape(tuple(tensor.shape)))
+    """Normal(mean, std) restricted to [a, b], sampled as PyTorch 2.13 samples it (so the
+    same seed gives the same values): when [a, b] holds more than 30 % of the mass, normal
+    draws with the out-of-range entries redrawn (whole-tensor rounds); otherwise uniform
+    candidates on [a, b] accepted against the normal density."""
+    from .. import _creation as C
+    from ..ops.gather import where
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    with no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            lo, hi = float(tensor.dtype.np.type(a)), float(tensor.dtype.np.type(b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not bool(mask.any()):
+                    break
+                result = where(mask, C.empty_like(result).normal_(mean, std,
+                                                                   generator=generator), result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        accept = C.empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        cand = tensor.clone()
+        cand.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = accept.uniform_(generator=generator).log_().gt(cand)
+        if bool(pending.any()):
+            result = tensor
+            while True:
+                cand.uniform_(a, b, generator=generator)
+                result = where(pending, cand, result)
+                cand.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+                pending = where(pending, accept.uniform_(generator=generator).log_().gt(cand),
+                                pending)
+                if not bool(pending.any()):
+                    break
+            tensor.copy_(result)
+        return tensor
 
 
 def constant_(tensor, val):
@@ -162,7 +194,8 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _gen(generator).normal(0.0, 1.0, (rows, cols))
+    with no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)._data
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -173,12 +206,17 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Normal(0, std) entries, then in each column ``ceil(sparsity * rows)`` of them set to
+    zero: the first ones of a ``randperm(rows)`` per column drawn from the default generator,
+    as PyTorch does (the loop runs over columns, each one vectorised)."""
+    from .. import _creation as C
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    rng = _gen(generator)
-    arr = rng.normal(0.0, std, (rows, cols))
     n_zero = int(math.ceil(sparsity * rows))
-    order = np.argsort(rng.random((rows, cols)), axis=0)[:n_zero]
-    np.put_along_axis(arr, order, 0.0, axis=0)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        arr = tensor._data.copy()
+        for col in range(cols):
+            arr[C.randperm(rows)._data[:n_zero], col] = 0
     return _fill(tensor, arr)

@@ -3,8 +3,9 @@
 import numpy as np
 
 from .. import _dtype as D
+from .. import _sampling as S
 from .. import _tensor
-from .._random import bernoulli_sample, normal_sample, not_implemented, random_ints, rng, uniform_sample
+from .._random import bernoulli_p_check, not_implemented, random_bounds, random_top
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._number import number
@@ -77,9 +78,6 @@ class Redraw(Function):
         return self.node_name
 
 
-_DIGITS = {D.float16: 11, D.float32: 24, D.float64: 53}  # random_()'s range for floats: [0, 2^d]
-
-
 def _float_only(t, kernel):
     if t.dtype.category < D._FLOAT:
         raise not_implemented(kernel, t.dtype)
@@ -104,7 +102,7 @@ class FillMethods:
         mean, std = number(mean, "normal_", "mean", "float"), number(std, "normal_", "std", "float")
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        return self._redraw(normal_sample(rng(generator), self._data.shape, self.dtype, mean, std),
+        return self._redraw(S.draw("normal", generator, self._data, self.dtype, mean, std),
                             "NormalBackward0")
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
@@ -117,7 +115,7 @@ class FillMethods:
         if from_ > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={from_:g} > to={to:g}")
-        return self._redraw(uniform_sample(rng(generator), self._data.shape, self.dtype, from_, to),
+        return self._redraw(S.draw("uniform", generator, self._data, self.dtype, from_, to),
                             "UniformBackward0")
 
     def bernoulli_(self, p=0.5, *, generator=None):
@@ -125,27 +123,38 @@ class FillMethods:
             prob, name = p.detach().expand(*self._data.shape)._data, "BernoulliBackward1"
             if prob.__class__ is not np.ndarray:
                 prob = prob.get()
+            kind = "bernoulli_tensor"
         else:
-            prob, name = p, "BernoulliBackward2"
-        return self._redraw(bernoulli_sample(rng(generator), self._data.shape, prob, self.dtype),
-                            name)
+            prob, name, kind = p, "BernoulliBackward2", "bernoulli"
+        bernoulli_p_check(prob)
+        return self._redraw(S.draw(kind, generator, self._data, self.dtype, prob), name)
 
     def random_(self, *args, generator=None, **kwargs):
         """``random_()``: integers on [0, 2^mantissa] (floats) or the dtype's range;
         ``random_(to)``: on [0, to); ``random_(from, to)``: on [from, to)."""
         dt = self.dtype
-        top = (1 << _DIGITS[dt]) + 1 if dt in _DIGITS else 2 if dt is D.bool else \
-            int(np.iinfo(dt.np).max) + 1 if dt.category == D._INT else None
         if len(args) == 1 and not kwargs:
             low, high, name = 0, args[0], "RandomBackward1"
         else:
             bound = dict(zip(("from", "to"), args), **kwargs)
             low, high = bound.get("from", 0), bound.get("to")
             name = "RandomBackward2" if not args and not kwargs else "RandomBackward0"
-        if high is None:
-            high = top
-        return self._redraw(random_ints(rng(generator), self._data.shape, int(low), int(high), dt),
-                            name)
+        if dt.category == D._COMPLEX:
+            raise not_implemented("random_", dt)
+        full = default = False
+        if not args and not kwargs:
+            default = True
+            low, high = random_top(0, dt)     # (for a CUDA tensor's draw)
+        elif high is None:
+            full = int(low) == -(1 << 63)
+            low, high = (int(low), 1 << 63) if full else random_top(int(low), dt)
+        else:
+            low, high = random_bounds(int(low), int(high), dt)
+        if self._xp is not np:
+            return self._redraw(S.draw("ints", generator, self._data, dt, low, high), name)
+        from .._random import rng
+        sample = S.random_(rng(generator), self._data, dt, None if default else low, high, full)
+        return self._redraw(sample, name)
 
     def exponential_(self, lambd=1.0, *, generator=None):
         if self.dtype.category != D._FLOAT:
@@ -154,18 +163,16 @@ class FillMethods:
         lambd = number(lambd, "exponential_", "lambd", "float")
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
-        g = rng(generator)
-        sample = g.standard_exponential(self._data.shape) / lambd
-        return self._redraw(sample.astype(self._data.dtype), "ExponentialBackward0")
+        return self._redraw(S.draw("exponential", generator, self._data, self.dtype, lambd),
+                            "ExponentialBackward0")
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         _float_only(self, "log_normal_cpu")
         mean, std = number(mean, "log_normal_", "mean", "float"), number(std, "log_normal_", "std", "float")
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
-        with np.errstate(over="ignore"):
-            sample = np.exp(rng(generator).standard_normal(self._data.shape) * std + mean)
-        return self._redraw(sample.astype(self._data.dtype), "LogNormalBackward0")
+        return self._redraw(S.draw("log_normal", generator, self._data, self.dtype, mean, std),
+                            "LogNormalBackward0")
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         _float_only(self, "cauchy_cpu")
@@ -173,15 +180,15 @@ class FillMethods:
         sigma = number(sigma, "cauchy_", "sigma", "float")
         if not sigma > 0.0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
-        sample = median + sigma * rng(generator).standard_cauchy(self._data.shape)
-        return self._redraw(sample.astype(self._data.dtype), "CauchyBackward0")
+        return self._redraw(S.draw("cauchy", generator, self._data, self.dtype, median, sigma),
+                            "CauchyBackward0")
 
     def geometric_(self, p, *, generator=None):
         p = number(p, "geometric_", "p", "float")
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-        sample = rng(generator).geometric(p, self._data.shape)  # trials to the first success
-        return self._redraw(sample.astype(self._data.dtype), "GeometricBackward0")
+        return self._redraw(S.draw("geometric", generator, self._data, self.dtype, p),
+                            "GeometricBackward0")
 
     def bernoulli(self, p=None, *, generator=None):
         from .._creation import bernoulli

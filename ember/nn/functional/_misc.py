@@ -50,6 +50,17 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _empty_like_layout(input):
+    """An empty tensor laid out in memory as ``input`` is (empty_like's preserve format), so
+    that the mask is drawn in PyTorch's order for transposed inputs too."""
+    strides = input._data.strides
+    axes = sorted(range(input.dim()), key=lambda d: -abs(strides[d]) if input.shape[d] > 1 else 0)
+    if axes == list(range(input.dim())):
+        return input.new_empty(tuple(input.shape))
+    inverse = sorted(range(len(axes)), key=axes.__getitem__)
+    return input.new_empty(tuple(input.shape[a] for a in axes)).permute(*inverse)
+
+
 def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
     """PyTorch's _dropout_impl: multiply by a Bernoulli(1 - p) mask (per element, or per
     channel with ``feature``) scaled to keep the mean; alpha dropout keeps mean and variance of
@@ -64,9 +75,10 @@ def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+        noise = input.new_empty(shape)
     else:
-        shape = tuple(input.shape)
-    noise = input.new_empty(shape).bernoulli_(1 - p)
+        noise = _empty_like_layout(input)
+    noise.bernoulli_(1 - p)
     if alpha:
         a = 1.0 / math.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
         b = noise.add(-1).mul_(_SELU_ALPHA * a).add_(_SELU_ALPHA * a * p)

@@ -144,13 +144,44 @@ class ResumeIteration:
     """Start a new epoch (persistent workers); a worker echoes it back once it has reset."""
 
 
+def _numpy_worker_seed(base_seed, worker_id):
+    """The four 32-bit words PyTorch seeds NumPy with in a worker: NumPy's SeedSequence
+    hashing (hashmix / mix rounds) of (worker_id, base_seed low, base_seed high, 0)."""
+    m32 = 0xFFFFFFFF
+    mult = [0x43B0D7E5]
+
+    def hashmix(v):
+        v = (v ^ mult[0]) & m32
+        mult[0] = (mult[0] * 0x931E8875) & m32
+        v = (v * mult[0]) & m32
+        return v ^ (v >> 16)
+
+    def mix(x, y):
+        r = (0xCA01F9DD * x - 0x4973F715 * y) & m32
+        return r ^ (r >> 16)
+
+    pool = [hashmix(v) for v in (worker_id, base_seed & m32, base_seed >> 32, 0)]
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hashmix(pool[src]))
+    out, mult_b = [], 0x8B51F9DD
+    for v in pool:
+        v = (v ^ mult_b) & m32
+        mult_b = (mult_b * 0x58F38DED) & m32
+        v = (v * mult_b) & m32
+        out.append(v ^ (v >> 16))
+    return out
+
+
 def _seed_worker(base_seed, worker_id):
     """Seed ember, ``random`` and NumPy's global RNG as PyTorch does: ``base_seed + worker_id``
-    (NumPy gets a SeedSequence of both, so workers' streams differ)."""
+    (NumPy gets the four words PyTorch derives from both, so workers' streams differ and match
+    PyTorch's)."""
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
-    np.random.seed(np.random.SeedSequence([worker_id, base_seed]).generate_state(4))
+    np.random.seed(_numpy_worker_seed(base_seed, worker_id))
     return seed
 
 

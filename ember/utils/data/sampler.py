@@ -1,12 +1,13 @@
 """Samplers: the order in which a DataLoader reads indices, and how it groups them in batches.
 
-Random samplers draw from ember's generators, so ``ember.manual_seed`` (or a ``generator``)
-makes the order reproducible; the orders are not PyTorch's (a different bit generator).
+Random samplers draw from ember's generators exactly as PyTorch's do (a seed drawn with
+``random_()``, then ``randperm`` / ``randint`` / ``multinomial``), so after ``manual_seed(s)``
+the orders are PyTorch's.
 """
 import itertools
 
-from ..._creation import as_tensor, multinomial, randint, randperm
-from ..._dtype import float64
+from ..._creation import as_tensor, empty, multinomial, randint, randperm
+from ..._dtype import float64, int64
 from ..._random import Generator
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -22,8 +23,9 @@ def _fresh_generator(generator):
 
 
 def _draw_seed(generator):
-    """A 63-bit seed drawn from ``generator`` (the default one if None)."""
-    return int(randint(0, 2 ** 63 - 1, (), generator=generator).item())
+    """A seed drawn as PyTorch draws it: ``empty((), int64).random_()`` (63 bits) from
+    ``generator`` (the default one if None)."""
+    return int(empty((), dtype=int64).random_(generator=generator).item())
 
 
 class Sampler:
@@ -77,7 +79,11 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         g = _fresh_generator(self.generator)
         if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=g).tolist()
+            # in chunks of 32, as PyTorch (the chunking shapes no numbers, but keeps the draws
+            # lazy the same way)
+            for _ in range(self.num_samples // 32):
+                yield from randint(0, n, (32,), generator=g).tolist()
+            yield from randint(0, n, (self.num_samples % 32,), generator=g).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from randperm(n, generator=g).tolist()

@@ -7,8 +7,8 @@ from enum import Enum
 
 import numpy as np
 
+from ... import _creation as C
 from ... import _dtype as D
-from ..._random import rng
 from ..._tensor import Tensor
 from . import functional as F
 from .functional import InterpolationMode
@@ -158,10 +158,9 @@ class AutoAugment(Transform):
     @staticmethod
     def get_params(transform_num):
         """(sub-policy index, two probabilities, two signs)."""
-        g = rng()
-        policy_id = int(g.integers(0, transform_num))
-        probs = g.random(2)
-        signs = g.integers(0, 2, size=2)
+        policy_id = int(C.randint(transform_num, (1,))._data[0])
+        probs = C.rand((2,))._data
+        signs = C.randint(2, (2,))._data
         return policy_id, probs, signs
 
     def forward(self, img):
@@ -173,7 +172,7 @@ class AutoAugment(Transform):
                 fill = [float(f) for f in fill]
         policy_id, probs, signs = self.get_params(len(self.policies))
         for i, (op_name, p, bin_id) in enumerate(self.policies[policy_id]):
-            if probs[i] <= p:
+            if probs[i] <= np.float32(p):
                 magnitudes, signed = augmentation_space(10, F.get_image_size(img))[op_name]
                 magnitude = float(magnitudes[bin_id]) if bin_id is not None else 0.0
                 if signed and signs[i] == 0:

@@ -1,12 +1,16 @@
-"""Transform classes (torchvision.transforms). Random ones draw from ember's default generator,
-so ``ember.manual_seed`` makes a pipeline reproducible (the streams are not PyTorch's)."""
+"""Transform classes (torchvision.transforms). Random ones draw as torchvision does: from
+ember's default generator with the same calls (``rand(1)``, ``empty(1).uniform_``,
+``randint(…, (1,))``, ``randperm(4)``) in the same order, and from Python's ``random`` where
+torchvision uses it (RandomChoice, RandomOrder); so after ``manual_seed(s)`` (and
+``random.seed``) a pipeline makes torchvision's choices."""
 import numbers
+import random
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
-from ..._random import rng
+from ... import _creation as C
 from ..._tensor import Tensor
 from . import functional as F
 from .functional import InterpolationMode
@@ -18,13 +22,24 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImag
            "InterpolationMode"]
 
 
+def _rand1():
+    """``torch.rand(1)``: one float32 (torchvision compares it, in float32, with p)."""
+    return C.rand(1)._data[0]
+
+
+def _below(p):
+    """``torch.rand(1) < p``, the comparison made in float32 as PyTorch makes it."""
+    return bool(_rand1() < np.float32(p))
+
+
 def _uniform(lo, hi):
-    return lo + (hi - lo) * rng().random()
+    """``float(torch.empty(1).uniform_(lo, hi))``: a float32 draw, returned as a float."""
+    return float(C.empty(1).uniform_(float(lo), float(hi))._data[0])
 
 
 def _randint(lo, hi):
-    """An int in [lo, hi)."""
-    return int(rng().integers(lo, hi))
+    """``torch.randint(lo, hi, size=(1,)).item()``."""
+    return int(C.randint(lo, hi, (1,))._data[0])
 
 
 def _setup_size(size, error_msg):
@@ -223,7 +238,7 @@ class RandomApply(RandomTransforms):
         self.p = p
 
     def forward(self, img):
-        if self.p < rng().random():
+        if np.float32(self.p) < _rand1():
             return img
         for t in self.transforms:
             img = t(img)
@@ -247,8 +262,8 @@ class RandomChoice(RandomTransforms):
         self.p = p
 
     def forward(self, img):
-        w = None if self.p is None else np.asarray(self.p, dtype=np.float64) / float(sum(self.p))
-        return self.transforms[int(rng().choice(len(self.transforms), p=w))](img)
+        # torchvision picks with Python's random module
+        return self.transforms[random.choices(range(len(self.transforms)), weights=self.p)[0]](img)
 
     def __repr__(self):
         return f"{super().__repr__()}(p={self.p})"
@@ -256,8 +271,10 @@ class RandomChoice(RandomTransforms):
 
 class RandomOrder(RandomTransforms):
     def forward(self, img):
-        for i in rng().permutation(len(self.transforms)):
-            img = self.transforms[int(i)](img)
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)                  # Python's random, as torchvision
+        for i in order:
+            img = self.transforms[i](img)
         return img
 
 
@@ -300,7 +317,7 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def forward(self, img):
-        return F.hflip(img) if rng().random() < self.p else img
+        return F.hflip(img) if _below(self.p) else img
 
     def __repr__(self):
         return f"{self.__class__.__name__}(p={self.p})"
@@ -308,7 +325,7 @@ class RandomHorizontalFlip(Transform):
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     def forward(self, img):
-        return F.vflip(img) if rng().random() < self.p else img
+        return F.vflip(img) if _below(self.p) else img
 
 
 class RandomResizedCrop(Transform):
@@ -332,10 +349,11 @@ class RandomResizedCrop(Transform):
     def get_params(img, scale, ratio):
         _, height, width = F.get_dimensions(img)
         area = height * width
-        log_lo, log_hi = np.log(ratio[0]), np.log(ratio[1])
+        # torchvision: log and exp of float32 tensors
+        log_lo, log_hi = np.log(np.asarray(ratio, np.float64)).astype(np.float32)
         for _ in range(10):
             target_area = area * _uniform(scale[0], scale[1])
-            aspect = float(np.exp(_uniform(log_lo, log_hi)))
+            aspect = float(np.float32(np.exp(np.float64(np.float32(_uniform(log_lo, log_hi))))))
             w = int(round(np.sqrt(target_area * aspect)))
             h = int(round(np.sqrt(target_area / aspect)))
             if 0 < w <= width and 0 < h <= height:
@@ -394,7 +412,7 @@ class ColorJitter(Transform):
     @staticmethod
     def get_params(brightness, contrast, saturation, hue):
         """(order, b, c, s, h): a permutation of the four ops and each factor (None: skipped)."""
-        order = rng().permutation(4)
+        order = C.randperm(4)._data.tolist()
         pick = [None if r is None else _uniform(r[0], r[1]) for r in (brightness, contrast, saturation, hue)]
         return (order, *pick)
 
@@ -513,7 +531,7 @@ class RandomGrayscale(Transform):
 
     def forward(self, img):
         c = F.get_image_num_channels(img)
-        return F.rgb_to_grayscale(img, c) if rng().random() < self.p else img
+        return F.rgb_to_grayscale(img, c) if _below(self.p) else img
 
     def __repr__(self):
         return f"{self.__class__.__name__}(p={self.p})"
