@@ -83,8 +83,8 @@ def is_nonzero(input):
     return builtins_bool(input.item())
 
 
-def clone(input, *, memory_format=None):
-    return input.clone()
+def clone(input, *, memory_format=None):  # noqa: F811 - PyTorch's argument name
+    return input.clone(memory_format=memory_format)
 
 
 def detach(input):

@@ -463,6 +463,12 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     def clone(self, *, memory_format=None):
         from .ops.convert import Clone
+        if memory_format is not None:     # a copy in that layout (preserve: Clone's own)
+            from .ops.memory_format import preserve_format, to_format
+            out = self if memory_format is preserve_format else \
+                to_format(self, memory_format, "CloneBackward0")
+            if out is not self:
+                return out
         return Clone.apply(self)
 
     def contiguous(self, memory_format=None):

@@ -28,6 +28,7 @@ import math
 from typing import NamedTuple
 
 from ..autograd.function import Function
+from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
 
@@ -69,16 +70,16 @@ def _as_strided(xp, a, shape, strides):
 
 # -- memory format ------------------------------------------------------------------------------
 def is_channels_last(a):
-    """Whether a (B, C, *S) array (4-d or 5-d) is laid out channels-last and not also
-    plainly contiguous: PyTorch's suggest_memory_format for a dense tensor."""
-    if a.ndim not in (4, 5) or a.flags.c_contiguous:
+    """Whether a 4-d or 5-d array's strides say channels-last: PyTorch's suggest_memory_format
+    (strides non-decreasing in the order C, W, H, (D), N, counting size-1 dims as their
+    neighbours), which settles the ambiguous shapes (one channel, 1x1 planes) the same way."""
+    if a.ndim not in (4, 5) or a.strides[1] == 0:
         return False
-    st, sh = a.strides, a.shape
-    expect = a.itemsize
-    for d in (1, *range(a.ndim - 1, 1, -1), 0):    # C, then W, H, (D), then B
-        if sh[d] != 1 and st[d] != expect:
+    low = 0
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):
+        if a.shape[d] == 0 or a.strides[d] < low or (d == 0 and low == a.strides[1]):
             return False
-        expect *= sh[d]
+        low = a.strides[d] * (a.shape[d] if a.shape[d] > 1 else 1)
     return True
 
 
@@ -236,8 +237,18 @@ class Conv(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         geom, need = ctx.geom, ctx.needs_input_grad
-        gx = ConvTranspose.apply(g, w, None, geom, tuple(x.shape[2:])) if need[0] else None
-        gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.cols) if need[1] else None
+        if g.dim() in (4, 5) and (need[0] or need[1]):
+            # both gradients read g channels-last: lay it out so once, and let the input
+            # gradient flow on channels-last (the layers below keep the layout) unless it
+            # lands in a leaf, whose .grad takes the leaf's layout as in PyTorch
+            g = to_format(g, channels_last if g.dim() == 4 else channels_last_3d)
+        gx = gw = None
+        if need[0]:
+            gx = ConvTranspose.apply(g, w, None, geom, tuple(x.shape[2:]))
+            if x.grad_fn is None and not is_channels_last(x._data):
+                gx = gx.contiguous()
+        if need[1]:
+            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.cols)
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 

@@ -57,15 +57,27 @@ def is_contiguous_as(a, fmt):
     return True
 
 
+def _suggests(a, fmt):
+    """Whether ``a`` already is in ``fmt`` as PyTorch's ``to`` judges it (by its strides)."""
+    from .conv import is_channels_last
+    if fmt is preserve_format:
+        return True
+    if fmt in _RANK:
+        return a.ndim == _RANK[fmt] and is_channels_last(a)
+    return bool(a.flags.c_contiguous) and not is_channels_last(a)
+
+
 def as_format(xp, a, fmt):
     """``a`` laid out in ``fmt`` (a copy unless it already is)."""
-    if fmt is preserve_format or is_contiguous_as(a, fmt):
+    if _suggests(a, fmt):
         return a
     if fmt not in _RANK:
-        return xp.ascontiguousarray(a)
+        return a.copy(order="C")
     order = _cl_order(a.ndim)
     back = tuple(order.index(d) for d in range(a.ndim))
-    return xp.ascontiguousarray(a.transpose(order)).transpose(back)
+    # a fresh allocation (not ascontiguousarray, which keeps an array that is contiguous but
+    # for the stride of a size-1 dim): PyTorch restrides every dim
+    return a.transpose(order).copy().transpose(back)
 
 
 def check_rank(t, fmt):
@@ -99,6 +111,6 @@ class ToMemoryFormat(Function):
 def to_format(t, fmt, fn_name="ToCopyBackward0"):
     """Tensor ``t`` in memory format ``fmt``: itself when it already is, else a copy."""
     check_rank(t, fmt)
-    if fmt is preserve_format or is_contiguous_as(t._data, fmt):
+    if _suggests(t._data, fmt):
         return t
     return ToMemoryFormat.apply(t, fmt, fn_name)
