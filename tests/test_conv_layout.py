@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as TF
 from helpers import assert_close, check_op, randn
 
+import helpers
 import ember
 import ember.nn.functional as F
 
@@ -18,7 +19,7 @@ FMT = {"nchw": None, "cl": "channels_last", "cl3d": "channels_last_3d"}
 
 def _both(a, fmt, requires_grad=True):
     """The same values as an ember and a torch tensor, laid out in ``fmt``."""
-    e, t = ember.tensor(a.copy()), torch.from_numpy(a.copy())
+    e, t = ember.tensor(a.copy(), device=helpers.DEVICE), torch.from_numpy(a.copy())
     if FMT[fmt]:
         e, t = e.to(memory_format=getattr(ember, FMT[fmt])), \
             t.to(memory_format=getattr(torch, FMT[fmt]))
@@ -33,7 +34,7 @@ def _run_conv(efn, tfn, x, w, b, xfmt, wfmt, dtype=np.float32, tol=2e-5):
     assert_close(ye, yt, rtol=tol, atol=tol)
     assert ye.stride() == yt.stride(), f"output strides {ye.stride()} vs torch {yt.stride()}"
     g = randn(*yt.shape).astype(dtype)
-    ye.backward(ember.tensor(g))
+    ye.backward(ember.tensor(g, device=helpers.DEVICE))
     yt.backward(torch.from_numpy(g))
     assert_close(xe.grad, xt.grad, rtol=tol, atol=tol, msg="input grad")
     assert_close(we.grad, wt.grad, rtol=tol, atol=tol, msg="weight grad")
@@ -178,7 +179,7 @@ def test_layers_keep_channels_last(i):
     assert_close(ye, yt, rtol=1e-5, atol=1e-5)
     assert ye.stride() == yt.stride()
     g = randn(*yt.shape).astype(np.float32)
-    ye.backward(ember.tensor(g))
+    ye.backward(ember.tensor(g, device=helpers.DEVICE))
     yt.backward(torch.from_numpy(g))
     assert_close(xe.grad, xt.grad, rtol=1e-5, atol=1e-5)
 
