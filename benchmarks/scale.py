@@ -2,14 +2,16 @@
 and at the default thread count, in one run.
 
     python -m benchmarks.scale [workload ...] [--one-thread | --default-threads] [--blas-as-is]
-                               [--channels-last]
+                               [--channels-last] [--cpu-time]
 
 Prints ``workload  threads  ember_s  torch_s  ratio`` (ratio = ember / torch, lower is better).
 ember and PyTorch alternate repeat by repeat, so a change of machine load hits both; each time
 is the best of the repeats. Before anything is timed the runner makes sure NumPy's OpenBLAS
 uses AVX-512 kernels where the CPU has them (see ``benchmarks/_blas.py``; ``--blas-as-is``
 keeps the environment's kernels). ``--channels-last`` runs the CNN workloads with the model and
-input in ``channels_last`` memory format on both sides.
+input in ``channels_last`` memory format on both sides. ``--cpu-time`` times with the process's
+CPU time instead of the wall clock: on a machine shared with other jobs, one-thread figures then
+hold up (a process waiting for a core is not charged), while multi-thread ones sum the threads.
 
 - ``resnet18_step``: a ResNet-18-style CIFAR network (BasicBlocks 2-2-2-2, widths 32-64-128-256,
   3x3 stem, BatchNorm, ReLU), batch 64 of 3x32x32: forward, cross-entropy, backward, SGD.
@@ -28,12 +30,13 @@ import time
 import numpy as np
 
 CHANNELS_LAST = False
+CLOCK = time.perf_counter
 
 
 def _timed(fn):
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     fn()
-    return time.perf_counter() - t0
+    return CLOCK() - t0
 
 
 def side_by_side(make, ember, torch, repeat=3):
@@ -235,8 +238,9 @@ def _set_threads(ember, torch, n):
 def main(argv):
     from . import _blas
     _blas.use_avx512_kernels("benchmarks.scale", argv)
-    global CHANNELS_LAST
+    global CHANNELS_LAST, CLOCK
     CHANNELS_LAST = "--channels-last" in argv
+    CLOCK = time.process_time if "--cpu-time" in argv else time.perf_counter
     import torch
 
     import ember
@@ -244,7 +248,8 @@ def main(argv):
     settings = [1] if "--one-thread" in argv else [default] if "--default-threads" in argv \
         else sorted({1, default})
     names = [a for a in argv if not a.startswith("--")] or list(WORKLOADS)
-    print(_blas.describe() + (", channels_last" if CHANNELS_LAST else ""))
+    print(_blas.describe() + (", channels_last" if CHANNELS_LAST else "")
+          + (", CPU time" if CLOCK is time.process_time else ", wall clock"))
     print(f"{'workload':<22}{'threads':>8}{'ember_s':>10}{'torch_s':>10}{'ratio':>8}")
     for name in names:
         for n in settings:

@@ -15,8 +15,10 @@ the copies are cheap:
 - ConvTranspose at stride 1 is a Conv of the padded gradient with the flipped, transposed
   kernel (no scatter at all); strided, it is one GEMM to columns (B * O, K * C) and one
   channels-innermost strided add per kernel offset back into a channels-last buffer.
-- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns, which a
-  Conv keeps from its forward when they are not too large.
+- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns.
+
+The columns are built and consumed a block of the batch at a time in one reused workspace
+(see _BLOCK): cheaper than keeping them, because they are still in cache for the GEMM.
 
 The result is handed back in PyTorch's memory format: channels-last (a transposed view of the
 (B, *O, C) array) when the input or the weight is channels-last, as PyTorch's
@@ -25,15 +27,13 @@ are a leading batch dim of the GEMMs.
 """
 import itertools
 import math
+import threading
 from typing import NamedTuple
 
 from ..autograd.function import Function
 from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
-
-_KEEP_COLS = 1 << 24    # elements of im2col columns a Conv keeps for its weight gradient (64 MB)
-
 
 class Geom(NamedTuple):
     """Where the windows of a convolution lie, per spatial dim."""
@@ -119,18 +119,52 @@ def _cl_matrix(xp, a):
 
 
 # -- the kernels --------------------------------------------------------------------------------
-def _cl_cols(xp, x, ksize, osize, geom):
-    """Columns (G, B * O, K * C/G) of the input: the window view of its channels-last padded
-    copy, element [g, b, *o, *k, c] = xpad[b, *(o * stride + k * dilation), g * C/G + c],
-    copied once. With dilation 1 the innermost runs are kw * C/G contiguous floats."""
-    a = _cl_padded(xp, x, geom.lo, geom.hi)
+def _windows_cl(xp, a, ksize, osize, geom):
+    """A read-only view (G, B, *O, *K, C/G) of ``a``, the input's channels-last padded copy:
+    element [g, b, *o, *k, c] is a[b, *(o * stride + k * dilation), g * C/G + c]. Copied into
+    columns (rows b, *o; columns *k, c) its innermost runs are kw * C/G contiguous floats."""
     st, n, G = a.strides, len(ksize), geom.groups
     Cg = a.shape[-1] // G
     kst = tuple(st[1 + j] * geom.dilation[j] for j in range(n))
     ost = tuple(st[1 + j] * geom.stride[j] for j in range(n))
-    win = _as_strided(xp, a, (G, a.shape[0], *osize, *ksize, Cg),
-                      (Cg * st[-1], st[0], *ost, *kst, st[-1]))
-    return win.reshape(G, a.shape[0] * math.prod(osize), math.prod(ksize) * Cg)
+    return _as_strided(xp, a, (G, a.shape[0], *osize, *ksize, Cg),
+                       (Cg * st[-1], st[0], *ost, *kst, st[-1]))
+
+
+# Columns are built and multiplied a block of the batch at a time, in one reused workspace of
+# about _BLOCK elements: the block's columns are still in cache when the GEMM reads them, and no
+# multi-megabyte array is allocated (and page-faulted in) per call, which measured twice as fast
+# as columns for the whole batch at once. The loop runs over a handful of blocks, each one
+# vectorised work on many images; on the GPU the whole batch is one block.
+_BLOCK = 1 << 20
+_LOCAL = threading.local()
+
+
+def _workspace(xp, n, dtype):
+    """A scratch array of ``n`` elements, reused across calls on the CPU (per thread)."""
+    if xp.__name__ != "numpy" or n > 16 * _BLOCK:
+        return xp.empty(n, dtype)
+    cache = _LOCAL.__dict__.setdefault("ws", {})
+    buf = cache.get(dtype)
+    if buf is None or buf.size < n:
+        buf = cache[dtype] = xp.empty(max(n, _BLOCK), dtype)
+    return buf[:n]
+
+
+def _batch_blocks(xp, B, per_image):
+    """(start, stop) pairs covering the batch in blocks of about _BLOCK elements of columns."""
+    step = B if xp.__name__ != "numpy" else max(1, min(B, _BLOCK // max(per_image, 1)))
+    return [(b, min(b + step, B)) for b in range(0, B, step)]
+
+
+def _cols_block(xp, win, b0, b1):
+    """Columns (G, (b1 - b0) * O, K * C/G) of images b0:b1 from the window view, in the
+    workspace (overwritten by the next call)."""
+    G, n = win.shape[0], (win.ndim - 3) // 2
+    shape = (G, b1 - b0) + win.shape[2:]
+    cols = _workspace(xp, math.prod(shape), win.dtype).reshape(shape)
+    cols[...] = win[:, b0:b1]
+    return cols.reshape(G, (b1 - b0) * math.prod(win.shape[2:2 + n]), -1)
 
 
 def _weight_matrix(xp, wd, G):
@@ -138,20 +172,6 @@ def _weight_matrix(xp, wd, G):
     Co, Cg, n = wd.shape[0], wd.shape[1], wd.ndim - 2
     w = wd.reshape(G, Co // G, Cg, *wd.shape[2:])
     return xp.ascontiguousarray(w.transpose(0, *range(3, n + 3), 2, 1)).reshape(G, -1, Co // G)
-
-
-def _gemm(xp, a, b):
-    """Stacked matrix product over groups; a single group is a plain 2-d GEMM."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return xp.matmul(a, b)
-
-
-def _ungroup(xp, y):
-    """(G, M, N/G) -> (M, N): the groups' columns side by side (no copy for one group)."""
-    if y.shape[0] == 1:
-        return y[0]
-    return xp.ascontiguousarray(y.transpose(1, 0, 2)).reshape(y.shape[1], -1)
 
 
 def _grouped_rows(xp, g, G):
@@ -163,32 +183,66 @@ def _grouped_rows(xp, g, G):
 
 
 def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last):
-    """The convolution of arrays: (output (B, C_out, *O), the columns it read)."""
-    B, Co = xd.shape[0], wd.shape[0]
-    cols = _cl_cols(xp, xd, wd.shape[2:], osize, geom)
-    y = _ungroup(xp, _gemm(xp, cols, _weight_matrix(xp, wd, geom.groups)))
+    """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
+    input's channels-last padded copy, which the weight gradient reads again)."""
+    B, Co, G = xd.shape[0], wd.shape[0], geom.groups
+    xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+    win = _windows_cl(xp, xpad, wd.shape[2:], osize, geom)
+    wm = _weight_matrix(xp, wd, G)
+    O = math.prod(osize)
+    y = xp.empty((B * O, Co), xd.dtype)
+    for b0, b1 in _batch_blocks(xp, B, O * wm.shape[1] * G):
+        cols, rows = _cols_block(xp, win, b0, b1), slice(b0 * O, b1 * O)
+        if G == 1:
+            xp.matmul(cols[0], wm[0], out=y[rows])
+        else:
+            y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
     if bd is not None:
         y += bd                              # channels innermost: a plain row broadcast
-    return _from_cl(xp, y.reshape(B, *osize, Co), channels_last), cols
+    return _from_cl(xp, y.reshape(B, *osize, Co), channels_last), xpad
+
+
+def _conv_weight(xp, xd, gd, geom, ksize, xpad=None):
+    """The weight gradient of arrays: sum over the batch of g's rows (transposed) times the
+    columns, block by block: (C_out, C/G, *K)."""
+    G, n, B = geom.groups, len(ksize), xd.shape[0]
+    if xpad is None:
+        xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+    win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
+    rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
+    O, Cg, Co = math.prod(gd.shape[2:]), xd.shape[1] // G, gd.shape[1]
+    gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
+    for b0, b1 in _batch_blocks(xp, B, O * math.prod(ksize) * Cg * G):
+        gw += xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1), _cols_block(xp, win, b0, b1))
+    gw = gw.reshape(Co, *ksize, Cg).transpose(0, n + 1, *range(1, n + 1))
+    return xp.ascontiguousarray(gw)
 
 
 def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
-    """conv_transpose of arrays at stride > 1: one GEMM to columns (B * O, K * C), then one
-    channels-innermost strided add per kernel offset into a channels-last buffer (col2im)."""
+    """conv_transpose of arrays at stride > 1: a GEMM to columns (B * O, K * C), then one
+    channels-innermost strided add per kernel offset into a channels-last buffer (col2im),
+    block by block of the batch."""
     G, n = geom.groups, len(xsize)
     Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
     B, osize = gd.shape[0], gd.shape[2:]
+    O, K = math.prod(osize), math.prod(ksize)
     wt = wd.reshape(G, Co // G, Cg, *ksize).transpose(0, 1, *range(3, n + 3), 2)
-    cols = _gemm(xp, _grouped_rows(xp, gd, G), xp.ascontiguousarray(wt).reshape(G, Co // G, -1))
-    cv = cols.reshape(G, B, *osize, *ksize, Cg)
-    cv = cv.transpose(1, *range(2, n + 2), *range(n + 2, 2 * n + 2), 0, 2 * n + 2)
+    wt = xp.ascontiguousarray(wt).reshape(G, Co // G, -1)
+    rows = _grouped_rows(xp, gd, G)
     padded = tuple(s + p + q for s, p, q in zip(xsize, geom.lo, geom.hi))
     buf = xp.zeros((B, *padded, G, Cg), gd.dtype)
     whole = (slice(None),) * n
-    for k in itertools.product(*map(range, ksize)):   # a loop over kernel offsets only
-        where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
-                      for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
-        buf[(slice(None),) + where] += cv[(slice(None),) + whole + k]
+    offsets = list(itertools.product(*map(range, ksize)))
+    for b0, b1 in _batch_blocks(xp, B, O * K * Cg * G):
+        m = (b1 - b0) * O
+        cols = _workspace(xp, G * m * K * Cg, gd.dtype).reshape(G, m, K * Cg)
+        xp.matmul(rows[:, b0 * O:b1 * O], wt, out=cols)
+        cv = cols.reshape(G, b1 - b0, *osize, *ksize, Cg)
+        cv = cv.transpose(1, *range(2, n + 2), *range(n + 2, 2 * n + 2), 0, 2 * n + 2)
+        for k in offsets:                     # a loop over kernel offsets only
+            where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                          for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
+            buf[(slice(b0, b1),) + where] += cv[(slice(None),) + whole + k]
     crop = tuple(slice(p, p + s) for p, s in zip(geom.lo, xsize))
     y = xp.ascontiguousarray(buf[(slice(None),) + crop]).reshape(B, *xsize, G * Cg)
     if bd is not None:
@@ -226,11 +280,12 @@ class Conv(Function):
     def forward(ctx, x, w, b, geom, osize):
         xp, xd, wd = x._xp, x._data, w._data
         cl = is_channels_last(xd) or is_channels_last(wd)
-        out, cols = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize, cl)
+        out, xpad = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize, cl)
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        # the weight gradient reads the same columns: keep them unless they are large
-        ctx.cols = cols if w.requires_grad and cols.size <= _KEEP_COLS else None
+        # the weight gradient reads the input channels-last and padded again: keep that copy
+        # (the size of x) rather than make it twice
+        ctx.xpad = xpad if w.requires_grad else None
         return out
 
     @staticmethod
@@ -248,7 +303,7 @@ class Conv(Function):
             if x.grad_fn is None and not is_channels_last(x._data):
                 gx = gx.contiguous()
         if need[1]:
-            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.cols)
+            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.xpad)
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 
@@ -306,18 +361,10 @@ class ConvWeight(Function):
 
     # d/dx = conv_transpose(g, u);  d/dg = Conv(x, u)
     @staticmethod
-    def forward(ctx, x, g, geom, ksize, cols=None):
-        xp, xd, gd = x._xp, x._data, g._data
-        G, n = geom.groups, len(ksize)
-        if cols is None:
-            cols = _cl_cols(xp, xd, ksize, gd.shape[2:], geom)
-        rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
-        gw = _gemm(xp, rows.transpose(0, 2, 1), cols)         # (G, Co/G, K * C/G)
-        Co, Cg = gd.shape[1], xd.shape[1] // G
-        gw = gw.reshape(Co, *ksize, Cg).transpose(0, n + 1, *range(1, n + 1))
+    def forward(ctx, x, g, geom, ksize, xpad=None):
         ctx.save_for_backward(x, g)
         ctx.geom = geom
-        return xp.ascontiguousarray(gw)
+        return _conv_weight(x._xp, x._data, g._data, geom, ksize, xpad)
 
     @staticmethod
     def backward(ctx, u):
