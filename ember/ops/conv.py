@@ -15,10 +15,14 @@ the copies are cheap:
 - ConvTranspose at stride 1 is a Conv of the padded gradient with the flipped, transposed
   kernel (no scatter at all); strided, it is one GEMM to columns (B * O, K * C) and one
   channels-innermost strided add per kernel offset back into a channels-last buffer.
-- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns.
+- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns, read
+  from the channels-last padded input the forward kept.
 
 The columns are built and consumed a block of the batch at a time in one reused workspace
-(see _BLOCK): cheaper than keeping them, because they are still in cache for the GEMM.
+(see _BLOCK): cheaper than keeping them, because they are still in cache for the GEMM. The
+backward lays the incoming gradient out channels-last once for both of its GEMMs, and the input
+gradient goes on channels-last to the layers below (which keep the layout), except into a
+leaf, whose ``.grad`` keeps the leaf's layout.
 
 The result is handed back in PyTorch's memory format: channels-last (a transposed view of the
 (B, *O, C) array) when the input or the weight is channels-last, as PyTorch's
@@ -34,6 +38,7 @@ from ..autograd.function import Function
 from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
+
 
 class Geom(NamedTuple):
     """Where the windows of a convolution lie, per spatial dim."""
