@@ -139,15 +139,28 @@ def _windows_cl(xp, a, ksize, osize, geom):
 # Columns are built and multiplied a block of the batch at a time, in one reused workspace of
 # about _BLOCK elements: the block's columns are still in cache when the GEMM reads them, and no
 # multi-megabyte array is allocated (and page-faulted in) per call, which measured twice as fast
-# as columns for the whole batch at once. The loop runs over a handful of blocks, each one
+# as columns for the whole batch at once on one thread. A multi-threaded BLAS wants fewer,
+# larger GEMMs (each call synchronises its threads, which stalls badly on a busy machine), so
+# the block grows to _BLOCK_THREADED there. The loop runs over a handful of blocks, each one
 # vectorised work on many images; on the GPU the whole batch is one block.
-_BLOCK = 1 << 20
+_BLOCK, _BLOCK_THREADED = 1 << 20, 1 << 23
 _LOCAL = threading.local()
+_BLAS_THREADS = []     # OpenBLAS's get_num_threads, looked up once (None: not OpenBLAS)
+
+
+def _block_size():
+    if not _BLAS_THREADS:
+        from .._threads import _GET, _openblas
+        lib = _openblas()
+        _BLAS_THREADS.append(next((getattr(lib, n) for n in _GET if hasattr(lib, n)), None)
+                             if lib is not None else None)
+    get = _BLAS_THREADS[0]
+    return _BLOCK if get is not None and get() == 1 else _BLOCK_THREADED
 
 
 def _workspace(xp, n, dtype):
     """A scratch array of ``n`` elements, reused across calls on the CPU (per thread)."""
-    if xp.__name__ != "numpy" or n > 16 * _BLOCK:
+    if xp.__name__ != "numpy" or n > 2 * _BLOCK_THREADED:
         return xp.empty(n, dtype)
     cache = _LOCAL.__dict__.setdefault("ws", {})
     buf = cache.get(dtype)
@@ -157,8 +170,8 @@ def _workspace(xp, n, dtype):
 
 
 def _batch_blocks(xp, B, per_image):
-    """(start, stop) pairs covering the batch in blocks of about _BLOCK elements of columns."""
-    step = B if xp.__name__ != "numpy" else max(1, min(B, _BLOCK // max(per_image, 1)))
+    """(start, stop) pairs covering the batch in blocks of about a block's elements of columns."""
+    step = B if xp.__name__ != "numpy" else max(1, min(B, _block_size() // max(per_image, 1)))
     return [(b, min(b + step, B)) for b in range(0, B, step)]
 
 
