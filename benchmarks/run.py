@@ -1,9 +1,13 @@
 """Time ember and PyTorch on the same workloads in one run.
 
-    python -m benchmarks.run [workload ...]
+    python -m benchmarks.run [workload ...] [--one-thread] [--blas-as-is]
 
 Prints ``workload  ember_s  torch_s  ratio`` (ratio = ember / torch; lower is better), plus
-per-op overhead in microseconds. Each timing is the best of several repeats.
+per-op overhead in microseconds. Each timing is the best of several repeats. The ``scale``
+family (``benchmarks/scale.py``, model-sized steps) is here as ``scale_<name>``; run it on its
+own for 1 thread and the default threads side by side. Where the CPU has AVX-512, NumPy's
+OpenBLAS is made to use its AVX-512 kernels first (``benchmarks/_blas.py``; ``--blas-as-is``
+keeps the environment's), and the kernels used are printed.
 """
 import sys
 import time
@@ -88,10 +92,16 @@ def _register_modules():
                lightning.lightning_fit_overhead,
                rng.rng, rng.rng_rand, rng.rng_randn, rng.rng_randint, rng.rng_randperm):
         WORKLOADS[fn.__name__] = fn
+    from . import scale
+    for name, fn in scale.WORKLOADS.items():
+        WORKLOADS["scale_" + name] = fn
 
 
 def main(names):
+    from . import _blas
+    _blas.use_avx512_kernels("benchmarks.run", names)
     _register_modules()
+    print(_blas.describe())
     import torch
 
     import ember

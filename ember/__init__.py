@@ -13,6 +13,10 @@ from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTen
                       IntTensor, LongTensor, ShortTensor)
 from . import autograd, backends, cuda, linalg
 from ._threads import get_num_threads, set_num_threads
+from ._config import show_config
+from .ops.memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                                memory_format, preserve_format)
+from . import _config as __config__  # torch.__config__.show()
 from ._flags import (are_deterministic_algorithms_enabled, compile,  # noqa: A004
                      get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
                      set_float32_matmul_precision, use_deterministic_algorithms)
@@ -96,8 +100,8 @@ def is_nonzero(input):
     return builtins_bool(input.item())
 
 
-def clone(input, *, memory_format=None):
-    return input.clone()
+def clone(input, *, memory_format=None):  # noqa: F811 - PyTorch's argument name
+    return input.clone(memory_format=memory_format)
 
 
 def detach(input):

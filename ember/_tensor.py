@@ -240,7 +240,10 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
                       requires_grad=requires_grad)
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from .ops.memory_format import is_contiguous_as
+        return is_contiguous_as(self._data, memory_format)
 
     # -- layout: dense here; ember.sparse holds the COO tensors ------------------------------
     is_sparse = False
@@ -426,8 +429,14 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         memo[id(self)] = t
         return t
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``, and
+        ``memory_format=ember.channels_last`` & co. for the layout."""
+        if memory_format is not None:
+            from .ops.memory_format import to_format
+            out = self.to(*args, dtype=dtype, device=device, copy=copy)
+            return to_format(out, memory_format)
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
@@ -495,9 +504,18 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     def clone(self, *, memory_format=None):
         from .ops.convert import Clone
+        if memory_format is not None:     # a copy in that layout (preserve: Clone's own)
+            from .ops.memory_format import preserve_format, to_format
+            out = self if memory_format is preserve_format else \
+                to_format(self, memory_format, "CloneBackward0")
+            if out is not self:
+                return out
         return Clone.apply(self)
 
     def contiguous(self, memory_format=None):
+        if memory_format is not None:
+            from .ops.memory_format import to_format
+            return to_format(self, memory_format, "CloneBackward0")
         return self if self._data.flags.c_contiguous else self.clone()
 
     def detach(self):

@@ -129,6 +129,8 @@ def _parse(argv):
     p.add_argument("--lr", type=float, default=None, help="the one-cycle's peak learning rate "
                    "(default: chosen from the LR finder's suggestions)")
     p.add_argument("--data", default=None, help="where MNIST-1D is cached (default: OUT/data)")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default) or cuda (needs CuPy and an NVIDIA GPU)")
     return p.parse_args(argv)
 
 
@@ -149,7 +151,12 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     train, test = load_mnist1d(args.data or out / "data", quick=args.quick)
+    if args.device != "cpu" and not ember.cuda.is_available():
+        raise SystemExit(f"ember demo: --device {args.device} needs CuPy and a CUDA GPU; "
+                         f"none was found (pip install cupy-cuda12x on a machine with one)")
     dls = make_loaders(train, test, n_valid, BATCH_SIZE, args.seed)
+    if args.device != "cpu":      # the Learner moves the model and each batch there
+        dls.device = ember.device(args.device)
     print(f"MNIST-1D: {len(train[0]) - n_valid} training, {n_valid} validation and {len(test[0])} test "
           f"signals of length {train[0].shape[-1]} ({time.perf_counter() - t0:.1f} s to load)")
 

@@ -7,6 +7,7 @@ import torch
 import ember
 
 RNG = np.random.default_rng(1234)
+DEVICE = "cpu"    # where ember's tensors live: ``pytest --device cuda`` sets it (conftest.py)
 
 
 def randn(*shape, dtype=np.float64, low=None, high=None):
@@ -23,7 +24,7 @@ def to_torch(a, requires_grad=False):
 
 
 def to_ember(a, requires_grad=False):
-    t = ember.tensor(np.array(a, copy=True))
+    t = ember.tensor(np.array(a, copy=True), device=DEVICE)
     if requires_grad and t.is_floating_point():
         t.requires_grad_()
     return t
@@ -43,7 +44,7 @@ def assert_close(e, t, rtol=1e-6, atol=1e-6, check_dtype=True, msg=""):
         if check_dtype:
             assert e.dtype.name == str(t.dtype).split(".")[1], \
                 f"{msg}: dtype {e.dtype.name} vs torch {t.dtype}"
-        np.testing.assert_allclose(np.asarray(e.detach().numpy(), dtype=np.complex128
+        np.testing.assert_allclose(np.asarray(e.detach().cpu().numpy(), dtype=np.complex128
                                               if t.is_complex() else np.float64),
                                    t.detach().numpy().astype(np.complex128 if t.is_complex()
                                                              else np.float64),
@@ -75,11 +76,11 @@ def check_op(ember_fn, torch_fn, *inputs, grad=True, rtol=1e-6, atol=1e-6, gradc
         return e_out
     ups = [randn(*t.shape, dtype=t.detach().numpy().dtype) for _, t in pairs]
     torch.autograd.backward([t for _, t in pairs], [torch.from_numpy(u) for u in ups])
-    ember.autograd.backward([e for e, _ in pairs], [ember.tensor(u) for u in ups])
+    ember.autograd.backward([e for e, _ in pairs], [ember.tensor(u, device=DEVICE) for u in ups])
     for i, (e, t) in enumerate(zip(e_in, t_in)):
         if isinstance(t, torch.Tensor) and t.requires_grad:
             if t.grad is None:
-                assert e.grad is None or not np.any(e.grad.numpy()), f"grad of input {i}"
+                assert e.grad is None or not np.any(e.grad.cpu().numpy()), f"grad of input {i}"
             else:
                 assert e.grad is not None, f"input {i}: ember gave no gradient, torch did"
                 assert_close(e.grad, t.grad, rtol * 10, atol * 10, check_dtype,

@@ -17,10 +17,10 @@ PLOTS = ("lr_find.png", "loss.png", "metrics.png", "lr_schedule.png", "confusion
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, device):
     out = tmp_path_factory.mktemp("demo") / "out"
     t0 = time.perf_counter()
-    res = demo.main(["--quick", "--out", str(out), "--seed", "1"])
+    res = demo.main(["--quick", "--out", str(out), "--seed", "1", "--device", device])
     res["wall"] = time.perf_counter() - t0
     return res
 

@@ -5,20 +5,39 @@ differentiation, so gradients of gradients come for free:
     ConvTranspose(g, w)  the adjoint of Conv in x: conv_transpose, and d/dx of Conv
     ConvWeight(x, g)     the adjoint of Conv in w: d/dw of Conv
 
-Conv and ConvWeight copy a window view of the padded input once into columns (im2col) and do one
-GEMM per group; the batch sits inside the GEMM's long dimension, so BLAS gets a few large products
-instead of one small product per sample. ConvTranspose does the GEMM the other way and scatters
-the columns back with one strided add per kernel offset (col2im).
+All three work channels-last inside, whatever the layout at the boundary, because that is where
+the copies are cheap:
+
+- Conv copies the input once into a channels-last padded array (B, *P, C) and then once more
+  into columns (B * O, K * C) — the window view of that array, whose innermost runs are kw * C
+  contiguous floats instead of one output row — and one GEMM against the weight as a
+  (K * C, C_out) matrix lands the output channels-last (B, *O, C_out).
+- ConvTranspose at stride 1 is a Conv of the padded gradient with the flipped, transposed
+  kernel (no scatter at all); strided, it is one GEMM to columns (B * O, K * C) and one
+  channels-innermost strided add per kernel offset back into a channels-last buffer.
+- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns, read
+  from the channels-last padded input the forward kept.
+
+The columns are built and consumed a block of the batch at a time in one reused workspace
+(see _BLOCK): cheaper than keeping them, because they are still in cache for the GEMM. The
+backward lays the incoming gradient out channels-last once for both of its GEMMs, and the input
+gradient goes on channels-last to the layers below (which keep the layout), except into a
+leaf, whose ``.grad`` keeps the leaf's layout.
+
+The result is handed back in PyTorch's memory format: channels-last (a transposed view of the
+(B, *O, C) array) when the input or the weight is channels-last, as PyTorch's
+``memory_format=torch.channels_last`` rule has it, else NCHW-contiguous (one layout copy). Groups
+are a leading batch dim of the GEMMs.
 """
 import itertools
 import math
+import threading
 from typing import NamedTuple
 
 from ..autograd.function import Function
+from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
-
-_KEEP_COLS = 1 << 24    # elements of im2col columns a Conv keeps for its weight gradient (64 MB)
 
 
 class Geom(NamedTuple):
@@ -48,70 +67,251 @@ def pad(xp, a, lo, hi, value=0):
     return out
 
 
-def _windows(xp, x, ksize, osize, geom):
-    """A read-only view (B, C, *K, *O) of the padded input: element [b, c, *k, *o] is
-    xpad[b, c, *(o * stride + k * dilation)]. Nothing is copied until it is reshaped."""
-    a = pad(xp, x, geom.lo, geom.hi)
-    st, n = a.strides, len(ksize)
-    kst = tuple(st[2 + j] * geom.dilation[j] for j in range(n))
-    ost = tuple(st[2 + j] * geom.stride[j] for j in range(n))
-    return xp.lib.stride_tricks.as_strided(a, (*a.shape[:2], *ksize, *osize),
-                                           (st[0], st[1], *kst, *ost), writeable=False)
+def _as_strided(xp, a, shape, strides):
+    if xp.__name__ == "numpy":
+        return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)     # CuPy has no ``writeable``
 
 
-def _im2col(xp, x, ksize, osize, geom):
-    """Columns (G, C/G * K, B * O) of the padded input, so that one GEMM per group convolves:
-    the window view with the batch moved next to the output positions, copied once."""
-    win = _windows(xp, x, ksize, osize, geom)
-    n = len(ksize)
-    win = win.transpose((1, *range(2, n + 2), 0, *range(n + 2, 2 * n + 2)))
-    G, C = geom.groups, x.shape[1]
-    return win.reshape(G, C // G * math.prod(ksize), x.shape[0] * math.prod(osize))
+# -- memory format ------------------------------------------------------------------------------
+def is_channels_last(a):
+    """Whether a 4-d or 5-d array's strides say channels-last: PyTorch's suggest_memory_format
+    (strides non-decreasing in the order C, W, H, (D), N, counting size-1 dims as their
+    neighbours), which settles the ambiguous shapes (one channel, 1x1 planes) the same way."""
+    if a.ndim not in (4, 5) or a.strides[1] == 0:
+        return False
+    low = 0
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):
+        if a.shape[d] == 0 or a.strides[d] < low or (d == 0 and low == a.strides[1]):
+            return False
+        low = a.strides[d] * (a.shape[d] if a.shape[d] > 1 else 1)
+    return True
 
 
-def _col2im(xp, cv, xsize, geom):
-    """The adjoint of the window view: ``cv`` (C, *K, B, *O), any strides, added back where each
-    element was read from, then the padding cropped. Returns a contiguous (B, C, *xsize)."""
-    n = len(xsize)
-    C, ksize, B, osize = cv.shape[0], cv.shape[1:n + 1], cv.shape[n + 1], cv.shape[n + 2:]
+def _to_cl(a):
+    """(B, C, *S) -> the (B, *S, C) view of the same array."""
+    return a.transpose(0, *range(2, a.ndim), 1)
+
+
+def _from_cl(xp, y, channels_last):
+    """(B, *S, C) channels-last contiguous -> (B, C, *S): a view if ``channels_last`` (PyTorch's
+    channels_last tensor), else an NCHW-contiguous copy."""
+    out = y.transpose(0, y.ndim - 1, *range(1, y.ndim - 1))
+    return out if channels_last else xp.ascontiguousarray(out)
+
+
+def _cl_padded(xp, a, lo, hi):
+    """A channels-last copy (B, *P, C) of the (B, C, *S) array ``a``, zero-padded by ``lo`` /
+    ``hi`` per spatial dim (negative amounts crop). No copy when nothing changes and ``a`` is
+    channels-last already."""
+    src = _to_cl(a)
+    if any(p < 0 for p in lo + hi):
+        src = src[(slice(None),) + tuple(slice(-min(p, 0), s + min(q, 0)) for p, q, s in
+                                         zip(lo, hi, src.shape[1:-1]))]
+        lo, hi = tuple(max(p, 0) for p in lo), tuple(max(q, 0) for q in hi)
+    if not any(lo) and not any(hi):
+        return xp.ascontiguousarray(src)
+    inner = src.shape[1:-1]
+    out = xp.zeros((src.shape[0], *(s + p + q for s, p, q in zip(inner, lo, hi)), src.shape[-1]),
+                   a.dtype)
+    out[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(lo, inner))] = src
+    return out
+
+
+def _cl_matrix(xp, a):
+    """(B, C, *S) -> the (G-less) matrix (B * S, C), channels-last contiguous."""
+    return xp.ascontiguousarray(_to_cl(a)).reshape(-1, a.shape[1])
+
+
+# -- the kernels --------------------------------------------------------------------------------
+def _windows_cl(xp, a, ksize, osize, geom):
+    """A read-only view (G, B, *O, *K, C/G) of ``a``, the input's channels-last padded copy:
+    element [g, b, *o, *k, c] is a[b, *(o * stride + k * dilation), g * C/G + c]. Copied into
+    columns (rows b, *o; columns *k, c) its innermost runs are kw * C/G contiguous floats."""
+    st, n, G = a.strides, len(ksize), geom.groups
+    Cg = a.shape[-1] // G
+    kst = tuple(st[1 + j] * geom.dilation[j] for j in range(n))
+    ost = tuple(st[1 + j] * geom.stride[j] for j in range(n))
+    return _as_strided(xp, a, (G, a.shape[0], *osize, *ksize, Cg),
+                       (Cg * st[-1], st[0], *ost, *kst, st[-1]))
+
+
+# Columns are built and multiplied a block of the batch at a time, in one reused workspace of
+# about _BLOCK elements: the block's columns are still in cache when the GEMM reads them, and no
+# multi-megabyte array is allocated (and page-faulted in) per call, which measured twice as fast
+# as columns for the whole batch at once on one thread. A multi-threaded BLAS wants fewer,
+# larger GEMMs (each call synchronises its threads, which stalls badly on a busy machine), so
+# the block grows to _BLOCK_THREADED there. The loop runs over a handful of blocks, each one
+# vectorised work on many images; on the GPU the whole batch is one block.
+_BLOCK, _BLOCK_THREADED = 1 << 20, 1 << 23
+_LOCAL = threading.local()
+_BLAS_THREADS = []     # OpenBLAS's get_num_threads, looked up once (None: not OpenBLAS)
+
+
+def _block_size():
+    if not _BLAS_THREADS:
+        from .._threads import _GET, _openblas
+        lib = _openblas()
+        _BLAS_THREADS.append(next((getattr(lib, n) for n in _GET if hasattr(lib, n)), None)
+                             if lib is not None else None)
+    get = _BLAS_THREADS[0]
+    return _BLOCK if get is not None and get() == 1 else _BLOCK_THREADED
+
+
+def _workspace(xp, n, dtype):
+    """A scratch array of ``n`` elements, reused across calls on the CPU (per thread)."""
+    if xp.__name__ != "numpy" or n > 2 * _BLOCK_THREADED:
+        return xp.empty(n, dtype)
+    cache = _LOCAL.__dict__.setdefault("ws", {})
+    buf = cache.get(dtype)
+    if buf is None or buf.size < n:
+        buf = cache[dtype] = xp.empty(max(n, _BLOCK), dtype)
+    return buf[:n]
+
+
+def _batch_blocks(xp, B, per_image):
+    """(start, stop) pairs covering the batch in blocks of about a block's elements of columns."""
+    step = B if xp.__name__ != "numpy" else max(1, min(B, _block_size() // max(per_image, 1)))
+    return [(b, min(b + step, B)) for b in range(0, B, step)]
+
+
+def _cols_block(xp, win, b0, b1):
+    """Columns (G, (b1 - b0) * O, K * C/G) of images b0:b1 from the window view, in the
+    workspace (overwritten by the next call)."""
+    G, n = win.shape[0], (win.ndim - 3) // 2
+    shape = (G, b1 - b0) + win.shape[2:]
+    cols = _workspace(xp, math.prod(shape), win.dtype).reshape(shape)
+    cols[...] = win[:, b0:b1]
+    return cols.reshape(G, (b1 - b0) * math.prod(win.shape[2:2 + n]), -1)
+
+
+def _weight_matrix(xp, wd, G):
+    """Conv's weight (C_out, C/G, *K) as the GEMM wants it: (G, K * C/G, C_out/G)."""
+    Co, Cg, n = wd.shape[0], wd.shape[1], wd.ndim - 2
+    w = wd.reshape(G, Co // G, Cg, *wd.shape[2:])
+    return xp.ascontiguousarray(w.transpose(0, *range(3, n + 3), 2, 1)).reshape(G, -1, Co // G)
+
+
+def _grouped_rows(xp, g, G):
+    """A (B, C, *O) gradient as the GEMMs' (G, B * O, C/G) row blocks."""
+    m = _cl_matrix(xp, g)
+    if G == 1:
+        return m[None]
+    return xp.ascontiguousarray(m.reshape(m.shape[0], G, -1).transpose(1, 0, 2))
+
+
+def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last):
+    """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
+    input's channels-last padded copy, which the weight gradient reads again)."""
+    B, Co, G = xd.shape[0], wd.shape[0], geom.groups
+    xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+    win = _windows_cl(xp, xpad, wd.shape[2:], osize, geom)
+    wm = _weight_matrix(xp, wd, G)
+    O = math.prod(osize)
+    y = xp.empty((B * O, Co), xd.dtype)
+    for b0, b1 in _batch_blocks(xp, B, O * wm.shape[1] * G):
+        cols, rows = _cols_block(xp, win, b0, b1), slice(b0 * O, b1 * O)
+        if G == 1:
+            xp.matmul(cols[0], wm[0], out=y[rows])
+        else:
+            y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
+    if bd is not None:
+        y += bd                              # channels innermost: a plain row broadcast
+    return _from_cl(xp, y.reshape(B, *osize, Co), channels_last), xpad
+
+
+def _conv_weight(xp, xd, gd, geom, ksize, xpad=None):
+    """The weight gradient of arrays: sum over the batch of g's rows (transposed) times the
+    columns, block by block: (C_out, C/G, *K)."""
+    G, n, B = geom.groups, len(ksize), xd.shape[0]
+    if xpad is None:
+        xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+    win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
+    rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
+    O, Cg, Co = math.prod(gd.shape[2:]), xd.shape[1] // G, gd.shape[1]
+    gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
+    for b0, b1 in _batch_blocks(xp, B, O * math.prod(ksize) * Cg * G):
+        gw += xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1), _cols_block(xp, win, b0, b1))
+    gw = gw.reshape(Co, *ksize, Cg).transpose(0, n + 1, *range(1, n + 1))
+    return xp.ascontiguousarray(gw)
+
+
+def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
+    """conv_transpose of arrays at stride > 1: a GEMM to columns (B * O, K * C), then one
+    channels-innermost strided add per kernel offset into a channels-last buffer (col2im),
+    block by block of the batch."""
+    G, n = geom.groups, len(xsize)
+    Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
+    B, osize = gd.shape[0], gd.shape[2:]
+    O, K = math.prod(osize), math.prod(ksize)
+    wt = wd.reshape(G, Co // G, Cg, *ksize).transpose(0, 1, *range(3, n + 3), 2)
+    wt = xp.ascontiguousarray(wt).reshape(G, Co // G, -1)
+    rows = _grouped_rows(xp, gd, G)
     padded = tuple(s + p + q for s, p, q in zip(xsize, geom.lo, geom.hi))
-    if osize[-1] <= 4 < B:
-        # rows of a few elements make NumPy's strided adds slow: add with the batch innermost
-        cv = cv.transpose((0, *range(1, n + 1), *range(n + 2, 2 * n + 2), n + 1))
-        buf, lead = xp.zeros((C, *padded, B), cv.dtype), (slice(None),)
-        back = (n + 1, 0, *range(1, n + 1))
-    else:
-        buf, lead = xp.zeros((C, B, *padded), cv.dtype), (slice(None), slice(None))
-        back = (1, 0, *range(2, n + 2))
-    for k in itertools.product(*map(range, ksize)):   # a loop over kernel offsets only
-        where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
-                      for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
-        buf[lead + where] += cv[(slice(None),) + k]
+    buf = xp.zeros((B, *padded, G, Cg), gd.dtype)
+    whole = (slice(None),) * n
+    offsets = list(itertools.product(*map(range, ksize)))
+    for b0, b1 in _batch_blocks(xp, B, O * K * Cg * G):
+        m = (b1 - b0) * O
+        cols = _workspace(xp, G * m * K * Cg, gd.dtype).reshape(G, m, K * Cg)
+        xp.matmul(rows[:, b0 * O:b1 * O], wt, out=cols)
+        cv = cols.reshape(G, b1 - b0, *osize, *ksize, Cg)
+        cv = cv.transpose(1, *range(2, n + 2), *range(n + 2, 2 * n + 2), 0, 2 * n + 2)
+        for k in offsets:                     # a loop over kernel offsets only
+            where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                          for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
+            buf[(slice(b0, b1),) + where] += cv[(slice(None),) + whole + k]
     crop = tuple(slice(p, p + s) for p, s in zip(geom.lo, xsize))
-    return xp.ascontiguousarray(buf[lead + crop].transpose(back))
+    y = xp.ascontiguousarray(buf[(slice(None),) + crop]).reshape(B, *xsize, G * Cg)
+    if bd is not None:
+        y += bd
+    return _from_cl(xp, y, channels_last)
 
 
-def _gemm(xp, a, b):
-    """Stacked matrix product over groups; a single group is a plain 2-d GEMM."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return xp.matmul(a, b)
+def _transpose_as_conv(xp, gd, wd, bd, geom, xsize, channels_last):
+    """conv_transpose of arrays at stride 1: the correlation of the gradient, padded by
+    (K - 1) * dilation - padding, with the kernel flipped and its two channel dims swapped."""
+    G, n = geom.groups, len(xsize)
+    Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
+    wf = wd.reshape(G, Co // G, Cg, *ksize).swapaxes(1, 2)
+    wf = wf[(slice(None),) * 3 + (slice(None, None, -1),) * n].reshape(G * Cg, Co // G, *ksize)
+    lo = tuple(d * (k - 1) - p for d, k, p in zip(geom.dilation, ksize, geom.lo))
+    hi = tuple(x + d * (k - 1) - o - p for x, d, k, o, p in
+               zip(xsize, geom.dilation, ksize, gd.shape[2:], lo))
+    flipped = Geom((1,) * n, lo, hi, geom.dilation, G)
+    return _conv_cl(xp, gd, wf, bd, flipped, xsize, channels_last)[0]
 
 
-def _grouped(xp, g, G):
-    """(B, Co, *O) -> (G, Co/G, B * O): the layout the GEMMs want (one small copy)."""
-    B, Co = g.shape[:2]
-    O = math.prod(g.shape[2:])
-    g4 = g.reshape(B, G, Co // G, O).transpose(1, 2, 0, 3)
-    return xp.ascontiguousarray(g4).reshape(G, Co // G, B * O)
+class ChannelSum(Function):
+    """The bias gradient: g (B, C, *S) summed over all dims but the channels, as one GEMV
+    (``ones @ g`` over the (B * S, C) matrix of a channels-last g, or ``g @ ones`` over the
+    (B * C, S) rows of a contiguous one): NumPy's strided reduction is several times slower."""
+    _builtin = True
+
+    def name(self):
+        return "SumBackward1"
+
+    # d/dg = u broadcast back over the summed dims
+    @staticmethod
+    def forward(ctx, g):
+        xp, gd = g._xp, g._data
+        ctx.shape = gd.shape
+        C = gd.shape[1]
+        if gd.dtype.kind != "f" or gd.size == 0:
+            return gd.sum((0,) + tuple(range(2, gd.ndim)))
+        if _to_cl(gd).flags.c_contiguous:
+            return xp.ones(gd.size // C, gd.dtype) @ _to_cl(gd).reshape(-1, C)
+        rows = xp.ascontiguousarray(gd).reshape(gd.shape[0], C, -1)
+        return (rows.reshape(-1, rows.shape[2]) @ xp.ones(rows.shape[2], gd.dtype)).reshape(
+            gd.shape[0], C).sum(0)
+
+    @staticmethod
+    def backward(ctx, u):
+        return u.reshape((1, -1) + (1,) * (len(ctx.shape) - 2)).expand(ctx.shape)
 
 
 def _spatial_sum(t):
-    return t.sum((0,) + tuple(range(2, t.ndim)))
-
-
-def _bias_view(b, n):
-    return b.reshape((-1,) + (1,) * n)
+    return ChannelSum.apply(t)
 
 
 class Conv(Function):
@@ -125,28 +325,31 @@ class Conv(Function):
     @staticmethod
     def forward(ctx, x, w, b, geom, osize):
         xp, xd, wd = x._xp, x._data, w._data
-        B, Co, G = xd.shape[0], wd.shape[0], geom.groups
-        cols = _im2col(xp, xd, wd.shape[2:], osize, geom)
-        y = _gemm(xp, wd.reshape(G, Co // G, cols.shape[1]), cols)
-        y = y.reshape(Co, B, math.prod(osize)).transpose(1, 0, 2)
-        out = xp.empty((B, Co) + tuple(osize), xd.dtype)
-        o3 = out.reshape(B, Co, math.prod(osize))
-        if b is not None:
-            xp.add(y, b._data[:, None], out=o3)     # the bias rides on the layout copy
-        else:
-            o3[...] = y
+        cl = is_channels_last(xd) or is_channels_last(wd)
+        out, xpad = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize, cl)
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        # the weight gradient reads the same columns: keep them unless they are large
-        ctx.cols = cols if w.requires_grad and cols.size <= _KEEP_COLS else None
+        # the weight gradient reads the input channels-last and padded again: keep that copy
+        # (the size of x) rather than make it twice
+        ctx.xpad = xpad if w.requires_grad else None
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         geom, need = ctx.geom, ctx.needs_input_grad
-        gx = ConvTranspose.apply(g, w, None, geom, tuple(x.shape[2:])) if need[0] else None
-        gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.cols) if need[1] else None
+        if g.dim() in (4, 5) and (need[0] or need[1]):
+            # both gradients read g channels-last: lay it out so once, and let the input
+            # gradient flow on channels-last (the layers below keep the layout) unless it
+            # lands in a leaf, whose .grad takes the leaf's layout as in PyTorch
+            g = to_format(g, channels_last if g.dim() == 4 else channels_last_3d)
+        gx = gw = None
+        if need[0]:
+            gx = ConvTranspose.apply(g, w, None, geom, tuple(x.shape[2:]))
+            if x.grad_fn is None and not is_channels_last(x._data):
+                gx = gx.contiguous()
+        if need[1]:
+            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.xpad)
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 
@@ -169,14 +372,10 @@ class ConvTranspose(Function):
     @staticmethod
     def forward(ctx, g, w, b, geom, xsize):
         xp, gd, wd = g._xp, g._data, w._data
-        G = geom.groups
-        Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
-        w2t = xp.ascontiguousarray(wd.reshape(G, Co // G, Cg * math.prod(ksize)).transpose(0, 2, 1))
-        cols = _gemm(xp, w2t, _grouped(xp, gd, G))
-        cv = cols.reshape((G * Cg, *ksize, gd.shape[0], *gd.shape[2:]))
-        out = _col2im(xp, cv, xsize, geom)
-        if b is not None:
-            out += _bias_view(b._data, len(xsize))
+        cl = is_channels_last(gd) or is_channels_last(wd)
+        bd = b._data if b is not None else None
+        kernel = _transpose_as_conv if all(s == 1 for s in geom.stride) else _transpose_strided
+        out = kernel(xp, gd, wd, bd, geom, xsize, cl)
         ctx.save_for_backward(g, w)
         ctx.geom = geom
         return out
@@ -208,16 +407,10 @@ class ConvWeight(Function):
 
     # d/dx = conv_transpose(g, u);  d/dg = Conv(x, u)
     @staticmethod
-    def forward(ctx, x, g, geom, ksize, cols=None):
-        xp, xd, gd = x._xp, x._data, g._data
-        G = geom.groups
-        if cols is None:
-            cols = _im2col(xp, xd, ksize, gd.shape[2:], geom)
-        # cols @ g^T (then a tiny transpose) runs faster in BLAS than g @ cols^T
-        gw = _gemm(xp, cols, _grouped(xp, gd, G).transpose(0, 2, 1)).transpose(0, 2, 1)
+    def forward(ctx, x, g, geom, ksize, xpad=None):
         ctx.save_for_backward(x, g)
         ctx.geom = geom
-        return xp.ascontiguousarray(gw).reshape((gd.shape[1], xd.shape[1] // G) + tuple(ksize))
+        return _conv_weight(x._xp, x._data, g._data, geom, ksize, xpad)
 
     @staticmethod
     def backward(ctx, u):
@@ -226,6 +419,39 @@ class ConvWeight(Function):
         gx = ConvTranspose.apply(g, u, None, geom, tuple(x.shape[2:])) if need[0] else None
         gg = Conv.apply(x, u, None, geom, tuple(g.shape[2:])) if need[1] else None
         return gx, gg, None, None, None
+
+
+# -- F.unfold / F.fold ---------------------------------------------------------------------------
+def _windows(xp, x, ksize, osize, geom):
+    """A read-only view (B, C, *K, *O) of the padded input: element [b, c, *k, *o] is
+    xpad[b, c, *(o * stride + k * dilation)]. Nothing is copied until it is reshaped."""
+    a = pad(xp, x, geom.lo, geom.hi)
+    st, n = a.strides, len(ksize)
+    kst = tuple(st[2 + j] * geom.dilation[j] for j in range(n))
+    ost = tuple(st[2 + j] * geom.stride[j] for j in range(n))
+    return _as_strided(xp, a, (*a.shape[:2], *ksize, *osize), (st[0], st[1], *kst, *ost))
+
+
+def _col2im(xp, cv, xsize, geom):
+    """The adjoint of the window view: ``cv`` (C, *K, B, *O), any strides, added back where each
+    element was read from, then the padding cropped. Returns a contiguous (B, C, *xsize)."""
+    n = len(xsize)
+    C, ksize, B, osize = cv.shape[0], cv.shape[1:n + 1], cv.shape[n + 1], cv.shape[n + 2:]
+    padded = tuple(s + p + q for s, p, q in zip(xsize, geom.lo, geom.hi))
+    if osize[-1] <= 4 < B:
+        # rows of a few elements make NumPy's strided adds slow: add with the batch innermost
+        cv = cv.transpose((0, *range(1, n + 1), *range(n + 2, 2 * n + 2), n + 1))
+        buf, lead = xp.zeros((C, *padded, B), cv.dtype), (slice(None),)
+        back = (n + 1, 0, *range(1, n + 1))
+    else:
+        buf, lead = xp.zeros((C, B, *padded), cv.dtype), (slice(None), slice(None))
+        back = (1, 0, *range(2, n + 2))
+    for k in itertools.product(*map(range, ksize)):   # a loop over kernel offsets only
+        where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                      for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
+        buf[lead + where] += cv[(slice(None),) + k]
+    crop = tuple(slice(p, p + s) for p, s in zip(geom.lo, xsize))
+    return xp.ascontiguousarray(buf[lead + crop].transpose(back))
 
 
 class Im2Col(Function):

@@ -49,9 +49,13 @@ class _Norm(Function):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if batch_stats:
                 xs = xd.reshape(geom.stat_shape)
-                mean = xs.mean(geom.axes, keepdims=True)
+                mean = _channel_sum(xp, xs, geom.axes)
+                mean = mean / max(xs.size // max(mean.size, 1), 1) if mean is not None else \
+                    xs.mean(geom.axes, keepdims=True)
                 d = xs - mean                      # our buffer: the rest works in place on it
-                var = _sum_squares(xp, d, geom.axes) / max(xs.size // max(mean.size, 1), 1)
+                sq = _channel_sum(xp, d, geom.axes, square=True)
+                var = (sq if sq is not None else _sum_squares(xp, d, geom.axes)) / \
+                    max(xs.size // max(mean.size, 1), 1)
                 if (running_mean is not None or running_var is not None) and xs.size:
                     _update_running(running_mean, running_var, mean, var, momentum,
                                     xs.size // max(mean.size, 1))
@@ -233,6 +237,26 @@ def _sum_squares(xp, d, axes):
     out = "".join(c for i, c in enumerate(ix) if i not in axes)
     r = xp.einsum(f"{ix},{ix}->{out}", d, d)
     return r.reshape(tuple(1 if i in axes else s for i, s in enumerate(d.shape)))
+
+
+def _channel_sum(xp, a, axes, square=False):
+    """Per-channel sums for batch norm (``axes`` = all but dim 1) as one GEMV, ``ones @ x``,
+    several times faster than NumPy's strided reduction: over the (N*H*W, C) matrix of a
+    channels-last array, or the (N*C, H*W) rows of a contiguous one. ``square`` sums a * a
+    (channels-last only: contiguous arrays have the einsum). None where it does not apply."""
+    n = a.ndim
+    if n < 3 or tuple(axes) != (0, *range(2, n)) or a.dtype not in (np.float32, np.float64) \
+            or a.size == 0:
+        return None
+    C, keep = a.shape[1], (1, a.shape[1]) + (1,) * (n - 2)
+    cl = a.transpose(0, *range(2, n), 1)
+    if cl.flags.c_contiguous:
+        m = cl.reshape(-1, C)
+        return (xp.ones(m.shape[0], a.dtype) @ (m * m if square else m)).reshape(keep)
+    if a.flags.c_contiguous and not square:
+        rows = a.reshape(a.shape[0] * C, -1)
+        return (rows @ xp.ones(rows.shape[1], a.dtype)).reshape(a.shape[0], C).sum(0).reshape(keep)
+    return None
 
 
 def _sum(t, axes):

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..autograd.function import Function
+from .conv import is_channels_last
 
 __all__ = []
 
@@ -58,6 +59,15 @@ def _grid(j, n, size):
     return np.arange(size).reshape((1,) * j + (size,) + (1,) * (n - j - 1))
 
 
+def _alloc(xp, shape, dtype, like, fill=0):
+    """A ``fill``-ed (B, C, *S) array, laid out channels-last when ``like`` is: pooling keeps
+    its input's memory format, as PyTorch's does (and its passes then run channels-innermost)."""
+    cl = is_channels_last(like)
+    full = (shape[0], *shape[2:], shape[1]) if cl else shape
+    a = xp.full(full, fill, dtype) if fill else xp.zeros(full, dtype)
+    return a.transpose(0, a.ndim - 1, *range(1, a.ndim - 1)) if cl else a
+
+
 def _plane_strides(size):
     return tuple(math.prod(size[j + 1:]) for j in range(len(size)))
 
@@ -87,7 +97,7 @@ class MaxPool(Function):
         B, C, size = xd.shape[0], xd.shape[1], xd.shape[2:]
         ctx.n = len(osize)
         offs, pairs = _pairs(geom, osize, size)
-        best = xp.full((B, C) + tuple(osize), _lowest(xd.dtype), xd.dtype)
+        best = _alloc(xp, (B, C) + tuple(osize), xd.dtype, xd, _lowest(xd.dtype))
         for pr in pairs:
             if pr:
                 o, i = pr
@@ -96,8 +106,8 @@ class MaxPool(Function):
             return best, None
         # the first offset that reaches the max: count the offsets before it (padding never
         # counts as reaching it, so an all -inf window points at its first real element)
-        arg = xp.zeros(best.shape, np.uint8 if len(offs) < 256 else np.int64)
-        found, step = xp.zeros(best.shape, bool), xp.empty(best.shape, bool)
+        arg = _alloc(xp, best.shape, np.uint8 if len(offs) < 256 else np.int64, xd)
+        found, step = _alloc(xp, best.shape, bool, xd), _alloc(xp, best.shape, bool, xd)
         for pr in pairs[:-1]:
             if pr:
                 o, i = pr
@@ -249,7 +259,7 @@ class AvgPool(Function):
         kind = xd.dtype.kind
         acc_dtype = np.int64 if kind in "iub" else (np.float32 if xd.dtype == np.float16
                                                     else xd.dtype)
-        acc = xp.zeros(xd.shape[:2] + tuple(osize), acc_dtype)
+        acc = _alloc(xp, xd.shape[:2] + tuple(osize), acc_dtype, xd)
         for pr in _pairs(geom, osize, xd.shape[2:])[1]:     # one add per kernel offset
             if pr:
                 acc[pr[0]] += xd[pr[1]]
@@ -297,7 +307,7 @@ class AvgPoolAdjoint(Function):
         xp, gd = g._xp, g._data
         osize = gd.shape[2:]
         ctx.geom, ctx.osize, ctx.div = geom, osize, div
-        out = xp.zeros(gd.shape[:2] + tuple(size), gd.dtype)
+        out = _alloc(xp, gd.shape[:2] + tuple(size), gd.dtype, gd)
         gs = (gd / div).astype(gd.dtype, copy=False)
         for pr in _pairs(geom, osize, size)[1]:
             if pr:

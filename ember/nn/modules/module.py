@@ -510,8 +510,12 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
 
+        fmt = kwargs.get("memory_format")
+
         def convert(t):
             target = dtype if dtype is not None and t.dtype.category >= D._FLOAT else None
+            if fmt is not None and t.dim() in (4, 5):    # as PyTorch: only 4-d and 5-d tensors
+                return t.to(device=device, dtype=target, memory_format=fmt)
             return t.to(device=device, dtype=target)
         return self._apply(convert)
 
