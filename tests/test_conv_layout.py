@@ -2,13 +2,13 @@
 path (forward GEMM, stride-1 input gradient as a flipped-kernel conv with padding that can
 crop, strided input gradient as GEMM + scatter, weight gradient from the kept columns) on
 NCHW and channels-last inputs and weights, with the output's layout compared to torch's."""
+import helpers
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 from helpers import assert_close, check_op, randn
 
-import helpers
 import ember
 import ember.nn.functional as F
 

@@ -47,7 +47,7 @@ def _classmethods(op):
 def _node(op, name):
     ns = {"__slots__": (), "_node_of": op, "__module__": op.__module__, "__qualname__": name,
           **_classmethods(op)}
-    from .function import FunctionCtx       # a node is a ctx, as PyTorch's BackwardCFunction
+    from .function import FunctionCtx  # a node is a ctx, as PyTorch's BackwardCFunction
     bases = (op,) if issubclass(op, FunctionCtx) else (op, FunctionCtx)
     node = type(op)(name, bases, ns)
     # an op's own __init_subclass__ may have set class attributes on the node (a fused Grad
