@@ -81,10 +81,11 @@ def add_overhead_grad(ember, torch):
 
 def _register_modules():
     """Workloads that live in their own files, by the issue they belong to."""
-    from . import dataloader, nn_conv, nn_models, nn_rnn, optim, training
+    from . import dataloader, nn_conv, nn_models, nn_rnn, optim, overhead, training
     for fn in (dataloader.dataloader_epoch_w0, dataloader.dataloader_epoch_w2,
                nn_conv.conv_layer, nn_models.small_cnn, nn_models.mlp_mnist_like, nn_rnn.lstm,
-               optim.optimizer_step, training.mnist1d_cnn_fit, training.xor_tiny_batches):
+               optim.optimizer_step, training.mnist1d_cnn_fit, training.xor_tiny_batches,
+               overhead.tiny_op_loop, overhead.xor_batch2):
         WORKLOADS[fn.__name__] = fn
 
 
