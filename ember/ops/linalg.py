@@ -7,7 +7,6 @@ import numpy as np
 
 from .. import _tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ._util import broadcast_error
 from ._util import conj as _conj
 from .broadcast import _expanded_shape
@@ -90,14 +89,7 @@ class Mm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        if not STATE.enabled:   # plain gradients: the two GEMMs on arrays, no graph to build
-            gd = g._data
-            return (g._wrap(gd @ _adjoint(b._data)) if need[0] else None,
-                    g._wrap(_adjoint(a._data) @ gd) if need[1] else None)
-        return (Mm.apply(g, b.mH) if need[0] else None,
-                Mm.apply(a.mH, g) if need[1] else None)
+        return _product_backward(Mm, ctx, g)
 
     @staticmethod
     def onnx(g, ctx, a, b):
@@ -124,10 +116,7 @@ class Bmm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        return (Bmm.apply(g, b.mH) if need[0] else None,
-                Bmm.apply(a.mH, g) if need[1] else None)
+        return _product_backward(Bmm, ctx, g)
 
     @staticmethod
     def onnx(g, ctx, a, b):
@@ -145,14 +134,59 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        return (Matmul.apply(g, b.mH) if need[0] else None,
-                Matmul.apply(a.mH, g) if need[1] else None)
+        return _product_backward(Matmul, ctx, g)
 
     @staticmethod
     def onnx(g, ctx, a, b):
         return g.op("MatMul", a, b)
+
+
+def _product_backward(op, ctx, g):
+    """The gradient of ``op`` (Mm, Bmm or Matmul) at (A, B): one ProductGrad node."""
+    a, b = ctx.saved_tensors
+    return ProductGrad.apply(g, a, b, ctx.needs_input_grad, op)
+
+
+def _adjoint_last2(m):
+    """The conjugate transpose of the last two dims of an array (a view for real dtypes)."""
+    m = m.swapaxes(-1, -2)
+    return m.conj() if m.dtype.kind == "c" else m
+
+
+class ProductGrad(Function):
+    """(gA, gB) = (G B^H, A^H G): the gradient of a matrix product ``op`` for ``want``; batch
+    dims broadcast (the engine sums them down to A's and B's shapes).
+
+    It is bilinear, so its own gradient for (uA, uB) is
+    dG = uA B + A uB,  dA = G uB^H,  dB = uA^H G  (products by ``op`` again)."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, a, b, want, op):
+        xp, gd = g._xp, g._data
+        ga = xp.matmul(gd, _adjoint_last2(b._data)) if want[0] else None
+        gb = xp.matmul(_adjoint_last2(a._data), gd) if want[1] else None
+        ctx.save_for_backward(g, a, b)
+        ctx.op = op
+        ctx.set_materialize_grads(False)
+        return ga, gb
+
+    @staticmethod
+    def backward(ctx, ua, ub):
+        g, a, b = ctx.saved_tensors
+        op, need = ctx.op, ctx.needs_input_grad
+        dg = da = db = None
+        if need[0]:
+            if ua is not None:
+                dg = op.apply(ua, b)
+            if ub is not None:
+                t = op.apply(a, ub)
+                dg = t if dg is None else dg + t
+        if need[1] and ub is not None:
+            da = op.apply(g, ub.mH)
+        if need[2] and ua is not None:
+            db = op.apply(ua.mH, g)
+        return dg, da, db, None, None
 
 
 class Mv(Function):
