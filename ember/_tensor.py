@@ -4,12 +4,12 @@ Arithmetic, reductions, shape and indexing methods come from the op families in 
 (one mixin per family, each defined in its family's file); this file holds the state, the
 conversions, autograd's entry points and the in-place machinery.
 """
-import weakref
 
 import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, device_of_array, to_device, xp_for
+from .autograd import _hooks
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.activation import ActivationMethods
@@ -479,31 +479,17 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def register_hook(self, hook):
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = {}
-            return _fn.add_hook(self._hooks, hook)
-        return _fn.add_hook(self.grad_fn._tensor_hooks(self._out_idx, create=True), hook)
+        return _hooks.register_tensor_hook(self, hook)
 
     def retain_grad(self):
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None:
-            return
-        node = self.grad_fn
-        retain = node.__dict__.get("_retain")
-        if retain is None:
-            retain = node._retain = {}
-        retain[self._out_idx] = weakref.ref(self)
+        if self.grad_fn is not None:
+            _hooks.retain_grad(self)
 
     @property
     def retains_grad(self):
-        node = self.grad_fn
-        if node is None:
-            return False
-        r = node.__dict__.get("_retain") or {}
-        ref = r.get(self._out_idx)
-        return ref is not None and ref() is self
+        return _hooks.retains_grad(self)
 
     def _accumulator(self):
         return _fn.accumulator_for(self)
@@ -534,7 +520,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         if recorded and result.grad_fn is not None:
             node = result.grad_fn
             self.grad_fn, self._out_idx, self._rg = node, result._out_idx, True
-            for entry in node.__dict__.get("_saved") or ():
+            for entry in node._saved or ():
                 if entry.__class__ is _fn._SavedOutput and entry.idx == result._out_idx:
                     entry.data, entry.vc, entry.version = self._data, self._vc, self._vc.value
             if self._base is not None:

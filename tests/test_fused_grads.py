@@ -9,7 +9,7 @@ import ember
 import ember.nn.functional as F
 import torch.nn.functional as TF
 
-from helpers import RNG
+RNG = np.random.default_rng(14)   # its own stream: other files draw from helpers.RNG
 
 # name -> (ember fn, torch fn, input shapes); every op whose backward is a fused gradient node
 CASES = {
