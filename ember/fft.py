@@ -26,6 +26,7 @@ from .ops.shape import roll
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
            "hfft2", "ihfft2", "fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn", "fftfreq",
            "rfftfreq", "fftshift", "ifftshift"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _Tensor = _tensor.Tensor
 

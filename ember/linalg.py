@@ -19,6 +19,7 @@ from .ops.reduce import LinalgVectorNorm
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svdvals",
            "matmul", "LinAlgError", "eigh", "eigvalsh", "qr", "cholesky", "svd", "pinv", "lstsq",
            "matrix_rank", "cross", "matrix_power", "cholesky_solve"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class LinAlgError(RuntimeError):
@@ -246,6 +247,7 @@ def _ord_str(o):
 
 class _SvdVals(Function):
     """Singular values; the gradient is U diag(g) V^H (first order only)."""
+    _ctx_arrays = ('uv',)   # freed with the saved tensors
 
     @staticmethod
     def forward(ctx, a):

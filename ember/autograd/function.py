@@ -7,6 +7,7 @@ per argument (to the input's own node, or to the leaf's gradient accumulator) an
 returns one gradient per argument, in the shape of the broadcast result; the engine sums it down
 to the input's shape.
 """
+import sys
 import weakref
 
 import numpy as np
@@ -85,23 +86,22 @@ class _NoGrads(tuple):
 
 _NO_GRADS = _NoGrads()
 
-# A node's state, declared once (``Function.__slots__``); what forward's ctx API sets is read by
-# ``_connect`` when the node joins the graph, the rest by the engine:
+# A node's state, declared once. Slots (``Function.__slots__``), set when the node joins the
+# graph (``_connect``) and read by the engine:
 #   _next        one Edge per forward argument (None where no gradient flows)
 #   _seq         creation number: a node is newer than every node it leads to, so visiting
 #                nodes newest first is a topological order (the engine's only scheduling)
 #   _saved       what save_for_backward kept, as (tensor, version) / _SavedOutput; None once
 #                freed
-#   _to_save     save_for_backward's tensors until _connect files them into _saved
 #   _out_meta    (shape, dtype, device) per output of a multi-output node, to make zero
 #                gradients for outputs that got none; None for a single output
-#   _materialize set_materialize_grads: make those zeros (True) or pass None
+#   _hooks       the node's hooks, retained grads and metadata (autograd/_hooks.py), or None
+#   needs_input_grad  per forward argument, whether it requires grad
+# Class-level defaults, set on ctx only by forward's ctx API (so most nodes never store them):
+#   _to_save     save_for_backward's tensors, until _connect files them into _saved
+#   _materialize set_materialize_grads: make zeros for outputs without a gradient (True)
 #   _non_diff    ids of outputs marked non-differentiable
 #   _dirty       tensors marked modified in place
-#   _hooks       the node's hooks, retained grads and metadata (autograd/_hooks.py), or None
-_NODE_DEFAULTS = {"_saved": (), "_to_save": (), "_out_meta": None, "_materialize": True,
-                  "_non_diff": (), "_dirty": None, "_hooks": None,
-                  "needs_input_grad": _NO_GRADS}
 
 
 class Function:
@@ -113,8 +113,12 @@ class Function:
     """
 
     # node state (see the glossary above); ``__dict__`` stays for what ops and users keep on ctx
-    __slots__ = ("_next", "_seq", "_saved", "_to_save", "_out_meta", "_materialize",
-                 "_non_diff", "_dirty", "_hooks", "needs_input_grad", "__dict__", "__weakref__")
+    __slots__ = ("_next", "_seq", "_saved", "_out_meta", "_hooks", "needs_input_grad",
+                 "__dict__", "__weakref__")
+    _to_save, _materialize, _non_diff, _dirty = (), True, (), None
+    # names of ctx attributes that hold arrays (masks, indices), freed with the saved tensors;
+    # None: not declared, so release looks for them
+    _ctx_arrays = None
 
     _builtin = False   # built-in ops name their nodes as PyTorch does: MulBackward0
 
@@ -185,13 +189,26 @@ class Function:
         return _hooks.add_hook(_hooks.node_hooks(self).pre, fn)
 
     def _release(self):
-        """Free what forward kept for backward: saved tensors, and any array or tensor an op
-        stored on ctx itself (masks, indices). Plain metadata (shapes, dims) stays."""
+        """Free what forward kept for backward: the saved tensors, and the arrays the op keeps
+        on ctx (its declared ``_ctx_arrays``; for an op that declares nothing, such as a
+        user's Function, any array or tensor found on ctx). Plain metadata stays."""
         self._saved = None
+        names = self._ctx_arrays
         d = self.__dict__
-        if d:
-            for k in [k for k, v in d.items() if k[0] != "_" and _holds_array(v)]:
-                del d[k]
+        if names is None:
+            if d:
+                for k in [k for k, v in d.items() if k[0] != "_" and _holds_array(v)]:
+                    del d[k]
+        else:
+            for k in names:
+                d.pop(k, None)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a module that sets _CTX_AUDITED has declared every array its Functions keep on ctx
+        if "_ctx_arrays" not in cls.__dict__ and cls._ctx_arrays is None and \
+                getattr(sys.modules.get(cls.__module__), "_CTX_AUDITED", False):
+            cls._ctx_arrays = ()
 
     def __repr__(self):
         if self._builtin:
@@ -199,11 +216,10 @@ class Function:
         return f"<ember.autograd.function.{self.name()} object at {hex(id(self))}>"
 
     def __getattr__(self, item):
-        # Only called for a missing attribute: an unset slot has its default; after the graph
-        # was freed, a missing ctx attribute says so as PyTorch does.
-        default = _NODE_DEFAULTS.get(item, _MISSING)
-        if default is not _MISSING:
-            return default
+        # Only called for a missing attribute: a slot of a node not (yet) in the graph has its
+        # default; after the graph was freed, a missing ctx attribute says so as PyTorch does.
+        if item in _SLOT_DEFAULTS:
+            return _SLOT_DEFAULTS[item]
         if item.startswith("__") or self._saved is not None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
         raise RuntimeError(_FREED_MSG)
@@ -242,6 +258,7 @@ class Function:
             finally:
                 STATE.enabled = True
         else:
+            ctx.needs_input_grad = _NO_GRADS
             out = cls.forward(ctx, *args, **kwargs)
         if out.__class__ is _ndarray:   # the common case: one array out
             out = Tensor._wrap(out)
@@ -265,7 +282,8 @@ class Function:
         return wrapped[0] if single else tuple(wrapped)
 
 
-_MISSING = object()
+_SLOT_DEFAULTS = {"_saved": (), "_out_meta": None, "_hooks": None, "_next": (), "_seq": 0,
+                  "needs_input_grad": _NO_GRADS}
 
 
 def _connect(ctx, args, needs, outputs):
@@ -297,7 +315,8 @@ def _connect(ctx, args, needs, outputs):
         else:
             saved.append((t, t._vc.value))
     ctx._saved = saved
-    ctx._to_save = ()
+    if to_save:
+        del ctx._to_save
     Tensor = _tensor.Tensor
     if len(outputs) > 1:
         ctx._out_meta = tuple((o._data.shape, o.dtype, o.device) if isinstance(o, Tensor)

@@ -12,11 +12,12 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import canon_dim
+from ._util import canon_dim, quiet
 from .unary import _erf_np, _sigmoid
 
 __all__ = ["softmax", "log_softmax", "selu", "selu_", "celu", "celu_", "prelu", "threshold",
            "threshold_", "hardshrink", "ActivationMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -40,8 +41,7 @@ def _run(fn, x, p):
     overflow warnings silenced (inf in a branch that np.where drops is expected)."""
     if x.ndim == 0:
         return _run(fn, x.reshape(1), p).reshape(())
-    with np.errstate(all="ignore"):
-        return fn(x, *p)
+    return quiet(fn, x, *p)
 
 
 def _const(mask, like):

@@ -5,12 +5,13 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from ._util import broadcast_error, call, float_dtype, operands, result_dtype
+from ._util import broadcast_error, call, float_dtype, operands, quiet, result_dtype
 from ._util import conj as _conj
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "floor_divide", "remainder", "fmod",
            "true_divide", "subtract", "multiply", "divide", "negative", "rsub", "square",
            "float_power", "ArithMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class Add(Function):
@@ -91,11 +92,7 @@ class Mul(Function):
                               b if need[0] and isinstance(b, Tensor) else None)
         ctx.scalars = (None if isinstance(a, Tensor) else a,
                        None if isinstance(b, Tensor) else b)
-        with np.errstate(invalid="ignore", over="ignore"):
-            try:
-                return x * y
-            except ValueError:
-                raise broadcast_error(np.shape(x), np.shape(y)) from None
+        return quiet(call, np.multiply, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -126,8 +123,7 @@ class Div(Function):
                               b if isinstance(b, Tensor) else None)
         ctx.scalars = (None if isinstance(a, Tensor) else a,
                        None if isinstance(b, Tensor) else b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return call(np.true_divide, x, y)
+        return quiet(call, np.true_divide, x, y)
 
     @staticmethod
     def backward(ctx, g):

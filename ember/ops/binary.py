@@ -11,6 +11,7 @@ from ._util import conj as _conj
 __all__ = ["maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot", "copysign",
            "logaddexp", "logaddexp2", "lerp", "addcmul", "addcdiv", "xlogy", "heaviside",
            "BinaryMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 def _check_other(other, op):
     if not isinstance(other, _tensor.Tensor):
@@ -57,6 +58,7 @@ class Minimum(Maximum):
 
 
 class Fmax(Function):
+    _ctx_arrays = ('pick_a',)   # freed with the saved tensors
     _builtin = True
     ufunc = staticmethod(np.fmax)
 
@@ -90,6 +92,7 @@ class Fmax(Function):
 
 
 class Fmin(Fmax):
+    _ctx_arrays = ('pick_a',)   # freed with the saved tensors
     ufunc = staticmethod(np.fmin)
 
 

@@ -11,6 +11,7 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less
            "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
            "bitwise_right_shift", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal",
            "isclose", "allclose", "equal", "CompareMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _NUMBERS = (int, float, complex, np.number, np.bool_)
 

@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 
 __all__ = ["FillMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class Fill(Function):

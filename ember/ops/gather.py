@@ -12,6 +12,7 @@ from ._util import canon_dim, operands
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
            "masked_select", "masked_scatter", "where", "nonzero", "argwhere", "take_along_dim",
            "take", "index_copy", "GatherMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _INDEX_NP = (np.dtype(np.int64), np.dtype(np.int32))
 
@@ -337,6 +338,7 @@ class IndexAdd(Function):
 
 
 class IndexFill(Function):
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
     _builtin = True
 
     # out = a with value at index along dim:  d/da = g with zeros there,  d/dvalue = sum of g there

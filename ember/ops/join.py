@@ -14,6 +14,7 @@ from ._util import canon_dim
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "unbind",
            "split", "chunk", "meshgrid", "column_stack", "row_stack", "block_diag", "cartesian_prod",
            "kron", "JoinMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _tensor_list(tensors, op):

@@ -14,6 +14,7 @@ from .broadcast import _expanded_shape
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "matmul", "addmm", "addmv",
            "baddbmm", "einsum", "tensordot", "det", "inverse", "slogdet", "logdet", "trace",
            "cdist", "cross", "inner", "matrix_power", "LinalgMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 # the C++ type names PyTorch prints in "expected m1 and m2 to have the same dtype"
 _CNAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",

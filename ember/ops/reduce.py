@@ -17,6 +17,7 @@ __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "norm", "cumsum",
            "cumprod", "all", "any", "count_nonzero", "dist", "cummax", "cummin", "logcumsumexp",
            "diff", "aminmax", "cov", "corrcoef", "ReduceMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _T = _tensor  # Tensor is looked up at call time (this module is imported while _tensor loads)
 
@@ -571,6 +572,7 @@ def _select_onnx(g, ctx, a, reduce_op, arg_op):
 
 
 class Max(_Selection):
+    _ctx_arrays = ('idx',)   # freed with the saved tensors
     # max along a dim: the gradient goes to the index it picked
     @staticmethod
     def _pick(x, d):
@@ -582,6 +584,7 @@ class Max(_Selection):
 
 
 class Min(_Selection):
+    _ctx_arrays = ('idx',)   # freed with the saved tensors
     @staticmethod
     def _pick(x, d):
         return np.argmin(x, axis=d, keepdims=True)

@@ -20,6 +20,7 @@ from .join import cat, stack
 from .unary import TanhBackward
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _sigmoid_(xp, x):
@@ -78,6 +79,7 @@ def _lstm_pointwise(gh, gc, c, i, f, g, o, tc, cat):
 
 class LSTMCell(Function):
     """(h', c') for gates = gi + h W_hh^T + b_hh split as i, f, g, o (PyTorch's order)."""
+    _ctx_arrays = ('gates', 'tc')   # freed with the saved tensors
 
     _builtin = True
 
@@ -158,6 +160,7 @@ class LSTMLayer(Function):
     the steps back with one matmul each and gets W_hh's gradient (and W_hr's) in one matmul
     over all steps. ``mask`` (T, B) bool, for packed sequences: where False the step leaves
     that row's state as it was."""
+    _ctx_arrays = ('cs', 'gates', 'hs', 'mask', 'raw', 'tcs')   # freed with the saved tensors
 
     _builtin = True
 
@@ -309,6 +312,7 @@ def _gru_pointwise(g, h, r, z, n, hn, cat):
 
 class GRUCell(Function):
     """h' for r, z = sigmoid(gi_rz + h W_hrz^T + b_hrz), n = tanh(gi_n + r (h W_hn^T + b_hn))."""
+    _ctx_arrays = ('hn', 'n', 'rz')   # freed with the saved tensors
 
     _builtin = True
 

@@ -16,6 +16,7 @@ __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze",
            "slice_scatter", "diagonal_scatter", "repeat_interleave", "diag_embed", "diagflat",
            "atleast_1d", "atleast_2d", "atleast_3d", "tensor_split", "hsplit", "vsplit", "dsplit",
            "tril_indices", "triu_indices", "ShapeMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def infer_shape(shape, numel):
@@ -616,6 +617,7 @@ def tile(input, dims):
 
 
 class RepeatInterleave(Function):
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
     _builtin = True
 
     # d repeat_interleave = the gradient summed over each run of copies (_SegmentSum)
@@ -633,6 +635,7 @@ class RepeatInterleave(Function):
 class _SegmentSum(Function):
     """Sum consecutive runs of ``reps[i]`` slices along ``dim``: repeat_interleave's backward,
     whose own backward is repeat_interleave again."""
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
 
     @staticmethod
     def forward(ctx, g, reps, dim):

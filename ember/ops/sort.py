@@ -18,6 +18,7 @@ from ._util import canon_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "median", "nanmedian", "kthvalue", "return_types",
            "unique", "bincount", "searchsorted", "bucketize", "histc", "SortMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 # -- (values, indices) results -------------------------------------------------------------
@@ -55,6 +56,7 @@ def _idx_array(idx):
 
 
 class _TakeAlong(Function):
+    _ctx_arrays = ('idx',)   # freed with the saved tensors
     _builtin = True
 
     # take_along(a, idx) is linear in a: its adjoint puts the gradient back at idx
@@ -73,6 +75,7 @@ class _TakeAlong(Function):
 
 
 class _PutAlong(Function):
+    _ctx_arrays = ('idx',)   # freed with the saved tensors
     _builtin = True
 
     # zeros of ``shape`` with g written at idx along dim; idx holds no repeats along dim (a sort
@@ -93,6 +96,7 @@ class _PutAlong(Function):
 
 
 class _Selection(Function):
+    _ctx_arrays = ('idx',)   # freed with the saved tensors
     """``values`` = the input picked at ``indices`` along one dim (sort, topk, median/kthvalue
     and max/min with a dim). Subclasses say which indices (``_pick``); the gradient goes back to
     the picked places."""

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import check_tensor, float_dtype
+from ._util import check_tensor, float_dtype, zero_where
 from ._util import conj as _conj
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos",
@@ -16,6 +16,7 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
            "ceil", "round", "trunc", "fix", "frac", "clamp", "clip", "clamp_min", "clamp_max",
            "lgamma", "digamma", "polygamma", "logit", "sinc", "deg2rad", "rad2deg", "signbit",
            "nan_to_num", "UnaryMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
@@ -445,11 +446,27 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g.masked_fill(_wrap(out._data <= 0), 0)
+        return ThresholdBackward.apply(g, out)
 
     @staticmethod
     def onnx(g, ctx, a):
         return g.op("Relu", a)
+
+
+class ThresholdBackward(Function):
+    """g where out > 0, else 0: relu's gradient as one node. Linear in g with a constant mask,
+    so its own gradient is itself (and none flows to ``out``)."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, out):
+        ctx.save_for_backward(out)
+        return zero_where(g._data, out._data <= 0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (out,) = ctx.saved_tensors
+        return ThresholdBackward.apply(gg, out), None
 
 
 # -- error function -----------------------------------------------------------------------
@@ -765,6 +782,7 @@ class Clamp(Function):
     Gradients as PyTorch: to x where lo <= x <= hi; to lo where x < lo < hi; to hi where x > hi
     or hi < lo (NaN anywhere gives none). The masks are computed in forward, only for the
     inputs that need a gradient, and kept as bool tensors of places where the gradient is 0."""
+    _ctx_arrays = ('zero_hi', 'zero_lo', 'zero_x')   # freed with the saved tensors
 
     _builtin = True
     _node = "ClampBackward0"
@@ -1144,6 +1162,7 @@ class Rad2Deg(_Float):
 
 
 class NanToNum(Function):
+    _ctx_arrays = ('replaced',)   # freed with the saved tensors
     _builtin = True
 
     # the gradient passes where x is finite, 0 where it was replaced
