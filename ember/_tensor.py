@@ -34,12 +34,11 @@ _FROM_NP = D._FROM_NP
 
 
 class _Version:
-    """A version counter shared by a tensor and its views; in-place ops bump it."""
+    """A version counter shared by a tensor and its views; in-place ops bump it. (No
+    ``__init__``: the class attribute is the starting value, so making one costs no Python
+    call on the hot path of every op.)"""
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    value = 0
 
 
 class _InferenceVersion(_Version):

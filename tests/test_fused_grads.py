@@ -47,6 +47,16 @@ CASES = {
                  lambda x: TF.nll_loss(x, torch.tensor([0, 3, 1])), [(3, 4)]),
     "bce_with_logits": (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits,
                         [(3, 4), (3, 4)]),
+    "binary_cross_entropy": (lambda x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+                             lambda x, y: TF.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+                             [(3, 4), (3, 4)]),
+    "binary_cross_entropy_weighted_sum": (
+        lambda x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid(),
+                                            ember.linspace(0.5, 2, 4, dtype=ember.float64),
+                                            reduction="sum"),
+        lambda x, y: TF.binary_cross_entropy(x.sigmoid(), y.sigmoid(),
+                                             torch.linspace(0.5, 2, 4, dtype=torch.float64),
+                                             reduction="sum"), [(3, 4), (3, 4)]),
     "mse_loss": (F.mse_loss, TF.mse_loss, [(3, 4), (3, 4)]),
     "l1_loss": (F.l1_loss, TF.l1_loss, [(3, 4), (3, 4)]),
 }

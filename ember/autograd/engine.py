@@ -48,6 +48,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     anomaly = ANOMALY["enabled"] and ANOMALY["check_nan"]
     heapq.heapify(pending)
     heappop, heappush = heapq.heappop, heapq.heappush
+    Tensor = _tensor.Tensor
 
     prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
     STATE.enabled, _AUTOCAST[0] = create_graph, None   # gradients keep their forward dtypes
@@ -69,13 +70,16 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             for edge, g in zip(node._next, grads_in):
                 if edge is None or g is None:
                     continue
-                g = _fit(g, edge, node, grads_in)
+                if g.__class__ is not Tensor or g._data.shape != edge[2] or \
+                        g._data.dtype is not edge[3].np:
+                    g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
                 nxt = edge[0]
                 b = buffers.get(nxt)
-                if b is None:
-                    b = buffers[nxt] = {}
+                if b is None:                                  # first gradient: now pending
+                    buffers[nxt] = {edge[1]: g}
                     heappush(pending, (-nxt._seq, nxt))
-                _add_into(b, edge[1], g, create_graph)
+                else:
+                    _add_into(b, edge[1], g, create_graph)     # gradients meet: sum
             if not retain_graph:
                 node._release()
     finally:

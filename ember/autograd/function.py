@@ -85,6 +85,7 @@ class _NoGrads(tuple):
 
 
 _NO_GRADS = _NoGrads()
+_FALSE = (False,)
 
 # A node's state, declared once. Slots (``Function.__slots__``), set when the node joins the
 # graph (``_connect``) and read by the engine:
@@ -258,7 +259,7 @@ class Function:
             finally:
                 STATE.enabled = True
         else:
-            ctx.needs_input_grad = _NO_GRADS
+            ctx.needs_input_grad = _FALSE * len(args)
             out = cls.forward(ctx, *args, **kwargs)
         if out.__class__ is _ndarray:   # the common case: one array out
             out = Tensor._wrap(out)
@@ -304,26 +305,38 @@ def _connect(ctx, args, needs, outputs):
     ctx._hooks = None
     to_save = ctx._to_save
     saved = []
-    for t in to_save:
-        if t is None:
-            saved.append(None)
-            continue
-        for i, o in enumerate(outputs):
-            if o is t:
-                saved.append(_SavedOutput(t, i))
-                break
-        else:
-            saved.append((t, t._vc.value))
-    ctx._saved = saved
     if to_save:
+        for t in to_save:
+            if t is None:
+                saved.append(None)
+                continue
+            for i, o in enumerate(outputs):
+                if o is t:
+                    saved.append(_SavedOutput(t, i))
+                    break
+            else:
+                saved.append((t, t._vc.value))
         del ctx._to_save
+    ctx._saved = saved
+    non_diff = ctx._non_diff
+    if len(outputs) == 1:
+        ctx._out_meta = None
+        o = outputs[0]
+        if o.__class__ is _tensor.Tensor and not non_diff and \
+                _FROM_NP[o._data.dtype].category >= 2:
+            o.grad_fn, o._out_idx, o._rg = ctx, 0, True
+            if saved:
+                for entry in saved:
+                    if entry.__class__ is _SavedOutput:
+                        entry.vc = o._vc
+            if ctx._dirty:
+                for t in ctx._dirty:
+                    t._vc.value += 1
+            return
     Tensor = _tensor.Tensor
     if len(outputs) > 1:
         ctx._out_meta = tuple((o._data.shape, o.dtype, o.device) if isinstance(o, Tensor)
                               else None for o in outputs)
-    else:
-        ctx._out_meta = None
-    non_diff = ctx._non_diff
     for i, o in enumerate(outputs):
         if isinstance(o, Tensor) and (not non_diff or id(o) not in non_diff) and \
                 o.dtype.category >= 2:

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import operands
+from ._util import operands, quiet
 from .activation import LogSoftmax, Softmax, SoftmaxBackward, Softplus, _log_softmax_np, _sigmoid
 
 __all__ = []
@@ -422,11 +422,7 @@ class BinaryCrossEntropy(Function):
         G = _grad_scale(g, reduction, n)
         if w is not None:
             G = G * w
-        gx = gy = None
-        if need[0]:
-            gx = G * (x - y) / (x * (1 - x)).clamp_min(1e-12)
-        if need[1]:
-            gy = G * ((-x).log1p() - x.log())
+        gx, gy = BceBackward.apply(G, x, y, (need[0], need[1]))
         return gx, gy, None, None
 
     @staticmethod
@@ -532,6 +528,59 @@ class BceLogitsBackward(Function):
         if need[2]:
             gy = gg * G * (-1 if pw is None else (pw - 1) * s - pw)
         return gG, gx, gy, None
+
+
+class BceBackward(Function):
+    """(gx, gy) = (G (x - y) / D, G (log(1 - x) - log x)), D = max(x (1 - x), 1e-12), in a few
+    array passes. Its own gradient for (ux, uy):
+    dG = ux (x - y) / D + uy (log(1 - x) - log x),
+    dx = ux G (1 / D - (x - y) (1 - 2x) [x (1 - x) > 1e-12] / D^2) - uy G (1 / (1 - x) + 1 / x),
+    dy = -ux G / D."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, G, x, y, want):
+        ctx.save_for_backward(G, x, y)
+        ctx.set_materialize_grads(False)
+        xd, yd, Gd = x._data, y._data, G._data
+        gx = gy = None
+        if want[0]:
+            gx = xd - yd
+            gx *= Gd
+            gx /= np.maximum(xd * (1 - xd), 1e-12)
+        if want[1]:
+            gy = quiet(_log_ratio, xd)
+            gy *= Gd
+        return gx, gy
+
+    @staticmethod
+    def backward(ctx, ux, uy):
+        G, x, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        p = x * (1 - x)
+        D = p.clamp_min(1e-12)
+        dG = dx = dy = None
+        if ux is not None:
+            if need[0]:
+                dG = ux * (x - y) / D
+            if need[1]:
+                dD = (1 - 2 * x) * (p > 1e-12)
+                dx = ux * G * (1 / D - (x - y) * dD / (D * D))
+            if need[2]:
+                dy = -ux * G / D
+        if uy is not None:
+            if need[0]:
+                t = uy * ((-x).log1p() - x.log())
+                dG = t if dG is None else dG + t
+            if need[1]:
+                t = -uy * G * (1 / (1 - x) + 1 / x)
+                dx = t if dx is None else dx + t
+        return dG, dx, dy, None
+
+
+def _log_ratio(x):
+    return np.log1p(-x) - np.log(x)
 
 
 # -- elementwise regression losses --------------------------------------------------------
