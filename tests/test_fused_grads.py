@@ -4,10 +4,10 @@ PyTorch's, so the fused node cannot drift from the op's formula."""
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as F
-import torch.nn.functional as TF
 
 RNG = np.random.default_rng(14)   # its own stream: other files draw from helpers.RNG
 

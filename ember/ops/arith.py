@@ -34,12 +34,12 @@ class Add(Function):
         return g, (g if ctx.alpha == 1 else g * ctx.alpha)
 
     @staticmethod
-    def onnx(g, ctx, a, b, alpha=1):
-        dt = g.out[0].dtype
-        y = g.operand(b, dt)
+    def onnx(graph, ctx, a, b, alpha=1):
+        dt = graph.out[0].dtype
+        y = graph.operand(b, dt)
         if alpha != 1:
-            y = g.op("Mul", y, g.scalar(alpha, dt))
-        return g.op("Add", g.operand(a, dt), y)
+            y = graph.op("Mul", y, graph.scalar(alpha, dt))
+        return graph.op("Add", graph.operand(a, dt), y)
 
 
 class Sub(Function):
@@ -69,12 +69,12 @@ class Sub(Function):
         return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
 
     @staticmethod
-    def onnx(g, ctx, a, b, alpha=1):
-        dt = g.out[0].dtype
-        y = g.operand(b, dt)
+    def onnx(graph, ctx, a, b, alpha=1):
+        dt = graph.out[0].dtype
+        y = graph.operand(b, dt)
         if alpha != 1:
-            y = g.op("Mul", y, g.scalar(alpha, dt))
-        return g.op("Sub", g.operand(a, dt), y)
+            y = graph.op("Mul", y, graph.scalar(alpha, dt))
+        return graph.op("Sub", graph.operand(a, dt), y)
 
 
 class Mul(Function):
@@ -104,9 +104,9 @@ class Mul(Function):
         return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Mul", g.operand(a, dt), g.operand(b, dt))
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Mul", graph.operand(a, dt), graph.operand(b, dt))
 
 
 class Div(Function):
@@ -137,9 +137,9 @@ class Div(Function):
         return ga, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Div", g.operand(a, dt), g.operand(b, dt))
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Div", graph.operand(a, dt), graph.operand(b, dt))
 
 
 class Neg(Function):
@@ -159,8 +159,8 @@ class Neg(Function):
         return -g
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Neg", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Neg", a)
 
 
 class Pow(Function):
@@ -213,12 +213,12 @@ class Pow(Function):
         return ga, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x = g.operand(a, dt)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x = graph.operand(a, dt)
         if not isinstance(b, str) and b == 2:
-            return g.op("Mul", x, x)     # exact, as NumPy's x ** 2
-        return g.op("Pow", x, g.operand(b, dt))
+            return graph.op("Mul", x, x)     # exact, as NumPy's x ** 2
+        return graph.op("Pow", x, graph.operand(b, dt))
 
 
 class FloorDivide(Function):
@@ -238,12 +238,12 @@ class FloorDivide(Function):
         return g * 0, None
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
         if dt.kind == "f":
-            return g.op("Floor", g.op("Div", x, y))
-        return g.op("Div", g.op("Sub", x, g.op("Mod", x, y, fmod=0)), y)   # exact for ints
+            return graph.op("Floor", graph.op("Div", x, y))
+        return graph.op("Div", graph.op("Sub", x, graph.op("Mod", x, y, fmod=0)), y)   # exact for ints
 
 
 class TruncDivide(Function):
@@ -266,11 +266,11 @@ class TruncDivide(Function):
         return g * 0, None
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        q = g.op("Div", g.operand(a, dt), g.operand(b, dt))   # integer Div truncates
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        q = graph.op("Div", graph.operand(a, dt), graph.operand(b, dt))   # integer Div truncates
         if dt.kind == "f":
-            q = g.op("Sub", q, g.op("Mod", q, g.scalar(1, dt), fmod=1))
+            q = graph.op("Sub", q, graph.op("Mod", q, graph.scalar(1, dt), fmod=1))
         return q
 
 
@@ -297,13 +297,13 @@ class Remainder(Function):
         return g, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
         if dt.kind != "f":
-            return g.op("Mod", x, y, fmod=0)
+            return graph.op("Mod", x, y, fmod=0)
         # ONNX's Mod takes floats only as fmod: a - floor(a/b) b instead
-        return g.op("Sub", x, g.op("Mul", g.op("Floor", g.op("Div", x, y)), y))
+        return graph.op("Sub", x, graph.op("Mul", graph.op("Floor", graph.op("Div", x, y)), y))
 
 
 class Fmod(Function):
@@ -327,9 +327,9 @@ class Fmod(Function):
         return g, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Mod", g.operand(a, dt), g.operand(b, dt), fmod=1)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Mod", graph.operand(a, dt), graph.operand(b, dt), fmod=1)
 
 
 # -- functional forms ---------------------------------------------------------------------

@@ -71,12 +71,12 @@ class Expand(Function):
         return SumToSize.apply(g, ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
-        out = g.out[0]
+    def onnx(graph, ctx, a, shape):
+        out = graph.out[0]
         lead = len(out.shape) - len(a.shape)
         # dims the input already has at full size stay 1 in Expand's (broadcasting) shape
         kept = {lead + i for i, s in enumerate(a.shape) if s == out.shape[lead + i]}
-        return g.op("Expand", a, g.shape_of(out, infer=False, ones=kept))
+        return graph.op("Expand", a, graph.shape_of(out, infer=False, ones=kept))
 
 
 class SumToSize(Function):
@@ -108,14 +108,14 @@ class SumToSize(Function):
         return Expand.apply(g, ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
+    def onnx(graph, ctx, a, shape):
         src, shape = ctx.in_shape, tuple(shape)
         lead = len(src) - len(shape)
         dims = list(range(lead)) + [lead + i for i, s in enumerate(shape)
                                     if s == 1 and src[lead + i] != 1]
         if not dims:
-            return g.op("Identity", a)
-        return g.reshape(g.reduce("ReduceSum", a, dims, True), g.out[0])
+            return graph.op("Identity", a)
+        return graph.reshape(graph.reduce("ReduceSum", a, dims, True), graph.out[0])
 
 
 def broadcast_shapes(*shapes):

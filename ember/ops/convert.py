@@ -21,8 +21,8 @@ class Clone(Function):
         return g
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Identity", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Identity", a)
 
 
 class ToCopy(Function):
@@ -55,6 +55,6 @@ class ToCopy(Function):
         return g.to(dtype=dt, device=dev), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dtype, device):
-        out = g.cast(a, g.out[0].dtype)
-        return g.op("Identity", out) if out is a else out
+    def onnx(graph, ctx, a, dtype, device):
+        out = graph.cast(a, graph.out[0].dtype)
+        return graph.op("Identity", out) if out is a else out

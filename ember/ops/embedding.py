@@ -39,8 +39,8 @@ class Embedding(Function):
         return zeros.index_add(0, flat, rows), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        return g.op("Gather", weight, indices, axis=0)
+    def onnx(graph, ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        return graph.op("Gather", weight, indices, axis=0)
 
 
 def renorm_(weight, indices, max_norm, norm_type):

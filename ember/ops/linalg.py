@@ -93,8 +93,8 @@ class Mm(Function):
         return _product_backward(Mm, ctx, g)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        return g.op("MatMul", a, b)
+    def onnx(graph, ctx, a, b):
+        return graph.op("MatMul", a, b)
 
 
 class Bmm(Function):
@@ -120,8 +120,8 @@ class Bmm(Function):
         return _product_backward(Bmm, ctx, g)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        return g.op("MatMul", a, b)
+    def onnx(graph, ctx, a, b):
+        return graph.op("MatMul", a, b)
 
 
 class Matmul(Function):
@@ -138,8 +138,8 @@ class Matmul(Function):
         return _product_backward(Matmul, ctx, g)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        return g.op("MatMul", a, b)
+    def onnx(graph, ctx, a, b):
+        return graph.op("MatMul", a, b)
 
 
 def _product_backward(op, ctx, g):
@@ -217,8 +217,8 @@ class Mv(Function):
                 Mv.apply(a.mH, g) if need[1] else None)
 
     @staticmethod
-    def onnx(g, ctx, a, v):
-        return g.op("MatMul", a, v)
+    def onnx(graph, ctx, a, v):
+        return graph.op("MatMul", a, v)
 
 
 class Dot(Function):
@@ -249,8 +249,8 @@ class Dot(Function):
         return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        return g.op("MatMul", a, b)
+    def onnx(graph, ctx, a, b):
+        return graph.op("MatMul", a, b)
 
 
 class Addmm(Function):
@@ -299,15 +299,15 @@ class Addmm(Function):
         return gc, ga, gb, None, None
 
     @staticmethod
-    def onnx(g, ctx, c, a, b, beta, alpha):
+    def onnx(graph, ctx, c, a, b, beta, alpha):
         if a.dtype.kind == "f":
-            return g.op("Gemm", a, b, c if beta != 0 else None, alpha=float(alpha),
+            return graph.op("Gemm", a, b, c if beta != 0 else None, alpha=float(alpha),
                         beta=float(beta))
-        y = g.op("MatMul", a, b)
+        y = graph.op("MatMul", a, b)
         if alpha != 1:
-            y = g.op("Mul", y, g.scalar(alpha, a.dtype))
+            y = graph.op("Mul", y, graph.scalar(alpha, a.dtype))
         if beta != 0:
-            y = g.op("Add", y, c if beta == 1 else g.op("Mul", c, g.scalar(beta, a.dtype)))
+            y = graph.op("Add", y, c if beta == 1 else graph.op("Mul", c, graph.scalar(beta, a.dtype)))
         return y
 
 
@@ -608,12 +608,12 @@ class Einsum(Function):
                                for k in range(len(ops)))
 
     @staticmethod
-    def onnx(g, ctx, spec, *ops):
+    def onnx(graph, ctx, spec, *ops):
         ins, out = ctx.spec
         letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
         eq = ",".join("".join(letters[i] for i in t) for t in ins) + "->" + \
             "".join(letters[i] for i in out)
-        return g.op("Einsum", *ops, equation=eq)
+        return graph.op("Einsum", *ops, equation=eq)
 
 
 def _einsum_grad(k, g, ops, spec):

@@ -61,25 +61,26 @@ def _not_differentiable(ctx, i, fn, name):
                            f"'{name}'. This input cannot have requires_grad True.")
 
 
-def _onnx_reduce(g, loss, reduction):
+def _onnx_reduce(graph, loss, reduction):
     if reduction == "none":
         return loss
-    return g.reduce("ReduceSum" if reduction == "sum" else "ReduceMean", loss, None, False)
+    return graph.reduce("ReduceSum" if reduction == "sum" else "ReduceMean", loss, None, False)
 
 
-def _onnx_nll(g, logp, target, wb, ignore_index, reduction):
+def _onnx_nll(graph, logp, target, wb, ignore_index, reduction):
     """ONNX's NegativeLogLikelihoodLoss (its 'mean' divides by the picked weights' sum, as
     PyTorch's)."""
-    w = None if wb is None else g.op("Reshape", g.cast(wb, logp.dtype), g.ints([-1]))
-    return g.op("NegativeLogLikelihoodLoss", logp, g.cast(target, np.int64), w,
+    w = None if wb is None else graph.op("Reshape", graph.cast(wb, logp.dtype), graph.ints([-1]))
+    return graph.op("NegativeLogLikelihoodLoss", logp, graph.cast(target, np.int64), w,
                 reduction=reduction, ignore_index=int(ignore_index))
 
 
-def _onnx_softplus(g, v):
+def _onnx_softplus(graph, v):
     """log(1 + e^v) without overflow: max(v, 0) + log(1 + e^-|v|)."""
     dt = v.dtype
-    t = g.op("Exp", g.op("Neg", g.op("Abs", v)))
-    return g.op("Add", g.op("Max", v, g.scalar(0, dt)), g.op("Log", g.op("Add", t, g.scalar(1, dt))))
+    t = graph.op("Exp", graph.op("Neg", graph.op("Abs", v)))
+    return graph.op("Add", graph.op("Max", v, graph.scalar(0, dt)),
+                    graph.op("Log", graph.op("Add", t, graph.scalar(1, dt))))
 
 
 # -- cross-entropy and NLL ----------------------------------------------------------------
@@ -232,22 +233,22 @@ class CrossEntropyLoss(Function):
         return gx, gt, gw, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, target, wb, ignore_index, eps, reduction):
+    def onnx(graph, ctx, x, target, wb, ignore_index, eps, reduction):
         eps, reduction, denom, probs = ctx.meta
-        logp = g.op("LogSoftmax", x, axis=1)
+        logp = graph.op("LogSoftmax", x, axis=1)
         if not probs:
             if eps:
-                raise g.unsupported("cross-entropy with label smoothing and class indices")
-            return _onnx_nll(g, logp, target, wb, ignore_index, reduction)
-        dt = g.out[0].dtype
+                raise graph.unsupported("cross-entropy with label smoothing and class indices")
+            return _onnx_nll(graph, logp, target, wb, ignore_index, reduction)
+        dt = graph.out[0].dtype
         C = x.shape[1]
-        q = g.cast(target, dt)
+        q = graph.cast(target, dt)
         if eps:
-            q = g.op("Add", g.op("Mul", q, g.scalar(1 - eps, dt)), g.scalar(eps / C, dt))
+            q = graph.op("Add", graph.op("Mul", q, graph.scalar(1 - eps, dt)), graph.scalar(eps / C, dt))
         if wb is not None:
-            q = g.op("Mul", q, g.cast(wb, dt))
-        loss = g.op("Neg", g.reduce("ReduceSum", g.op("Mul", q, logp), [1], False))
-        return _onnx_reduce(g, loss, reduction)
+            q = graph.op("Mul", q, graph.cast(wb, dt))
+        loss = graph.op("Neg", graph.reduce("ReduceSum", graph.op("Mul", q, logp), [1], False))
+        return _onnx_reduce(graph, loss, reduction)
 
 
 class CrossEntropyBackward(Function):
@@ -353,8 +354,8 @@ class NllLoss(Function):
         return NllBackward.apply(g, ctx.info, ctx.meta), None, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, target, wb, ignore_index, reduction):
-        return _onnx_nll(g, x, target, wb, ignore_index, ctx.meta[0])
+    def onnx(graph, ctx, x, target, wb, ignore_index, reduction):
+        return _onnx_nll(graph, x, target, wb, ignore_index, ctx.meta[0])
 
 
 class NllBackward(Function):
@@ -426,15 +427,15 @@ class BinaryCrossEntropy(Function):
         return gx, gy, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, y, w, reduction):
+    def onnx(graph, ctx, x, y, w, reduction):
         dt = x.dtype
-        low = g.scalar(-100, dt)
-        lx = g.op("Max", g.op("Log", x), low)
-        l1x = g.op("Max", g.op("Log", g.op("Sub", g.scalar(1, dt), x)), low)
-        loss = g.op("Sub", g.op("Mul", g.cast(y, dt), g.op("Sub", l1x, lx)), l1x)
+        low = graph.scalar(-100, dt)
+        lx = graph.op("Max", graph.op("Log", x), low)
+        l1x = graph.op("Max", graph.op("Log", graph.op("Sub", graph.scalar(1, dt), x)), low)
+        loss = graph.op("Sub", graph.op("Mul", graph.cast(y, dt), graph.op("Sub", l1x, lx)), l1x)
         if w is not None:
-            loss = g.op("Mul", loss, w)
-        return _onnx_reduce(g, loss, ctx.meta[0])
+            loss = graph.op("Mul", loss, w)
+        return _onnx_reduce(graph, loss, ctx.meta[0])
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -478,17 +479,17 @@ class BinaryCrossEntropyWithLogits(Function):
         return gx, gy, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, y, w, pw, reduction):
-        dt = g.out[0].dtype
-        x, y = g.cast(x, dt), g.cast(y, dt)
-        one = g.scalar(1, dt)
-        sp = _onnx_softplus(g, g.op("Neg", x))
+    def onnx(graph, ctx, x, y, w, pw, reduction):
+        dt = graph.out[0].dtype
+        x, y = graph.cast(x, dt), graph.cast(y, dt)
+        one = graph.scalar(1, dt)
+        sp = _onnx_softplus(graph, graph.op("Neg", x))
         if pw is not None:
-            sp = g.op("Mul", sp, g.op("Add", one, g.op("Mul", g.op("Sub", pw, one), y)))
-        loss = g.op("Add", g.op("Mul", g.op("Sub", one, y), x), sp)
+            sp = graph.op("Mul", sp, graph.op("Add", one, graph.op("Mul", graph.op("Sub", pw, one), y)))
+        loss = graph.op("Add", graph.op("Mul", graph.op("Sub", one, y), x), sp)
         if w is not None:
-            loss = g.op("Mul", loss, w)
-        return _onnx_reduce(g, loss, ctx.meta[0])
+            loss = graph.op("Mul", loss, w)
+        return _onnx_reduce(graph, loss, ctx.meta[0])
 
 
 def _softplus_neg(x):
@@ -620,25 +621,25 @@ class _PairLoss(Function):
         return None
 
     @classmethod
-    def onnx(cls, g, ctx, x, y, reduction, param):
-        dt = g.out[0].dtype
-        d = g.op("Sub", g.operand(x, dt), g.operand(y, dt))
-        a = g.op("Abs", d)
+    def onnx(cls, graph, ctx, x, y, reduction, param):
+        dt = graph.out[0].dtype
+        d = graph.op("Sub", graph.operand(x, dt), graph.operand(y, dt))
+        a = graph.op("Abs", d)
         name = cls.__name__
         if name == "MseLoss":
-            loss = g.op("Mul", d, d)
+            loss = graph.op("Mul", d, d)
         elif name == "L1Loss":
             loss = a
         else:
-            p = g.scalar(param, dt)
-            sq = g.op("Mul", g.op("Mul", d, d), g.scalar(0.5, dt))
-            half = g.op("Mul", p, g.scalar(0.5, dt))
+            p = graph.scalar(param, dt)
+            sq = graph.op("Mul", graph.op("Mul", d, d), graph.scalar(0.5, dt))
+            half = graph.op("Mul", p, graph.scalar(0.5, dt))
             if name == "SmoothL1Loss":
-                inside, outside = g.op("Div", sq, p), g.op("Sub", a, half)
+                inside, outside = graph.op("Div", sq, p), graph.op("Sub", a, half)
             else:
-                inside, outside = sq, g.op("Mul", p, g.op("Sub", a, half))
-            loss = g.op("Where", g.op("Less", a, p), inside, outside)
-        return _onnx_reduce(g, loss, ctx.meta[0])
+                inside, outside = sq, graph.op("Mul", p, graph.op("Sub", a, half))
+            loss = graph.op("Where", graph.op("Less", a, p), inside, outside)
+        return _onnx_reduce(graph, loss, ctx.meta[0])
 
 
 class _PairGrad(Function):

@@ -83,7 +83,7 @@ class _Norm(Function):
         return grads + (None,) * 6
 
     @classmethod
-    def onnx(cls, g, ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
+    def onnx(cls, graph, ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
              momentum):
         geom, eps, shape = ctx.geom, float(ctx.eps), x.shape
         dt = x.dtype
@@ -92,35 +92,36 @@ class _Norm(Function):
         if not batch_stats and per_channel:
             # eval batch norm: ONNX's BatchNormalization with the running statistics
             C = shape[1]
-            w = weight if weight is not None else g.const(np.ones(C, dt))
-            b = bias if bias is not None else g.const(np.zeros(C, dt))
-            return g.op("BatchNormalization", x, w, b, g.cast(running_mean, dt),
-                        g.cast(running_var, dt), epsilon=eps)
+            w = weight if weight is not None else graph.const(np.ones(C, dt))
+            b = bias if bias is not None else graph.const(np.zeros(C, dt))
+            return graph.op("BatchNormalization", x, w, b, graph.cast(running_mean, dt),
+                        graph.cast(running_var, dt), epsilon=eps)
         k = len(geom.affine)
         tail = tuple(range(n - k, n))
-        if batch_stats and cls.__name__ == "NativeLayerNorm" and g.opset >= 17 and \
+        if batch_stats and cls.__name__ == "NativeLayerNorm" and graph.opset >= 17 and \
                 tuple(geom.axes) == tail and tuple(geom.stat_shape) == tuple(shape):
-            w = weight if weight is not None else g.const(np.ones(geom.affine, dt))
-            return g.op("LayerNormalization", x, w, bias, axis=-k, epsilon=eps)
+            w = weight if weight is not None else graph.const(np.ones(geom.affine, dt))
+            return graph.op("LayerNormalization", x, w, bias, axis=-k, epsilon=eps)
         if batch_stats:
             # the statistics over ``axes`` of ``x`` viewed as ``stat_shape`` (group norm:
             # (N, G, rest), whose first dim is the input's)
             grouped = tuple(geom.stat_shape) != tuple(shape)
-            xs = g.op("Reshape", x, g.ints([0] + list(geom.stat_shape[1:-1]) + [-1])) \
+            xs = graph.op("Reshape", x, graph.ints([0] + list(geom.stat_shape[1:-1]) + [-1])) \
                 if grouped else x
-            d = g.op("Sub", xs, g.reduce("ReduceMean", xs, geom.axes, True))
-            var = g.reduce("ReduceMean", g.op("Mul", d, d), geom.axes, True)
-            y = g.op("Div", d, g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+            d = graph.op("Sub", xs, graph.reduce("ReduceMean", xs, geom.axes, True))
+            var = graph.reduce("ReduceMean", graph.op("Mul", d, d), geom.axes, True)
+            y = graph.op("Div", d, graph.op("Sqrt", graph.op("Add", var, graph.scalar(eps, dt))))
             if grouped:
-                y = g.op("Reshape", y, g.op("Shape", x))
+                y = graph.op("Reshape", y, graph.op("Shape", x))
         else:
-            mean = g.op("Reshape", g.cast(running_mean, dt), g.ints(geom.affine))
-            var = g.op("Reshape", g.cast(running_var, dt), g.ints(geom.affine))
-            y = g.op("Div", g.op("Sub", x, mean), g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+            mean = graph.op("Reshape", graph.cast(running_mean, dt), graph.ints(geom.affine))
+            var = graph.op("Reshape", graph.cast(running_var, dt), graph.ints(geom.affine))
+            y = graph.op("Div", graph.op("Sub", x, mean),
+                         graph.op("Sqrt", graph.op("Add", var, graph.scalar(eps, dt))))
         if weight is not None:
-            y = g.op("Mul", y, g.op("Reshape", weight, g.ints(geom.affine)))
+            y = graph.op("Mul", y, graph.op("Reshape", weight, graph.ints(geom.affine)))
         if bias is not None:
-            y = g.op("Add", y, g.op("Reshape", bias, g.ints(geom.affine)))
+            y = graph.op("Add", y, graph.op("Reshape", bias, graph.ints(geom.affine)))
         return y
 
 

@@ -124,10 +124,10 @@ class Sum(Function):
         return _expand_back(g, shape, dims, keepdim), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+    def onnx(graph, ctx, a, dim=None, keepdim=False, dtype=None):
         shape, dims, keep = ctx.meta
-        x = g.cast(a, g.out[0].dtype)
-        return g.reduce("ReduceSum", x, dims, keep) if shape else g.op("Identity", x)
+        x = graph.cast(a, graph.out[0].dtype)
+        return graph.reduce("ReduceSum", x, dims, keep) if shape else graph.op("Identity", x)
 
 
 def _float_only(dt, op):
@@ -160,14 +160,14 @@ class Mean(Function):
         return _expand_back(g, shape, dims, keepdim), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+    def onnx(graph, ctx, a, dim=None, keepdim=False, dtype=None):
         shape, dims, keep = ctx.meta
-        x = g.cast(a, g.out[0].dtype)
+        x = graph.cast(a, graph.out[0].dtype)
         if not shape:
-            return g.op("Identity", x)
+            return graph.op("Identity", x)
         if keep and len(shape) >= 3 and tuple(dims) == tuple(range(2, len(shape))):
-            return g.op("GlobalAveragePool", x)     # the mean over all spatial dims
-        return g.reduce("ReduceMean", x, dims, keep)
+            return graph.op("GlobalAveragePool", x)     # the mean over all spatial dims
+        return graph.reduce("ReduceMean", x, dims, keep)
 
 
 class Nansum(Function):
@@ -265,12 +265,12 @@ class Cumsum(Function):
         return Cumsum.apply(g, d, None, not reverse), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, dtype=None, reverse=False):
+    def onnx(graph, ctx, a, dim, dtype=None, reverse=False):
         d, rev = ctx.meta
-        x = g.cast(a, g.out[0].dtype)
+        x = graph.cast(a, graph.out[0].dtype)
         if not a.shape:
-            return g.op("Identity", x)
-        return g.op("CumSum", x, g.const(np.asarray(d, np.int64)), reverse=int(rev))
+            return graph.op("Identity", x)
+        return graph.op("CumSum", x, graph.const(np.asarray(d, np.int64)), reverse=int(rev))
 
 
 class Cumprod(Function):
@@ -405,14 +405,14 @@ class Prod(Function):
         return "ProdBackward0" if self.__dict__.get("meta") is None else "ProdBackward1"
 
     @staticmethod
-    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
-        x = g.cast(a, g.out[0].dtype)
+    def onnx(graph, ctx, a, dim=None, keepdim=False, dtype=None):
+        x = graph.cast(a, graph.out[0].dtype)
         if not a.shape:
-            return g.op("Identity", x)
+            return graph.op("Identity", x)
         if ctx.meta is None:
-            return g.reduce("ReduceProd", x, None, False)
+            return graph.reduce("ReduceProd", x, None, False)
         d, keep = ctx.meta
-        return g.reduce("ReduceProd", x, [d], keep)
+        return graph.reduce("ReduceProd", x, [d], keep)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -475,14 +475,14 @@ def _check_var_dtype(a):
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
-def _var_onnx(g, ctx, a, root):
+def _var_onnx(graph, ctx, a, root):
     """ONNX form of var/std: the mean of squared deviations times n / dof, as two passes."""
     shape, dims, keep, dof = ctx.meta
-    dt = g.out[0].dtype
-    x = g.cast(a, dt)
-    d = g.op("Sub", x, g.reduce("ReduceMean", x, dims, True))
-    v = g.op("Div", g.reduce("ReduceSum", g.op("Mul", d, d), dims, keep), g.scalar(dof, dt))
-    return g.op("Sqrt", v) if root else v
+    dt = graph.out[0].dtype
+    x = graph.cast(a, dt)
+    d = graph.op("Sub", x, graph.reduce("ReduceMean", x, dims, True))
+    v = graph.op("Div", graph.reduce("ReduceSum", graph.op("Mul", d, d), dims, keep), graph.scalar(dof, dt))
+    return graph.op("Sqrt", v) if root else v
 
 
 class Var(Function):
@@ -507,8 +507,8 @@ class Var(Function):
         return _var_grad(_unreduce(g, shape, dims, keepdim), a, dims, dof, ctx.full), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, correction, keepdim):
-        return _var_onnx(g, ctx, a, False)
+    def onnx(graph, ctx, a, dim, correction, keepdim):
+        return _var_onnx(graph, ctx, a, False)
 
 
 class Std(Function):
@@ -536,8 +536,8 @@ class Std(Function):
         return _var_grad(g, a, dims, dof, ctx.full), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, correction, keepdim):
-        return _var_onnx(g, ctx, a, True)
+    def onnx(graph, ctx, a, dim, correction, keepdim):
+        return _var_onnx(graph, ctx, a, True)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -561,14 +561,14 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 # -- max, min, amax, amin, argmax, argmin --------------------------------------------------
-def _select_onnx(g, ctx, a, reduce_op, arg_op):
+def _select_onnx(graph, ctx, a, reduce_op, arg_op):
     """(values, indices) of max/min along one dim: ReduceMax/Min and ArgMax/Min (the first
     index of ties, as the forward)."""
     shape, d, keep = ctx.meta
     if not shape:
-        return g.op("Identity", a), g.const(np.zeros((), np.int64))
-    return (g.reduce(reduce_op, a, [d], keep),
-            g.op(arg_op, a, axis=d, keepdims=int(bool(keep)), select_last_index=0))
+        return graph.op("Identity", a), graph.const(np.zeros((), np.int64))
+    return (graph.reduce(reduce_op, a, [d], keep),
+            graph.op(arg_op, a, axis=d, keepdims=int(bool(keep)), select_last_index=0))
 
 
 class Max(_Selection):
@@ -579,8 +579,8 @@ class Max(_Selection):
         return np.argmax(x, axis=d, keepdims=True)
 
     @staticmethod
-    def onnx(g, ctx, a, dim, keepdim):
-        return _select_onnx(g, ctx, a, "ReduceMax", "ArgMax")
+    def onnx(graph, ctx, a, dim, keepdim):
+        return _select_onnx(graph, ctx, a, "ReduceMax", "ArgMax")
 
 
 class Min(_Selection):
@@ -590,8 +590,8 @@ class Min(_Selection):
         return np.argmin(x, axis=d, keepdims=True)
 
     @staticmethod
-    def onnx(g, ctx, a, dim, keepdim):
-        return _select_onnx(g, ctx, a, "ReduceMin", "ArgMin")
+    def onnx(graph, ctx, a, dim, keepdim):
+        return _select_onnx(graph, ctx, a, "ReduceMin", "ArgMin")
 
 
 class MaxAll(_EvenSelect):
@@ -604,8 +604,8 @@ class MaxAll(_EvenSelect):
         return "MaxBackward1"
 
     @staticmethod
-    def onnx(g, ctx, a, dims, keepdim):
-        return g.reduce("ReduceMax", a, ctx.meta[0], ctx.meta[1]) if a.shape else g.op("Identity", a)
+    def onnx(graph, ctx, a, dims, keepdim):
+        return graph.reduce("ReduceMax", a, ctx.meta[0], ctx.meta[1]) if a.shape else graph.op("Identity", a)
 
 
 class MinAll(_EvenSelect):
@@ -617,8 +617,8 @@ class MinAll(_EvenSelect):
         return "MinBackward1"
 
     @staticmethod
-    def onnx(g, ctx, a, dims, keepdim):
-        return g.reduce("ReduceMin", a, ctx.meta[0], ctx.meta[1]) if a.shape else g.op("Identity", a)
+    def onnx(graph, ctx, a, dims, keepdim):
+        return graph.reduce("ReduceMin", a, ctx.meta[0], ctx.meta[1]) if a.shape else graph.op("Identity", a)
 
 
 class Amax(MaxAll):
@@ -740,17 +740,17 @@ class Logsumexp(Function):
 
     # max-shifted as the forward (an infinite max shifts by 0)
     @staticmethod
-    def onnx(g, ctx, a, dims, keepdim):
+    def onnx(graph, ctx, a, dims, keepdim):
         shape, dims, keep = ctx.meta
-        dt = g.out[0].dtype
-        x = g.cast(a, dt)
+        dt = graph.out[0].dtype
+        x = graph.cast(a, dt)
         if not shape:
-            return g.op("Identity", x)
-        m = g.reduce("ReduceMax", x, dims, True)
-        m = g.op("Where", g.op("IsInf", m), g.scalar(0, dt), m)
-        s = g.reduce("ReduceSum", g.op("Exp", g.op("Sub", x, m)), dims, True)
-        out = g.op("Add", g.op("Log", s), m)
-        return out if keep else g.squeeze(out, dims)
+            return graph.op("Identity", x)
+        m = graph.reduce("ReduceMax", x, dims, True)
+        m = graph.op("Where", graph.op("IsInf", m), graph.scalar(0, dt), m)
+        s = graph.reduce("ReduceSum", graph.op("Exp", graph.op("Sub", x, m)), dims, True)
+        out = graph.op("Add", graph.op("Log", s), m)
+        return out if keep else graph.squeeze(out, dims)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -813,22 +813,22 @@ class LinalgVectorNorm(Function):
         return scaled * (g / out.pow(p - 1)).masked_fill(zero_norm, 0), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, p, dims, keepdim):
+    def onnx(graph, ctx, a, p, dims, keepdim):
         p, shape, dims, keep = ctx.meta
-        x = g.op("Abs", a)
+        x = graph.op("Abs", a)
         if not shape:
             return x
         if p == 2:
-            return g.reduce("ReduceL2", a, dims, keep)
+            return graph.reduce("ReduceL2", a, dims, keep)
         if p == 1:
-            return g.reduce("ReduceL1", a, dims, keep)
+            return graph.reduce("ReduceL1", a, dims, keep)
         if p == 0:
-            nz = g.cast(g.op("Not", g.op("Equal", x, g.scalar(0, a.dtype))), a.dtype)
-            return g.reduce("ReduceSum", nz, dims, keep)
+            nz = graph.cast(graph.op("Not", graph.op("Equal", x, graph.scalar(0, a.dtype))), a.dtype)
+            return graph.reduce("ReduceSum", nz, dims, keep)
         if p in (np.inf, -np.inf):
-            return g.reduce("ReduceMax" if p > 0 else "ReduceMin", x, dims, keep)
-        s = g.reduce("ReduceSum", g.op("Pow", x, g.scalar(p, a.dtype)), dims, keep)
-        return g.op("Pow", s, g.scalar(1.0 / p, a.dtype))
+            return graph.reduce("ReduceMax" if p > 0 else "ReduceMin", x, dims, keep)
+        s = graph.reduce("ReduceSum", graph.op("Pow", x, graph.scalar(p, a.dtype)), dims, keep)
+        return graph.op("Pow", s, graph.scalar(1.0 / p, a.dtype))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

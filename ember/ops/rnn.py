@@ -58,12 +58,12 @@ def _weight_grads(dg, h, w_hh, need_h, need_w, need_b):
             dg.sum(0) if need_b else None)
 
 
-def _onnx_hidden(g, h, w_hh, b_hh):
+def _onnx_hidden(graph, h, w_hh, b_hh):
     """ONNX form of h W_hh^T (+ b_hh)."""
     if len(h.shape) == 2:
-        return g.op("Gemm", h, w_hh, b_hh, transB=1)
-    y = g.op("MatMul", h, g.op("Transpose", w_hh, perm=[1, 0]))
-    return y if b_hh is None else g.op("Add", y, b_hh)
+        return graph.op("Gemm", h, w_hh, b_hh, transB=1)
+    y = graph.op("MatMul", h, graph.op("Transpose", w_hh, perm=[1, 0]))
+    return y if b_hh is None else graph.op("Add", y, b_hh)
 
 
 # -- LSTM ------------------------------------------------------------------------------------
@@ -122,12 +122,13 @@ class LSTMCell(Function):
         return (dg if need[0] else None), dh, (dc if need[2] else None), dw, db
 
     @staticmethod
-    def onnx(g, ctx, gi, h, c, w_hh, b_hh=None):
-        i, f, gg, o = g.split(g.op("Add", gi, _onnx_hidden(g, h, w_hh, b_hh)), [c.shape[-1]] * 4,
+    def onnx(graph, ctx, gi, h, c, w_hh, b_hh=None):
+        i, f, gg, o = graph.split(graph.op("Add", gi, _onnx_hidden(graph, h, w_hh, b_hh)), [c.shape[-1]] * 4,
                               len(gi.shape) - 1)
-        i, f, gg, o = g.op("Sigmoid", i), g.op("Sigmoid", f), g.op("Tanh", gg), g.op("Sigmoid", o)
-        c_new = g.op("Add", g.op("Mul", f, c), g.op("Mul", i, gg))
-        return g.op("Mul", o, g.op("Tanh", c_new)), c_new
+        i, f = graph.op("Sigmoid", i), graph.op("Sigmoid", f)
+        gg, o = graph.op("Tanh", gg), graph.op("Sigmoid", o)
+        c_new = graph.op("Add", graph.op("Mul", f, c), graph.op("Mul", i, gg))
+        return graph.op("Mul", o, graph.op("Tanh", c_new)), c_new
 
 
 def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep, mask=None):
@@ -252,18 +253,18 @@ class LSTMLayer(Function):
     # (i, f, g, o) to ONNX's (i, o, f, c), so gi W^T just reorders gi (exactly); R is W_hh in
     # ONNX's order; the biases are already in gi. The sequence length may then be dynamic.
     @staticmethod
-    def onnx(g, ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False, mask=None):
+    def onnx(graph, ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False, mask=None):
         if w_hr is not None or mask is not None:
-            raise g.unsupported("LSTM with proj_size or packed sequences")
+            raise graph.unsupported("LSTM with proj_size or packed sequences")
         G = gi.shape[-1]
         n = G // 4
         perm = np.concatenate([np.arange(k * n, (k + 1) * n) for k in (0, 3, 1, 2)])
         W = np.eye(G, dtype=gi.dtype)[perm][None]
-        R = g.unsqueeze(g.op("Gather", w_hh, g.ints(perm), axis=0), [0])
-        y, hn, cn = g.op("LSTM", gi, g.const(W), R, None, None, g.unsqueeze(h0, [0]),
-                         g.unsqueeze(c0, [0]), hidden_size=n, outputs=3,
+        R = graph.unsqueeze(graph.op("Gather", w_hh, graph.ints(perm), axis=0), [0])
+        y, hn, cn = graph.op("LSTM", gi, graph.const(W), R, None, None, graph.unsqueeze(h0, [0]),
+                         graph.unsqueeze(c0, [0]), hidden_size=n, outputs=3,
                          direction="reverse" if reverse else "forward")
-        return g.squeeze(y, [1]), g.squeeze(hn, [0]), g.squeeze(cn, [0])
+        return graph.squeeze(y, [1]), graph.squeeze(hn, [0]), graph.squeeze(cn, [0])
 
 
 def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, mask, g_out, g_h, g_c):
@@ -361,15 +362,15 @@ class GRUCell(Function):
         return (dgi if need[0] else None), (dh if need[1] else None), dw, db
 
     @staticmethod
-    def onnx(g, ctx, gi, h, w_hh, b_hh=None):
+    def onnx(graph, ctx, gi, h, w_hh, b_hh=None):
         k = h.shape[-1]
         ax = len(gi.shape) - 1
-        xr, xz, xn = g.split(gi, [k] * 3, ax)
-        hr, hz, hn = g.split(_onnx_hidden(g, h, w_hh, b_hh), [k] * 3, ax)
-        r = g.op("Sigmoid", g.op("Add", xr, hr))
-        z = g.op("Sigmoid", g.op("Add", xz, hz))
-        nn_ = g.op("Tanh", g.op("Add", xn, g.op("Mul", r, hn)))
-        return g.op("Add", g.op("Mul", g.op("Sub", h, nn_), z), nn_)
+        xr, xz, xn = graph.split(gi, [k] * 3, ax)
+        hr, hz, hn = graph.split(_onnx_hidden(graph, h, w_hh, b_hh), [k] * 3, ax)
+        r = graph.op("Sigmoid", graph.op("Add", xr, hr))
+        z = graph.op("Sigmoid", graph.op("Add", xz, hz))
+        nn_ = graph.op("Tanh", graph.op("Add", xn, graph.op("Mul", r, hn)))
+        return graph.op("Add", graph.op("Mul", graph.op("Sub", h, nn_), z), nn_)
 
 
 # -- Elman RNN -------------------------------------------------------------------------------
@@ -406,6 +407,6 @@ class RNNCell(Function):
         return (dpre if need[0] else None), dh, dw, db, None
 
     @staticmethod
-    def onnx(g, ctx, gi, h, w_hh, b_hh=None, relu=False):
-        pre = g.op("Add", gi, _onnx_hidden(g, h, w_hh, b_hh))
-        return g.op("Relu" if relu else "Tanh", pre)
+    def onnx(graph, ctx, gi, h, w_hh, b_hh=None, relu=False):
+        pre = graph.op("Add", gi, _onnx_hidden(graph, h, w_hh, b_hh))
+        return graph.op("Relu" if relu else "Tanh", pre)

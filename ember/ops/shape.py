@@ -64,8 +64,8 @@ class View(Function):
         return g.reshape(ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
-        return g.reshape(a, g.out[0])
+    def onnx(graph, ctx, a, shape):
+        return graph.reshape(a, graph.out[0])
 
 
 class Reshape(Function):
@@ -84,8 +84,8 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
-        return g.reshape(a, g.out[0])
+    def onnx(graph, ctx, a, shape):
+        return graph.reshape(a, graph.out[0])
 
 
 class Permute(Function):
@@ -110,8 +110,8 @@ class Permute(Function):
         return g.permute(*ctx.inv), None
 
     @staticmethod
-    def onnx(g, ctx, a, dims):
-        return g.op("Transpose", a, perm=[int(d) % len(dims) for d in dims])
+    def onnx(graph, ctx, a, dims):
+        return graph.op("Transpose", a, perm=[int(d) % len(dims) for d in dims])
 
 
 class Transpose(Function):
@@ -130,13 +130,13 @@ class Transpose(Function):
         return g.transpose(*ctx.dims), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, d0, d1):
+    def onnx(graph, ctx, a, d0, d1):
         if len(a.shape) < 2:
-            return g.op("Identity", a)
+            return graph.op("Identity", a)
         perm = list(range(len(a.shape)))
         i, j = ctx.dims
         perm[i], perm[j] = j, i
-        return g.op("Transpose", a, perm=perm)
+        return graph.op("Transpose", a, perm=perm)
 
 
 def reshape(input, shape):
@@ -263,13 +263,13 @@ class Slice(Function):
         return SliceScatter.apply(zeros, g, dim, start, stop, step), None, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, start, stop, step=1):
+    def onnx(graph, ctx, a, dim, start, stop, step=1):
         step = 1 if step is None else step
         if start in (None, 0) and stop is None and step == 1:
-            return g.op("Identity", a)
+            return graph.op("Identity", a)
         lo = 0 if start is None else start
         hi = INT64_MAX if stop is None else stop
-        return g.slice(a, [lo], [hi], [dim], [step])
+        return graph.slice(a, [lo], [hi], [dim], [step])
 
 
 class SliceScatter(Function):
@@ -450,8 +450,8 @@ class Tril(Function):
         return cls.apply(g, ctx.k), None
 
     @classmethod
-    def onnx(cls, g, ctx, a, diagonal=0):
-        return g.op("Trilu", a, g.const(np.asarray(ctx.k, np.int64)), upper=int(cls.upper))
+    def onnx(cls, graph, ctx, a, diagonal=0):
+        return graph.op("Trilu", a, graph.const(np.asarray(ctx.k, np.int64)), upper=int(cls.upper))
 
 
 class Triu(Tril):
@@ -481,11 +481,11 @@ class Flip(Function):
         return Flip.apply(g, ctx.dims), None
 
     @staticmethod
-    def onnx(g, ctx, a, dims):
+    def onnx(graph, ctx, a, dims):
         if not ctx.dims:
-            return g.op("Identity", a)
+            return graph.op("Identity", a)
         n = len(ctx.dims)
-        return g.slice(a, [-1] * n, [-INT64_MAX - 1] * n, list(ctx.dims), [-1] * n)
+        return graph.slice(a, [-1] * n, [-INT64_MAX - 1] * n, list(ctx.dims), [-1] * n)
 
 
 def flip(input, dims):
@@ -520,20 +520,20 @@ class Roll(Function):
         return Roll.apply(g, neg, dims), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, shifts, dims):
+    def onnx(graph, ctx, a, shifts, dims):
         shifts, dims = ctx.meta
-        g.require_static(a)
+        graph.require_static(a)
         flat = dims is None
-        x = g.op("Reshape", a, g.ints([-1])) if flat else a
+        x = graph.op("Reshape", a, graph.ints([-1])) if flat else a
         if flat:
             shifts, dims = (shifts,), (0,)
         sizes = (int(np.prod(a.shape)),) if flat else tuple(a.shape[d] for d in dims)
         for s, d, n in zip(shifts, dims, sizes):
             s = s % n if n else 0
             if s:   # the last s entries move to the front
-                x = g.op("Concat", g.slice(x, [n - s], [n], [d]), g.slice(x, [0], [n - s], [d]),
+                x = graph.op("Concat", graph.slice(x, [n - s], [n], [d]), graph.slice(x, [0], [n - s], [d]),
                          axis=d)
-        return g.op("Reshape", x, g.ints(a.shape)) if flat else x
+        return graph.op("Reshape", x, graph.ints(a.shape)) if flat else x
 
 
 def roll(input, shifts, dims=None):
@@ -603,12 +603,12 @@ class Repeat(Function):
         return summed.reshape(shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, reps):
+    def onnx(graph, ctx, a, reps):
         shape, padded, reps = ctx.meta
         if not reps:
-            return g.op("Identity", a)
-        x = a if len(padded) == len(shape) else g.op("Reshape", a, g.ints(padded))
-        return g.op("Tile", x, g.ints(reps))
+            return graph.op("Identity", a)
+        x = a if len(padded) == len(shape) else graph.op("Reshape", a, graph.ints(padded))
+        return graph.op("Tile", x, graph.ints(reps))
 
 
 def tile(input, dims):

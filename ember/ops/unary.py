@@ -42,8 +42,8 @@ def _float_arr(a):
 def _onnx_float(build):
     """The ONNX mapping of a floating op: ``build(g, x)`` on the input cast to the op's float
     dtype (ints compute in the default float dtype, as the forward does)."""
-    def onnx(g, ctx, a):
-        return build(g, g.cast(a, g.out[0].dtype))
+    def onnx(graph, ctx, a):
+        return build(graph, graph.cast(a, graph.out[0].dtype))
     return staticmethod(onnx)
 
 
@@ -449,8 +449,8 @@ class Relu(Function):
         return ThresholdBackward.apply(g, out)
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Relu", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Relu", a)
 
 
 class ThresholdBackward(Function):
@@ -647,8 +647,8 @@ class Abs(Function):
         return g * _wrap(np.sign(a._data))
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Abs", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Abs", a)
 
 
 class _Step(Function):
@@ -672,12 +672,12 @@ class _Step(Function):
         return _zeros(g)
 
     @classmethod
-    def onnx(cls, g, ctx, a):
+    def onnx(cls, graph, ctx, a):
         if a.dtype.kind in "iub":
-            return g.op("Identity", a)
+            return graph.op("Identity", a)
         if cls.__name__ == "Trunc":    # ONNX has no Trunc: sign(x) floor(|x|)
-            return g.op("Mul", g.op("Sign", a), g.op("Floor", g.op("Abs", a)))
-        return g.op({"Floor": "Floor", "Ceil": "Ceil", "Round": "Round"}[cls.__name__], a)
+            return graph.op("Mul", graph.op("Sign", a), graph.op("Floor", graph.op("Abs", a)))
+        return graph.op({"Floor": "Floor", "Ceil": "Ceil", "Round": "Round"}[cls.__name__], a)
 
 
 class Sign(_Step):
@@ -702,8 +702,8 @@ class Sign(_Step):
         return d.masked_fill(r == 0, 0.0)
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Identity", a) if a.dtype.kind == "b" else g.op("Sign", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Identity", a) if a.dtype.kind == "b" else graph.op("Sign", a)
 
 
 class Floor(_Step):
@@ -747,11 +747,11 @@ class RoundDecimals(Function):
         return "RoundBackward1"
 
     @staticmethod
-    def onnx(g, ctx, a, decimals):
-        p = g.scalar(10.0 ** abs(decimals), a.dtype)
+    def onnx(graph, ctx, a, decimals):
+        p = graph.scalar(10.0 ** abs(decimals), a.dtype)
         if decimals > 0:
-            return g.op("Div", g.op("Round", g.op("Mul", a, p)), p)
-        return g.op("Mul", g.op("Round", g.op("Div", a, p)), p)
+            return graph.op("Div", graph.op("Round", graph.op("Mul", a, p)), p)
+        return graph.op("Mul", graph.op("Round", graph.op("Div", a, p)), p)
 
 
 class Frac(Function):
@@ -770,8 +770,8 @@ class Frac(Function):
         return g
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Sub", a, g.op("Mul", g.op("Sign", a), g.op("Floor", g.op("Abs", a))))
+    def onnx(graph, ctx, a):
+        return graph.op("Sub", a, graph.op("Mul", graph.op("Sign", a), graph.op("Floor", graph.op("Abs", a))))
 
 
 # -- clamp --------------------------------------------------------------------------------
@@ -844,17 +844,17 @@ class Clamp(Function):
         return self._node
 
     @staticmethod
-    def onnx(g, ctx, a, lo, hi):
-        dt = g.out[0].dtype
-        x = g.cast(a, dt)
+    def onnx(graph, ctx, a, lo, hi):
+        dt = graph.out[0].dtype
+        x = graph.cast(a, dt)
         if not isinstance(lo, str) and not isinstance(hi, str):
-            return g.op("Clip", x, None if lo is None else g.scalar(lo, dt),
-                        None if hi is None else g.scalar(hi, dt))
+            return graph.op("Clip", x, None if lo is None else graph.scalar(lo, dt),
+                        None if hi is None else graph.scalar(hi, dt))
         # tensor bounds broadcast: max then min (hi wins where hi < lo, as the forward)
         if lo is not None:
-            x = g.op("Max", x, g.operand(lo, dt))
+            x = graph.op("Max", x, graph.operand(lo, dt))
         if hi is not None:
-            x = g.op("Min", x, g.operand(hi, dt))
+            x = graph.op("Min", x, graph.operand(hi, dt))
         return x
 
 
