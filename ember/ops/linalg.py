@@ -742,27 +742,26 @@ def tensordot(a, b, dims=2, out=None):
     return _out(Einsum.apply(_compact((tuple(la), tuple(lb)), tuple(res)), a, b), out)
 
 
-# -- top-level forms of ember.linalg functions (torch.det, torch.inverse, torch.slogdet) -----
+# -- top-level forms of torch.linalg functions (torch.det, torch.inverse, torch.slogdet) -----
 
 def det(input):
-    from .. import linalg
-    return linalg.det(input)
+    from .decomp import Det
+    return Det.apply(input)
 
 
 def inverse(input):
-    from .. import linalg
-    return linalg.inv(input)
+    from .decomp import Inv
+    return Inv.apply(input)
 
 
 def slogdet(input):
-    from .. import linalg
-    return linalg.slogdet(input)
+    from .decomp import Slogdet, _SlogdetResult
+    return _SlogdetResult(*Slogdet.apply(input))
 
 
 def logdet(input):
     """log det A: nan for a negative determinant, -inf for a singular matrix."""
-    from .. import linalg
-    sign, logabs = linalg.slogdet(input)
+    sign, logabs = slogdet(input)
     return logabs.masked_fill(sign < 0, float("nan"))
 
 

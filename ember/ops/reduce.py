@@ -508,9 +508,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                                    + " ".join(str(d) for d in dim))
             p = 2
-        elif p == "nuc":   # a matrix norm: ember.linalg's
-            from .. import linalg
-            return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        elif p == "nuc":   # a matrix norm: torch.linalg's
+            from .matrix_norm import matrix_norm
+            return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
         else:
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if p is None:
