@@ -7,6 +7,7 @@ conversions, autograd's entry points and the in-place machinery.
 
 import numpy as np
 
+from . import _arrays
 from . import _dtype as D
 from ._device import CPU, device_of_array, to_device, xp_for
 from .autograd import _hooks
@@ -61,10 +62,8 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         # torch.Tensor(2, 3) is an uninitialised float tensor; torch.Tensor([1, 2]) a float copy
-        from ._creation import tensor as _make
         if len(args) == 1 and not isinstance(args[0], int):
-            src = _make(args[0], dtype=dtype or D.get_default_dtype(), device=device)
-            arr = src._data
+            arr = _arrays.from_data(args[0], dtype or D.get_default_dtype(), device)
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args or (0,)
             arr = xp_for(to_device(device)).zeros(tuple(shape), (dtype or D.get_default_dtype()).np)
@@ -99,6 +98,17 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         t._base = None
         t._accum = None
         t._hooks = None
+        return t
+
+    @staticmethod
+    def _leaf(arr, requires_grad):
+        """A new leaf around ``arr``, requiring grad if asked (floating and complex only)."""
+        t = Tensor._wrap(arr)
+        if requires_grad:
+            if arr.dtype.kind not in "fc":
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                                   "gradients")
+            t._rg = True
         return t
 
     def _alias(self):
@@ -186,10 +196,10 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     # -- new_* constructors: same dtype and device unless told otherwise --------------------
     def _new(self, fill, size, dtype, device, requires_grad):
-        from ._creation import _filled
         from .ops._util import shape_arg
-        return _filled(fill, shape_arg(size), dtype if dtype is not None else self.dtype,
-                       device if device is not None else self.device, requires_grad)
+        arr = _arrays.filled(fill, shape_arg(size), dtype if dtype is not None else self.dtype,
+                             device if device is not None else self.device)
+        return Tensor._leaf(arr, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new(0, size, dtype, device, requires_grad)
@@ -204,10 +214,9 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         return self._new(fill_value, (size,), dtype, device, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        from ._creation import tensor
-        return tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                      device=device if device is not None else self.device,
-                      requires_grad=requires_grad)
+        return Tensor._leaf(_arrays.from_data(data, dtype if dtype is not None else self.dtype,
+                                              device if device is not None else self.device),
+                            requires_grad)
 
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
