@@ -276,3 +276,18 @@ def test_validate_args():
         D.Distribution.set_default_validate_args(True)
     check_error(lambda: D.Normal(0.0, -1.0), ValueError, "Expected parameter scale")
     check_error(lambda: D.Distribution.set_default_validate_args(3), ValueError, "")
+
+
+# -- Poisson -----------------------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+def test_poisson_matches_torch():
+    rate, k = RNG.random(5) * 4 + 0.1, RNG.integers(1, 6, 5).astype(np.float64)
+    check_op(lambda r, v: ember.distributions.Poisson(r).log_prob(v),
+             lambda r, v: torch.distributions.Poisson(r).log_prob(v), rate, k)
+    d = ember.distributions.Poisson(ember.tensor([3.0, 0.5]))
+    s = d.sample((20000,))
+    assert tuple(s.shape) == (20000, 2)
+    np.testing.assert_allclose(s.mean(0).numpy(), [3.0, 0.5], rtol=0.05)
+    assert (d.mean == d.variance).all() and d.mode.tolist() == [3.0, 0.0]

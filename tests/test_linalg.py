@@ -729,3 +729,14 @@ def test_matrix_power_int_copy_errors():
                 "matrices")
     check_error(lambda: ember.matrix_power(T(np.ones(3)), 2), RuntimeError,
                 "linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+
+
+# -- torch.linalg aliases ----------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+def test_linalg_cross_and_matrix_power_aliases():
+    a, b = RNG.standard_normal((3, 2, 3)), RNG.standard_normal((3, 2, 3))
+    check_op(ember.linalg.cross, torch.linalg.cross, a, b)
+    m = RNG.standard_normal((3, 3))
+    check_op(lambda x: ember.linalg.matrix_power(x, 3), lambda x: torch.linalg.matrix_power(x, 3), m)

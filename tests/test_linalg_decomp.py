@@ -255,3 +255,21 @@ def test_documented_gaps_raise_clear_errors():
         assert "driver 'gelsd' is not supported" in str(e)
     else:
         raise AssertionError("an unsupported lstsq driver was accepted")
+
+
+# -- cholesky_solve ----------------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_matches_torch(upper):
+    a = RNG.standard_normal((2, 4, 4))
+    spd = a @ a.transpose(0, 2, 1) + 4 * np.eye(4)
+    b = RNG.standard_normal((2, 4, 3))
+
+    def f(lib):
+        def run(bb, m):
+            L = lib.linalg.cholesky(m)
+            return lib.cholesky_solve(bb, L.mT if upper else L, upper=upper)
+        return run
+    check_op(f(ember), f(torch), b, spd, gradcheck=False)

@@ -472,3 +472,33 @@ def test_aminmax_fields_and_errors():
                 "identity.")
     check_error(lambda: ember.aminmax(T(np.ones((0, 3))), dim=0), IndexError,
                 "aminmax: Expected reduction dim 0 to have non-zero size.")
+
+
+# -- cov, corrcoef -----------------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("kw", [{}, {"correction": 0}, {"correction": 2}, {"fweights": "f"},
+                                {"aweights": "a"}, {"fweights": "f", "aweights": "a"}])
+@pytest.mark.parametrize("shape", [(3, 7), (7,), (1, 5)])
+def test_cov_matches_torch(kw, shape):
+    n = shape[-1]
+    fw, aw = RNG.integers(1, 4, n), RNG.random(n) + 0.1
+
+    def call(lib, x):
+        args = {k: lib.tensor(fw if v == "f" else aw) if isinstance(v, str) else v
+                for k, v in kw.items()}
+        return lib.cov(x, **args)
+    check_op(lambda x: call(ember, x), lambda x: call(torch, x), RNG.standard_normal(shape))
+
+
+def test_corrcoef_and_errors():
+    check_op(ember.corrcoef, torch.corrcoef, RNG.standard_normal((4, 9)))
+    check_error(lambda: ember.cov(ember.ones(2, 2, 2)), RuntimeError,
+                "cov(): expected input to have two or fewer dimensions but got an input with 3 "
+                "dimensions")
+    check_error(lambda: ember.cov(ember.ones(2, 3), fweights=ember.ones(3)), RuntimeError,
+                "cov(): expected fweights to have integral dtype but got fweights with Float dtype")
+    check_error(lambda: ember.cov(ember.ones(2, 3), aweights=ember.ones(4)), RuntimeError,
+                "cov(): expected aweights to have the same numel as there are observations in the "
+                "input but got 4 != 3")

@@ -210,3 +210,16 @@ def test_special_namespace():
     np.testing.assert_allclose(S.round(ember.tensor(x), decimals=1).numpy(),
                                torch.special.round(torch.tensor(x), decimals=1).numpy())
     assert set(S.__all__) <= set(dir(torch.special))
+
+
+# -- ndtr, log_ndtr, entr ----------------------------------------------------------------------------
+def test_special_ndtr_log_ndtr_entr():
+    x = np.array([-60.0, -30.0, -21.0, -19.0, -5.0, -0.3, 0.0, 0.7, 2.0, 10.0])
+    check_op(ember.special.log_ndtr, torch.special.log_ndtr, x, rtol=1e-10, atol=1e-300)
+    # torch's ndtr flushes the far left tail (x <= -19) to 0; ember keeps erfc's tiny values
+    check_op(ember.special.ndtr, torch.special.ndtr, x[4:], rtol=1e-10, atol=1e-300)
+    check_op(ember.special.entr, torch.special.entr, np.array([0.3, 1.0, 2.5]))
+    # at 0 and below only the values are compared (torch's gradient there is inf / nan)
+    x = np.array([-1.0, 0.0, 0.3])
+    np.testing.assert_array_equal(ember.special.entr(ember.tensor(x)).numpy(),
+                                  torch.special.entr(torch.tensor(x)).numpy())
