@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import assert_close, check_error, randn
+from test_programs import both as run_both
 
 import ember
 
@@ -415,3 +416,34 @@ def test_release_frees_saved_tensors_and_declared_arrays():
         assert n._saved is None
         left = [k for k, v in n.__dict__.items() if k[0] != "_" and _holds_array(v)]
         assert not left, (n.name(), left)
+
+
+# -- programs: ember.testing and anomaly detection ---------------------------------------------------
+def test_testing_assert_close_and_detect_anomaly():
+    def prog(torch, nn, F):
+        a = torch.tensor([1.0, 2.0, 3.0])
+        torch.testing.assert_close(a, a + 1e-7)
+        torch.testing.assert_close(a.double(), a.double(), rtol=0, atol=0)
+        errs = []
+        for args, kw in (((a, a + 0.1), {}), ((a, a.double()), {}), ((a, torch.tensor([1, 2, 3])), {}),
+                         ((a, a.double()), {"check_dtype": False}), ((a, a[:2]), {})):
+            try:
+                torch.testing.assert_close(*args, **kw)
+                errs.append(None)
+            except (AssertionError, TypeError, ValueError) as ex:
+                errs.append(type(ex).__name__)
+        x = torch.tensor([-1.0, 4.0], requires_grad=True)
+        with torch.autograd.detect_anomaly():
+            y = torch.sqrt(x)  # forward gives nan for -1 -> backward returns nan
+            try:
+                y.sum().backward()
+                anomaly = None
+            except RuntimeError as ex:
+                anomaly = str(ex).split("\n")[0]
+        with torch.autograd.set_detect_anomaly(False):
+            torch.sqrt(torch.tensor([4.0], requires_grad=True)).sum().backward()
+        return errs, anomaly, torch.is_anomaly_enabled()
+
+    with pytest.warns(UserWarning):  # PyTorch warns that anomaly detection slows programs down
+        e, t = run_both(prog)
+    assert e == t
