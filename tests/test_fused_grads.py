@@ -100,3 +100,44 @@ def test_fused_gradient_gradgradcheck(name):
     fe, _, shapes = CASES[name]
     xe, _ = _inputs(shapes)
     assert ember.autograd.gradgradcheck(fe, tuple(xe))
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_recurrent_plain_and_create_graph_gradients_agree(cell):
+    # the recurrent layers compute a plain backward on arrays and a create_graph one in ember
+    # ops: both must give the same first order, and the second order must match PyTorch's
+    em = getattr(ember.nn, cell)(3, 4, num_layers=2).double()
+    tm = getattr(torch.nn, cell)(3, 4, num_layers=2).double()
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(em.named_parameters(), tm.named_parameters()):
+            q.copy_(torch.from_numpy(p.detach().numpy()))
+    x = RNG.standard_normal((5, 2, 3))
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pe, pt = [xe] + list(em.parameters()), [xt] + list(tm.parameters())
+    g = RNG.standard_normal((5, 2, 4))
+    ye, yt = em(xe)[0], tm(xt)[0]
+    plain = ember.autograd.grad(ye, pe, ember.tensor(g), retain_graph=True)
+    graphed = ember.autograd.grad(ye, pe, ember.tensor(g), create_graph=True)
+    gt = torch.autograd.grad(yt, pt, torch.tensor(g), create_graph=True)
+    for p, q, r in zip(plain, graphed, gt):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(q.detach().numpy(), r.detach().numpy(), rtol=1e-8, atol=1e-10)
+    w = RNG.standard_normal(x.shape)
+    he = ember.autograd.grad((graphed[0] * ember.tensor(w)).sum(), pe[1:])
+    ht = torch.autograd.grad((gt[0] * torch.tensor(w)).sum(), pt[1:])
+    for p, q in zip(he, ht):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_cumprod_with_zeros_plain_and_create_graph_agree():
+    x = RNG.standard_normal((3, 5))
+    x[1, 2] = x[2, 0] = 0.0
+    xe = ember.tensor(x, requires_grad=True)
+    y = ember.cumprod(xe, 1)
+    g = ember.tensor(RNG.standard_normal((3, 5)))
+    plain = ember.autograd.grad(y, xe, g, retain_graph=True)[0]
+    graphed = ember.autograd.grad(y, xe, g, create_graph=True)[0]
+    np.testing.assert_allclose(plain.numpy(), graphed.detach().numpy(), rtol=1e-12, atol=1e-12)
+    xt = torch.tensor(x, requires_grad=True)
+    gt = torch.autograd.grad(torch.cumprod(xt, 1), xt, torch.tensor(g.numpy()))[0]
+    np.testing.assert_allclose(plain.numpy(), gt.numpy(), rtol=1e-10, atol=1e-12)
