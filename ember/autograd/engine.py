@@ -10,8 +10,9 @@ The algorithm, as micrograd's ``backward()`` with two chores added:
    (``_fit``), then **accumulate** it into the next node's buffer (gradients meeting at a node
    are summed; on arrays when no graph of the gradient is built, as PyTorch's input buffer
    does). A node whose buffer gets its first gradient becomes pending.
-4. A leaf's node, AccumulateGrad, adds the gradient into ``tensor.grad``. Without
-   ``retain_graph`` every node frees its saved tensors once it has run.
+4. A leaf's node, AccumulateGrad, adds the gradient into ``tensor.grad`` (a leaf without hooks
+   takes each gradient as it arrives). Without ``retain_graph`` every node frees its saved
+   tensors once it has run.
 
 Hooks, ``retain_grad`` and ``grad()``'s capture of its inputs live in ``_hooks.py``; a node
 without them (nearly all) costs one ``is None`` test for the whole feature.
@@ -49,6 +50,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     heapq.heapify(pending)
     heappop, heappush = heapq.heappop, heapq.heappush
     Tensor = _tensor.Tensor
+    # a leaf without hooks takes its gradients as they come (t.grad += g): the same sums in the
+    # same order as buffering them first, without a trip through the queue
+    direct = capture is None and not create_graph
 
     prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
     STATE.enabled, _AUTOCAST[0] = create_graph, None   # gradients keep their forward dtypes
@@ -74,6 +78,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         g._data.dtype is not edge[3].np:
                     g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
                 nxt = edge[0]
+                if direct and nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
+                        not nxt.variable._hooks:
+                    accumulate_grad(nxt.variable, g, False)    # a plain leaf: add into .grad now
+                    continue
                 b = buffers.get(nxt)
                 if b is None:                                  # first gradient: now pending
                     buffers[nxt] = {edge[1]: g}

@@ -403,14 +403,10 @@ class BinaryCrossEntropy(Function):
                 raise RuntimeError("all elements of input should be between 0 and 1")
             if not ((yd >= 0) & (yd <= 1)).all():
                 raise RuntimeError("all elements of target should be between 0 and 1")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lx = np.maximum(np.log(xd), -100)
-            l1x = np.maximum(np.log1p(-xd), -100)
-            loss = yd * (l1x - lx)
-            loss -= l1x
-            if w is not None:
-                loss = loss * w._data
-            out = _reduce_np(loss, reduction)
+        loss = quiet(_bce_np, xd, yd)
+        if w is not None:
+            loss = loss * w._data
+        out = _reduce_np(loss, reduction)
         ctx.meta = (reduction, loss.size)
         ctx.save_for_backward(x, y, w)
         return out
@@ -529,6 +525,15 @@ class BceLogitsBackward(Function):
         if need[2]:
             gy = gg * G * (-1 if pw is None else (pw - 1) * s - pw)
         return gG, gx, gy, None
+
+
+def _bce_np(x, y):
+    """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100."""
+    lx = np.maximum(np.log(x), -100)
+    l1x = np.maximum(np.log1p(-x), -100)
+    loss = y * (l1x - lx)
+    loss -= l1x
+    return loss
 
 
 class BceBackward(Function):

@@ -10,6 +10,7 @@ from .. import _tensor
 from ..autograd.function import Function
 from ._util import canon_dims, check_tensor
 from ._util import conj as _conj
+from .broadcast import Expand
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "norm", "cumsum",
@@ -57,7 +58,7 @@ def _unreduce(g, in_shape, dims, keepdim):
 def _expand_back(g, in_shape, dims, keepdim):
     """Broadcast a reduced gradient back over the reduced dims."""
     g = _unreduce(g, in_shape, dims, keepdim)
-    return g if g._data.shape == in_shape else g.expand(in_shape)
+    return g if g._data.shape == in_shape else Expand.apply(g, in_shape)
 
 
 def _acc_array(a, dtype):

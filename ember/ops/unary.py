@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import check_tensor, float_dtype, zero_where
+from ._util import check_tensor, float_dtype, quiet, zero_where
 from ._util import conj as _conj
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos",
@@ -66,11 +66,7 @@ class _Float(Function):
         if not (x.ndim or isinstance(fn, np.ufunc)):
             # our own kernels work in place, which a NumPy scalar (0-d result) cannot
             x, fn = x.reshape(1), lambda v, f=fn: f(v).reshape(())
-        if cls.quiet:
-            out = fn(x)
-        else:
-            with np.errstate(all="ignore"):
-                out = fn(x)
+        out = fn(x) if cls.quiet else quiet(fn, x)
         if cls.keep == "output":
             out = _wrap(out)
             ctx.save_for_backward(out)
