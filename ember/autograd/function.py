@@ -273,8 +273,11 @@ class Function:
             if o.__class__ is _ndarray:
                 o = Tensor._wrap(o)
             elif isinstance(o, Tensor):
-                if any(o is a for a in args) and not ctx._dirty:
-                    o = o._alias()
+                for a in args:   # an input handed back as it is: give out an alias
+                    if a is o:
+                        if not ctx._dirty:
+                            o = o._alias()
+                        break
             elif o is not None and hasattr(o, "shape") and hasattr(o, "dtype"):
                 o = Tensor._wrap(o)
             wrapped.append(o)
