@@ -79,7 +79,6 @@ def _lstm_pointwise(gh, gc, c, i, f, g, o, tc, cat):
 
 class LSTMCell(Function):
     """(h', c') for gates = gi + h W_hh^T + b_hh split as i, f, g, o (PyTorch's order)."""
-    _ctx_arrays = ('gates', 'tc')   # freed with the saved tensors
 
     _builtin = True
 
@@ -97,13 +96,13 @@ class LSTMCell(Function):
         c_new = f * c._data
         c_new += i * g
         tc = xp.tanh(c_new)
-        ctx.gates, ctx.tc = gates, tc
-        ctx.save_for_backward(gi, h, c, w_hh, b_hh)
+        # the activations go through the saved-tensor channel too (freed after backward)
+        ctx.save_for_backward(gi, h, c, w_hh, b_hh, _wrap(gi, gates), _wrap(gi, tc))
         return o * tc, c_new
 
     @staticmethod
     def backward(ctx, gh, gc):
-        gi, h, c, w_hh, b_hh = ctx.saved_tensors
+        gi, h, c, w_hh, b_hh, gates, tc = ctx.saved_tensors
         if STATE.enabled:   # create_graph: the activations as functions of the inputs
             i, f, g, o = (gi + h.matmul(w_hh.t()) + (b_hh if b_hh is not None else 0)) \
                 .chunk(4, -1)
@@ -112,9 +111,9 @@ class LSTMCell(Function):
             dg, dc = _lstm_pointwise(gh, gc, c, i, f, g, o, tc, _tensor_cat)
         else:
             n = c._data.shape[-1]
-            a = ctx.gates
+            a = gates._data
             dg, dc = _lstm_pointwise(gh._data, gc._data, c._data, a[..., :n], a[..., n:2 * n],
-                                     a[..., 2 * n:3 * n], a[..., 3 * n:], ctx.tc,
+                                     a[..., 2 * n:3 * n], a[..., 3 * n:], tc._data,
                                      _array_cat(gi._xp))
             dg, dc = _wrap(gi, dg), _wrap(gi, dc)
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
@@ -161,7 +160,7 @@ class LSTMLayer(Function):
     the steps back with one matmul each and gets W_hh's gradient (and W_hr's) in one matmul
     over all steps. ``mask`` (T, B) bool, for packed sequences: where False the step leaves
     that row's state as it was."""
-    _ctx_arrays = ('cs', 'gates', 'hs', 'mask', 'raw', 'tcs')   # freed with the saved tensors
+    _ctx_arrays = ('mask',)   # freed with the saved tensors
 
     _builtin = True
 
@@ -198,16 +197,17 @@ class LSTMLayer(Function):
                     keep = ~mask[t][:, None]
                     xp.copyto(hs[k + 1], hs[k], where=keep)
                     xp.copyto(cs[k + 1], cs[k], where=keep)
-        ctx.gates, ctx.hs, ctx.cs, ctx.tcs, ctx.raw = gates, hs, cs, tcs, raw
         ctx.reverse, ctx.mask = reverse, mask
-        ctx.save_for_backward(gi, h0, c0, w_hh, w_hr)
+        ctx.save_for_backward(gi, h0, c0, w_hh, w_hr, *(None if a is None else _wrap(gi, a)
+                                                         for a in (gates, hs, cs, tcs, raw)))
         # copies: the outputs may be changed in place, the buffers are needed by backward
         out = hs[:0:-1] if reverse else hs[1:]
         return xp.ascontiguousarray(out), hs[T].copy(), cs[T].copy()
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
-        gi, h0, c0, w_hh, w_hr = ctx.saved_tensors
+        gi, h0, c0, w_hh, w_hr, *kept = ctx.saved_tensors
+        gates, hs, cs, tcs, raw = (None if a is None else a._data for a in kept)
         need = tuple(ctx.needs_input_grad) + (False, False)   # w_hr, reverse may be left out
         T = gi.shape[0]
         order = range(T - 1, -1, -1) if ctx.reverse else range(T)
@@ -218,9 +218,9 @@ class LSTMLayer(Function):
             xp = gi._xp
             G = gi._data.shape[-1]
             n = G // 4
-            a, cs, tcs = ctx.gates, ctx.cs, ctx.tcs
+            a = gates
             dG = xp.empty_like(a)
-            dH = xp.empty(ctx.hs[1:].shape, a.dtype) if w_hr is not None else None
+            dH = xp.empty(hs[1:].shape, a.dtype) if w_hr is not None else None
 
             def acts(k):
                 g = a[k]
@@ -239,9 +239,9 @@ class LSTMLayer(Function):
             dh, dc = _lstm_reverse(order, g_out._data, g_h._data, g_c._data, acts, w_hh._data,
                                    None if w_hr is None else w_hr._data,
                                    _array_cat(xp), keep, mask)
-            dw = dG.reshape(-1, G).T @ ctx.hs[:-1].reshape(-1, ctx.hs.shape[-1]) \
+            dw = dG.reshape(-1, G).T @ hs[:-1].reshape(-1, hs.shape[-1]) \
                 if need[3] else None
-            dwr = dH.reshape(-1, dH.shape[-1]).T @ ctx.raw.reshape(-1, n) \
+            dwr = dH.reshape(-1, dH.shape[-1]).T @ raw.reshape(-1, n) \
                 if w_hr is not None and need[4] else None
             dgi = xp.ascontiguousarray(dG[::-1]) if ctx.reverse else dG
             dgi, dh, dc, dw, dwr = (None if v is None else _wrap(gi, v)
@@ -313,7 +313,6 @@ def _gru_pointwise(g, h, r, z, n, hn, cat):
 
 class GRUCell(Function):
     """h' for r, z = sigmoid(gi_rz + h W_hrz^T + b_hrz), n = tanh(gi_n + r (h W_hn^T + b_hn))."""
-    _ctx_arrays = ('hn', 'n', 'rz')   # freed with the saved tensors
 
     _builtin = True
 
@@ -334,13 +333,12 @@ class GRUCell(Function):
         out = hd - n
         out *= z
         out += n
-        ctx.rz, ctx.n, ctx.hn = rz, n, hn
-        ctx.save_for_backward(gi, h, w_hh, b_hh)
+        ctx.save_for_backward(gi, h, w_hh, b_hh, *(_wrap(gi, a) for a in (rz, n, hn)))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        gi, h, w_hh, b_hh = ctx.saved_tensors
+        gi, h, w_hh, b_hh, *kept = ctx.saved_tensors
         if STATE.enabled:   # create_graph: the activations as functions of the inputs
             hg = h.matmul(w_hh.t())
             if b_hh is not None:
@@ -352,9 +350,9 @@ class GRUCell(Function):
             dgi, dhg, dh = _gru_pointwise(g, h, r, z, n, hn, _tensor_cat)
         else:
             k = h._data.shape[-1]
-            rz = ctx.rz
+            rz, n, hn = (a._data for a in kept)
             dgi, dhg, dh = (_wrap(gi, a) for a in _gru_pointwise(
-                g._data, h._data, rz[..., :k], rz[..., k:], ctx.n, ctx.hn, _array_cat(gi._xp)))
+                g._data, h._data, rz[..., :k], rz[..., k:], n, hn, _array_cat(gi._xp)))
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
         dh2, dw, db = _weight_grads(dhg, h, w_hh, need[1], need[2], need[3])
         if dh2 is not None:
