@@ -22,7 +22,6 @@ def _select_onnx(graph, ctx, a, reduce_op, arg_op):
 
 
 class Max(_Selection):
-    _ctx_arrays = ('idx',)   # freed with the saved tensors
     # max along a dim: the gradient goes to the index it picked
     @staticmethod
     def _pick(x, d):
@@ -34,7 +33,6 @@ class Max(_Selection):
 
 
 class Min(_Selection):
-    _ctx_arrays = ('idx',)   # freed with the saved tensors
     @staticmethod
     def _pick(x, d):
         return np.argmin(x, axis=d, keepdims=True)

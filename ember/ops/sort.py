@@ -56,14 +56,14 @@ def _idx_array(idx):
 
 
 class _TakeAlong(Function):
-    _ctx_arrays = ('idx',)   # freed with the saved tensors
     _builtin = True
 
     # take_along(a, idx) is linear in a: its adjoint puts the gradient back at idx
     @staticmethod
     def forward(ctx, a, idx, dim):
         idx = _idx_array(idx)
-        ctx.idx, ctx.meta = idx, (dim, a._data.shape)
+        ctx.save_for_backward(_tensor.Tensor._wrap(idx))
+        ctx.meta = (dim, a._data.shape)
         if a._data.ndim == 0:
             return a._data.copy()
         return a._data[_along(idx, dim)]
@@ -71,11 +71,11 @@ class _TakeAlong(Function):
     @staticmethod
     def backward(ctx, g):
         dim, shape = ctx.meta
-        return _PutAlong.apply(g, ctx.idx, dim, shape), None, None
+        (idx,) = ctx.saved_tensors
+        return _PutAlong.apply(g, idx, dim, shape), None, None
 
 
 class _PutAlong(Function):
-    _ctx_arrays = ('idx',)   # freed with the saved tensors
     _builtin = True
 
     # zeros of ``shape`` with g written at idx along dim; idx holds no repeats along dim (a sort
@@ -83,7 +83,8 @@ class _PutAlong(Function):
     @staticmethod
     def forward(ctx, g, idx, dim, shape):
         idx = _idx_array(idx)
-        ctx.idx, ctx.dim = idx, dim
+        ctx.save_for_backward(_tensor.Tensor._wrap(idx))
+        ctx.dim = dim
         if len(shape) == 0:
             return g._data.reshape(()).copy()
         out = g._xp.zeros(shape, g._data.dtype)
@@ -92,11 +93,11 @@ class _PutAlong(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return _TakeAlong.apply(gg, ctx.idx, ctx.dim), None, None, None
+        (idx,) = ctx.saved_tensors
+        return _TakeAlong.apply(gg, idx, ctx.dim), None, None, None
 
 
 class _Selection(Function):
-    _ctx_arrays = ('idx',)   # freed with the saved tensors
     """``values`` = the input picked at ``indices`` along one dim (sort, topk, median/kthvalue
     and max/min with a dim). Subclasses say which indices (``_pick``); the gradient goes back to
     the picked places."""
@@ -119,7 +120,7 @@ class _Selection(Function):
             return x.copy(), idx
         idx = cls._pick(x, d, *args)
         vals = x[_along(idx, d)]
-        ctx.idx = idx
+        ctx.save_for_backward(_tensor.Tensor._wrap(idx))
         if not keepdim:
             return vals.squeeze(d), idx.squeeze(d)
         return vals, idx
@@ -132,7 +133,8 @@ class _Selection(Function):
             return (g,) + nones
         if not keepdim:
             g = g.unsqueeze(d)
-        return (_PutAlong.apply(g, ctx.idx, d, shape),) + nones
+        (idx,) = ctx.saved_tensors
+        return (_PutAlong.apply(g, idx, d, shape),) + nones
 
 
 def _order(x, d, descending=False):
