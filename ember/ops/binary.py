@@ -58,7 +58,6 @@ class Minimum(Maximum):
 
 
 class Fmax(Function):
-    _ctx_arrays = ('pick_a',)   # freed with the saved tensors
     _builtin = True
     ufunc = staticmethod(np.fmax)
 
@@ -70,12 +69,12 @@ class Fmax(Function):
         if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
             pick_a = (x >= y) if cls is Fmax else (x <= y)
             pick_a |= np.isnan(y)
-            ctx.pick_a = _tensor.Tensor._wrap(np.asarray(pick_a))
+            ctx.save_for_backward(_tensor.Tensor._wrap(np.asarray(pick_a)))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        m = ctx.pick_a
+        (m,) = ctx.saved_tensors
         need = ctx.needs_input_grad
         return (g.masked_fill(~m, 0.0) if need[0] else None,
                 g.masked_fill(m, 0.0) if need[1] else None)
@@ -92,7 +91,6 @@ class Fmax(Function):
 
 
 class Fmin(Fmax):
-    _ctx_arrays = ('pick_a',)   # freed with the saved tensors
     ufunc = staticmethod(np.fmin)
 
 

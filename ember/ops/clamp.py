@@ -18,7 +18,6 @@ class Clamp(Function):
     Gradients as PyTorch: to x where lo <= x <= hi; to lo where x < lo < hi; to hi where x > hi
     or hi < lo (NaN anywhere gives none). The masks are computed in forward, only for the
     inputs that need a gradient, and kept as bool tensors of places where the gradient is 0."""
-    _ctx_arrays = ('zero_hi', 'zero_lo', 'zero_x')   # freed with the saved tensors
 
     _builtin = True
     _node = "ClampBackward0"
@@ -45,6 +44,7 @@ class Clamp(Function):
             raise broadcast_error(*(np.shape(v) for v in (x, lo_a, hi_a) if v is not None)) \
                 from None
         need = ctx.needs_input_grad
+        zero_x = zero_lo = zero_hi = None   # where each input's gradient is zero (saved)
         if need[0]:
             if isinstance(lo, _tensor.Tensor) or isinstance(hi, _tensor.Tensor):
                 inside = np.ones(out.shape, bool)
@@ -52,29 +52,31 @@ class Clamp(Function):
                     inside &= x >= lo_a
                 if hi is not None:
                     inside &= x <= hi_a
-                ctx.zero_x = _wrap(np.logical_not(inside, out=inside))
+                zero_x = _wrap(np.logical_not(inside, out=inside))
             elif lo is not None and hi is not None and not lo <= hi:
-                ctx.zero_x = _wrap(np.ones(out.shape, bool))
+                zero_x = _wrap(np.ones(out.shape, bool))
             else:   # number bounds: x passes through exactly where it is inside (NaN is not)
-                ctx.zero_x = _wrap(np.asarray(out != x))
+                zero_x = _wrap(np.asarray(out != x))
         if need[1] and lo is not None:
             to_lo = x < lo_a
             if hi is not None:
                 to_lo = to_lo & (lo_a < hi_a)
-            ctx.zero_lo = _wrap(np.logical_not(np.broadcast_to(to_lo, out.shape)))
+            zero_lo = _wrap(np.logical_not(np.broadcast_to(to_lo, out.shape)))
         if need[2] and hi is not None:
             to_hi = x > hi_a
             if lo is not None:
                 to_hi = to_hi | (hi_a < lo_a)
-            ctx.zero_hi = _wrap(np.logical_not(np.broadcast_to(to_hi, out.shape)))
+            zero_hi = _wrap(np.logical_not(np.broadcast_to(to_hi, out.shape)))
+        ctx.save_for_backward(zero_x, zero_lo, zero_hi)
         return out
 
     @staticmethod
     def backward(ctx, g):
         need = ctx.needs_input_grad
-        return (g.masked_fill(ctx.zero_x, 0) if need[0] else None,
-                g.masked_fill(ctx.zero_lo, 0) if need[1] else None,
-                g.masked_fill(ctx.zero_hi, 0) if need[2] else None)
+        zero_x, zero_lo, zero_hi = ctx.saved_tensors
+        return (g.masked_fill(zero_x, 0) if need[0] else None,
+                g.masked_fill(zero_lo, 0) if need[1] else None,
+                g.masked_fill(zero_hi, 0) if need[2] else None)
 
     def name(self):
         return self._node
