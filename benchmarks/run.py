@@ -85,11 +85,11 @@ def add_overhead_grad(ember, torch):
 
 def _register_modules():
     """Workloads that live in their own files, by the issue they belong to."""
-    from . import dataloader, ddp, lightning, nn_conv, nn_models, nn_rnn, optim, rng, training
+    from . import dataloader, ddp, lightning, nn_conv, nn_models, nn_rnn, optim, overhead, rng, training
     for fn in (ddp.ddp_scaling, dataloader.dataloader_epoch_w0, dataloader.dataloader_epoch_w2,
                nn_conv.conv_layer, nn_models.small_cnn, nn_models.mlp_mnist_like, nn_rnn.lstm,
                optim.optimizer_step, training.mnist1d_cnn_fit, training.xor_tiny_batches,
-               lightning.lightning_fit_overhead,
+               overhead.tiny_op_loop, overhead.xor_batch2, lightning.lightning_fit_overhead,
                rng.rng, rng.rng_rand, rng.rng_randn, rng.rng_randint, rng.rng_randperm):
         WORKLOADS[fn.__name__] = fn
     from . import scale

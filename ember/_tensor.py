@@ -4,14 +4,14 @@ Arithmetic, reductions, shape and indexing methods come from the op families in 
 (one mixin per family, each defined in its family's file); this file holds the state, the
 conversions, autograd's entry points and the in-place machinery.
 """
-import weakref
 
 import numpy as np
 
+from . import _arrays, _subclass
 from . import _dtype as D
-from . import _subclass
 from ._device import CPU, device_of_array, to_device, xp_for
 from ._layout import strided as _strided
+from .autograd import _hooks
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.activation import ActivationMethods
@@ -36,12 +36,11 @@ _FROM_NP = D._FROM_NP
 
 
 class _Version:
-    """A version counter shared by a tensor and its views; in-place ops bump it."""
+    """A version counter shared by a tensor and its views; in-place ops bump it. (No
+    ``__init__``: the class attribute is the starting value, so making one costs no Python
+    call on the hot path of every op.)"""
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    value = 0
 
 
 class _InferenceVersion(_Version):
@@ -62,10 +61,8 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def __new__(cls, *args, dtype=None, device=None, requires_grad=False):
         # torch.Tensor(2, 3) is an uninitialised float tensor; torch.Tensor([1, 2]) a float copy.
         # Built here, not in __init__, so a subclass's own __init__ need not call ours.
-        from ._creation import tensor as _make
         if len(args) == 1 and not isinstance(args[0], int):
-            src = _make(args[0], dtype=dtype or D.get_default_dtype(), device=device)
-            arr = src._data
+            arr = _arrays.from_data(args[0], dtype or D.get_default_dtype(), device)
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args or (0,)
             arr = xp_for(to_device(device)).zeros(tuple(shape), (dtype or D.get_default_dtype()).np)
@@ -121,6 +118,17 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         t._base = None
         t._accum = None
         t._hooks = None
+        return t
+
+    @staticmethod
+    def _leaf(arr, requires_grad):
+        """A new leaf around ``arr``, requiring grad if asked (floating and complex only)."""
+        t = Tensor._wrap(arr)
+        if requires_grad:
+            if arr.dtype.kind not in "fc":
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                                   "gradients")
+            t._rg = True
         return t
 
     def _alias(self):
@@ -216,10 +224,10 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     # -- new_* constructors: same dtype and device unless told otherwise --------------------
     def _new(self, fill, size, dtype, device, requires_grad):
-        from ._creation import _filled
         from .ops._util import shape_arg
-        return _filled(fill, shape_arg(size), dtype if dtype is not None else self.dtype,
-                       device if device is not None else self.device, requires_grad)
+        arr = _arrays.filled(fill, shape_arg(size), dtype if dtype is not None else self.dtype,
+                             device if device is not None else self.device)
+        return Tensor._leaf(arr, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new(0, size, dtype, device, requires_grad)
@@ -234,10 +242,9 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         return self._new(fill_value, (size,), dtype, device, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        from ._creation import tensor
-        return tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                      device=device if device is not None else self.device,
-                      requires_grad=requires_grad)
+        return Tensor._leaf(_arrays.from_data(data, dtype if dtype is not None else self.dtype,
+                                              device if device is not None else self.device),
+                            requires_grad)
 
     def is_contiguous(self, memory_format=None):
         if memory_format is None:
@@ -538,31 +545,17 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
     def register_hook(self, hook):
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = {}
-            return _fn.add_hook(self._hooks, hook)
-        return _fn.add_hook(self.grad_fn._tensor_hooks(self._out_idx, create=True), hook)
+        return _hooks.register_tensor_hook(self, hook)
 
     def retain_grad(self):
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None:
-            return
-        node = self.grad_fn
-        retain = node.__dict__.get("_retain")
-        if retain is None:
-            retain = node._retain = {}
-        retain[self._out_idx] = weakref.ref(self)
+        if self.grad_fn is not None:
+            _hooks.retain_grad(self)
 
     @property
     def retains_grad(self):
-        node = self.grad_fn
-        if node is None:
-            return False
-        r = node.__dict__.get("_retain") or {}
-        ref = r.get(self._out_idx)
-        return ref is not None and ref() is self
+        return _hooks.retains_grad(self)
 
     def _accumulator(self):
         return _fn.accumulator_for(self)
@@ -593,7 +586,7 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         if recorded and result.grad_fn is not None:
             node = result.grad_fn
             self.grad_fn, self._out_idx, self._rg = node, result._out_idx, True
-            for entry in node.__dict__.get("_saved") or ():
+            for entry in node._saved or ():
                 if entry.__class__ is _fn._SavedOutput and entry.idx == result._out_idx:
                     entry.data, entry.vc, entry.version = self._data, self._vc, self._vc.value
             if self._base is not None:

@@ -1,4 +1,4 @@
-"""Linear regression written as nn.Module classes (seed 001): python -m examples.linear_regression
+"""Linear regression written as nn.Module classes: python -m examples.linear_regression
 
 LinearRegressionModel fits y = 2x on three points; MultivariateLinearRegressionModel fits a
 score from three quiz scores on five students. Both train with plain SGD on the MSE loss.

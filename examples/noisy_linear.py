@@ -1,4 +1,4 @@
-"""A custom layer: NoisyLinear (seed 000): python -m examples.noisy_linear
+"""A custom layer: NoisyLinear: python -m examples.noisy_linear
 
 NoisyLinear is a linear layer that adds Gaussian noise to its input while training (a
 regulariser). It is the first hidden layer of a small MLP trained on the XOR data of

@@ -1,4 +1,4 @@
-"""Image classification with a ResNet9 and the run_model loop of seed 004: python -m examples.resnet9
+"""Image classification with a ResNet9 and a run_model train/valid/test loop: python -m examples.resnet9
 
 run_model does one pass over a loader in one of three modes: training (parameters updated),
 validation (loss and accuracy, no update) and test (predictions only: the loader has no

@@ -1,4 +1,4 @@
-"""The XOR classification problem (seed 000): python -m examples.xor
+"""The XOR classification problem: python -m examples.xor
 
 Two features drawn uniformly from [-1, 1); the label is 1 where both have the same sign. A model
 without a hidden layer can only draw a linear boundary and stays near the majority-class rate;

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_error
+from test_programs import LIBS, close, twin
 
 import ember
 
@@ -145,3 +146,38 @@ def test_cuda_amp_spellings_warn_and_disable_without_cuda():
     assert not s.is_enabled()
     with pytest.warns(FutureWarning, match="torch.cuda.amp.autocast"):
         ember.cuda.amp.autocast()
+
+
+# -- programs: autocast on the CPU -------------------------------------------------------------------
+def _np(shape, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+X8 = _np((32, 8), seed=10)
+
+
+Y4 = np.random.default_rng(11).integers(0, 4, 32)
+
+
+def test_autocast_cpu_float16_enabled():
+    def build(torch, nn, F):
+        return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+
+    def prog(torch, nn, F, net):
+        x = torch.from_numpy(X8)
+        with torch.autocast(device_type="cpu", dtype=torch.float16):
+            out = net(x)
+            mm = torch.mm(x, x.T)
+            soft = torch.softmax(out, dim=1)  # runs in float32 under autocast
+            added = out + 1.0
+            loss = F.cross_entropy(out, torch.from_numpy(Y4))
+            enabled = torch.is_autocast_enabled("cpu") if torch.__name__ == "torch" else \
+                torch.is_autocast_enabled("cpu")
+        loss.backward()
+        return (out.dtype, mm.dtype, soft.dtype, added.dtype, loss.dtype, net[0].weight.grad.dtype, enabled,
+                torch.is_autocast_enabled("cpu"), out.float(), loss.float(), net[0].weight.grad)
+
+    e_m, t_m = twin(build)
+    e, t = prog(*LIBS["ember"], e_m), prog(*LIBS["torch"], t_m)
+    close(e[:8], t[:8])
+    close(e[8:], t[8:], rtol=2e-2, atol=2e-3)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import check_error, check_op, randn
+from helpers import assert_close, check_error, check_op, randn, to_ember, to_torch
 
 import ember
 
@@ -82,3 +82,61 @@ def test_broadcast_error_message():
         check_error(lambda: getattr(ember.ones(2, 3), op)(ember.ones(4)), RuntimeError,
                     "The size of tensor a (3) must match the size of tensor b (4) at "
                     "non-singleton dimension 1")
+
+
+# -- addcmul / addcdiv -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+def test_addc(op):
+    fe, ft = getattr(ember, op), getattr(torch, op)
+    b = randn(2, 1, low=0.5, high=2.0)
+    check_op(lambda x, y, z: fe(x, y, z, value=2.5), lambda x, y, z: ft(x, y, z, value=2.5),
+             randn(3), b, randn(3, low=0.5, high=2.0), gradgradcheck=True)
+    check_op(lambda x, y, z: fe(x, y, z), lambda x, y, z: ft(x, y, z),
+             randn(), randn(), randn(low=1.0, high=2.0), gradgradcheck=True)
+    check_op(lambda x, y, z: getattr(x, op)(y.t(), z, value=-1),
+             lambda x, y, z: getattr(x, op)(y.t(), z, value=-1),
+             randn(2, 3, dtype=np.float32), randn(3, 2, dtype=np.float32),
+             randn(2, 3, low=1.0, high=2.0, dtype=np.float32), rtol=1e-5, atol=1e-5)
+    # mixed dtypes promote over all three (a 0-d float64 does not lift float32)
+    check_op(lambda x, y, z: fe(x, y, z), lambda x, y, z: ft(x, y, z), randn(2, dtype=np.float32),
+         randn(), randn(2, low=1.0, high=2.0, dtype=np.float32), grad=False)
+    check_op(lambda x, y, z: fe(x, y, z, value=2), lambda x, y, z: ft(x, y, z, value=2),
+         np.arange(3), randn(3), np.arange(1, 4), grad=False)
+    check_op(lambda x, y, z: fe(x, y, z), lambda x, y, z: ft(x, y, z), randn(0, 3), randn(3),
+         randn(1, 3), grad=False)
+
+
+@pytest.mark.parametrize("op", ["addcmul_", "addcdiv_"])
+def test_addc_inplace(op):
+    def run(conv):
+        x = conv(randn(2, 3, low=1, high=2) * 0 + np.arange(6.).reshape(2, 3), requires_grad=True)
+        y = conv(np.full((3,), 2.0), requires_grad=True)
+        base = x * 1
+        r = getattr(base, op)(y, y + 1, value=0.5)
+        assert r is base
+        r.sum().backward()
+        return r, x.grad, y.grad
+    assert_close(run(to_ember), run(to_torch))
+
+
+def test_addc_int_and_errors():
+    a = np.arange(6).reshape(2, 3)
+    check_op(lambda x: ember.addcmul(x, x, x, value=2.5), lambda x: torch.addcmul(x, x, x, value=2.5),
+         a, grad=False)
+    x = ember.ones(3)
+    i = ember.arange(3)
+    check_error(lambda: ember.addcdiv(x, i, i), RuntimeError,
+                "Integer division with addcdiv is no longer supported")
+    check_error(lambda: ember.addcmul(x, x, 2.0), TypeError,
+                "addcmul(): argument 'tensor2' (position 3) must be Tensor, not float")
+    check_error(lambda: ember.addcmul(x, x, ember.ones(4)), RuntimeError,
+                "The size of tensor a (3) must match the size of tensor b (4) at non-singleton")
+    check_error(lambda: x.clone().addcmul_(ember.ones(2, 3), x), RuntimeError,
+                "output with shape [3] doesn't match the broadcast shape [2, 3]")
+    t = ember.ones(3, dtype=ember.bool)
+    check_error(lambda: ember.addcmul(t, t, t), NotImplementedError,
+                "\"addcmul_cpu_out\" not implemented for 'Bool'")
+    check_error(lambda: ember.addcdiv(x, x, x, value=2j), RuntimeError,
+                "value cannot be converted to type float without overflow")

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import assert_close, check_error, randn
+from test_programs import both as run_both
 
 import ember
 
@@ -380,3 +381,69 @@ def test_mul_keeps_only_what_backward_needs():
         x[0] = 1.0
         y.sum().backward()
         assert a.grad.tolist() == [6.0, 6.0, 0.0]
+
+
+# -- the engine's data model (autograd/README.md) -----------------------------------------------
+
+def test_worked_example_of_the_readme():
+    a = ember.tensor([1., 2.], requires_grad=True)
+    b = ember.tensor([3., 4.], requires_grad=True)
+    c = a * b
+    e = c + a
+    d = e.sum()
+    add = d.grad_fn._next[0].node
+    mul, acc_a = add._next[0].node, add._next[1].node
+    assert (add.name(), mul.name(), acc_a.variable is a) == ("AddBackward0", "MulBackward0", True)
+    edge = mul._next[1]
+    assert (edge.node.variable is b, edge.out_idx, edge.shape, edge.dtype) == \
+        (True, 0, (2,), ember.float32)
+    # creation order is topological: each node is newer than the nodes it points to
+    assert d.grad_fn._seq > add._seq > mul._seq > acc_a._seq
+    d.backward()
+    assert a.grad.tolist() == [4., 5.] and b.grad.tolist() == [1., 2.]
+
+
+def test_release_frees_saved_tensors_and_declared_arrays():
+    # ops that keep index/mask arrays on ctx: after backward none is left on any node
+    from ember.autograd.function import _holds_array
+    x = ember.tensor(randn(4, 5), requires_grad=True)
+    lstm = ember.nn.LSTM(5, 3).double()
+    outs = [x.sort(1)[0], x.max(1)[0], x.clamp(-0.5, 0.5), x[ember.tensor([0, 2])],
+            x.topk(2)[0], x.median(1)[0], ember.fmax(x, x.flip(0)), lstm(x[None])[0]]
+    nodes = [o.grad_fn for o in outs]
+    sum(o.sum() for o in outs).backward()
+    for n in nodes:
+        assert n._saved is None
+        left = [k for k, v in n.__dict__.items() if k[0] != "_" and _holds_array(v)]
+        assert not left, (n.name(), left)
+
+
+# -- programs: ember.testing and anomaly detection ---------------------------------------------------
+def test_testing_assert_close_and_detect_anomaly():
+    def prog(torch, nn, F):
+        a = torch.tensor([1.0, 2.0, 3.0])
+        torch.testing.assert_close(a, a + 1e-7)
+        torch.testing.assert_close(a.double(), a.double(), rtol=0, atol=0)
+        errs = []
+        for args, kw in (((a, a + 0.1), {}), ((a, a.double()), {}), ((a, torch.tensor([1, 2, 3])), {}),
+                         ((a, a.double()), {"check_dtype": False}), ((a, a[:2]), {})):
+            try:
+                torch.testing.assert_close(*args, **kw)
+                errs.append(None)
+            except (AssertionError, TypeError, ValueError) as ex:
+                errs.append(type(ex).__name__)
+        x = torch.tensor([-1.0, 4.0], requires_grad=True)
+        with torch.autograd.detect_anomaly():
+            y = torch.sqrt(x)  # forward gives nan for -1 -> backward returns nan
+            try:
+                y.sum().backward()
+                anomaly = None
+            except RuntimeError as ex:
+                anomaly = str(ex).split("\n")[0]
+        with torch.autograd.set_detect_anomaly(False):
+            torch.sqrt(torch.tensor([4.0], requires_grad=True)).sum().backward()
+        return errs, anomaly, torch.is_anomaly_enabled()
+
+    with pytest.warns(UserWarning):  # PyTorch warns that anomaly detection slows programs down
+        e, t = run_both(prog)
+    assert e == t

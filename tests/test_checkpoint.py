@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_error
+from test_programs import LIBS, close, twin
 
 import ember
 
@@ -87,3 +88,34 @@ def test_tuple_outputs_and_sequential():
     net(x).sum().backward()
     for a, b in zip(g, [p.grad.numpy() for p in net.parameters()] + [x.grad.numpy()]):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# -- programs: activation checkpointing --------------------------------------------------------------
+def _np(shape, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+X8 = _np((32, 8), seed=10)
+
+
+def test_activation_checkpointing_non_reentrant():
+    def build(torch, nn, F):
+        return nn.ModuleList([nn.Sequential(nn.Linear(8, 8), nn.GELU(), nn.LayerNorm(8)) for _ in range(3)])
+
+    def prog(torch, nn, F, blocks, ckpt):
+        from importlib import import_module
+        checkpoint = import_module(torch.__name__ + ".utils.checkpoint").checkpoint
+        x = torch.from_numpy(X8).requires_grad_()
+        h = x
+        for blk in blocks:
+            h = checkpoint(blk, h, use_reentrant=False) if ckpt else blk(h)
+        loss = h.pow(2).mean()
+        loss.backward()
+        grads = [p.grad.clone() for p in blocks.parameters()]
+        blocks.zero_grad()
+        return loss, x.grad, grads, h.requires_grad
+
+    e_m, t_m = twin(build)
+    t = prog(*LIBS["torch"], t_m, True)
+    close(prog(*LIBS["ember"], e_m, True), t, rtol=1e-4, atol=1e-6)
+    close(prog(*LIBS["ember"], e_m, False), t, rtol=1e-4, atol=1e-6)

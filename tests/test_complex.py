@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_error
+from test_programs import both as run_both
+from test_programs import close
 
 import ember
 
@@ -96,3 +98,27 @@ def test_lerp_addcmul_addcdiv_complex_grads():
                 + (lib.addcdiv(a, b, c) * 1j).real.sum())
     for x, y in zip(_grads(ember, fn, *arrays), _grads(torch, fn, *arrays)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+# -- programs: complex numbers -----------------------------------------------------------------------
+def test_complex_number_program():
+    def prog(torch, nn, F):
+        mag = torch.from_numpy(np.linspace(0.5, 2.0, 6, dtype=np.float32))
+        ph = torch.from_numpy(np.linspace(-3.0, 3.0, 6, dtype=np.float32))
+        z = torch.polar(mag, ph)
+        w = torch.complex(torch.ones(6), torch.arange(6.0))
+        prod = z * w.conj()
+        r = torch.view_as_real(prod)
+        back = torch.view_as_complex(r.contiguous())
+        m = torch.complex(torch.eye(2), torch.tensor([[0.0, 1.0], [-1.0, 0.0]]))
+        a = torch.zeros(2, 3, dtype=torch.complex64)
+        a.real = torch.ones(2, 3)
+        # a differentiable complex computation: |z w|^2 with respect to the real magnitude
+        mag_g = mag.clone().requires_grad_()
+        loss = (torch.polar(mag_g, ph) * w).abs().pow(2).sum()
+        loss.backward()
+        return (z.dtype, z, prod.real, prod.imag, r, back, z.abs(), z.angle(), m @ m.mH, a,
+                torch.exp(1j * ph), (z * 2 + 1j).sum(), loss, mag_g.grad, torch.is_complex(z),
+                torch.real(w), z.conj().imag * 1)
+
+    close(*run_both(prog), rtol=1e-5, atol=1e-5)

@@ -4,6 +4,8 @@ import pytest
 import torch
 import torch.distributions as TD
 from helpers import check_error, check_op, randn
+from test_programs import LIBS, close, twin
+from test_programs import both as run_both
 
 import ember
 import ember.distributions as D
@@ -276,3 +278,119 @@ def test_validate_args():
         D.Distribution.set_default_validate_args(True)
     check_error(lambda: D.Normal(0.0, -1.0), ValueError, "Expected parameter scale")
     check_error(lambda: D.Distribution.set_default_validate_args(3), ValueError, "")
+
+
+# -- Poisson -----------------------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+def test_poisson_matches_torch():
+    rate, k = RNG.random(5) * 4 + 0.1, RNG.integers(1, 6, 5).astype(np.float64)
+    check_op(lambda r, v: ember.distributions.Poisson(r).log_prob(v),
+             lambda r, v: torch.distributions.Poisson(r).log_prob(v), rate, k)
+    d = ember.distributions.Poisson(ember.tensor([3.0, 0.5]))
+    s = d.sample((20000,))
+    assert tuple(s.shape) == (20000, 2)
+    np.testing.assert_allclose(s.mean(0).numpy(), [3.0, 0.5], rtol=0.05)
+    assert (d.mean == d.variance).all() and d.mode.tolist() == [3.0, 0.0]
+
+
+# -- programs: a VAE, REINFORCE ----------------------------------------------------------------------
+def _np(shape, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+X8 = _np((32, 8), seed=10)
+
+
+def test_vae_normal_rsample_and_closed_form_kl():
+    def build(torch, nn, F):
+        class VAE(nn.Module):  # the pytorch/examples VAE, shrunk to 8 inputs and a 2-d latent
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(8, 16)
+                self.fc21 = nn.Linear(16, 2)
+                self.fc22 = nn.Linear(16, 2)
+                self.fc3 = nn.Linear(2, 16)
+                self.fc4 = nn.Linear(16, 8)
+
+            def encode(self, x):
+                h1 = F.relu(self.fc1(x))
+                return self.fc21(h1), self.fc22(h1)
+
+            def decode(self, z):
+                return self.fc4(F.relu(self.fc3(z)))
+        return VAE()
+
+    def stats(torch, nn, F, model):  # deterministic parts: compare with PyTorch
+        x = torch.from_numpy(X8)
+        mu, logvar = model.encode(x)
+        std = torch.exp(0.5 * logvar)
+        q, p = torch.distributions.Normal(mu, std), torch.distributions.Normal(torch.zeros_like(mu),
+                                                                               torch.ones_like(std))
+        kl = torch.distributions.kl_divergence(q, p).sum(-1)
+        kl_closed = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=-1)
+        z = mu + std * torch.from_numpy(_np((32, 2), seed=12))
+        return kl, kl_closed, q.log_prob(z), q.entropy(), q.mean, q.stddev, model.decode(z)
+
+    def train(torch, nn, F, model):
+        torch.manual_seed(0)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        x = torch.from_numpy(X8)
+        losses = []
+        for step in range(60):
+            mu, logvar = model.encode(x)
+            q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+            z = q.rsample()
+            recon = model.decode(z)
+            prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+            loss = F.mse_loss(recon, x, reduction='sum') + torch.distributions.kl_divergence(q, prior).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses, z.requires_grad
+
+    e_m, t_m = twin(build)
+    close(stats(*LIBS["ember"], e_m), stats(*LIBS["torch"], t_m), rtol=1e-4, atol=1e-5)
+    close(stats(*LIBS["ember"], e_m)[0], stats(*LIBS["ember"], e_m)[1], rtol=1e-4, atol=1e-5)
+    losses, rg = train(*LIBS["ember"], e_m)
+    assert rg and np.mean(losses[-10:]) < 0.8 * np.mean(losses[:5])
+
+
+def test_reinforce_categorical_bandit():
+    def fixed(torch, nn, F):  # Categorical's deterministic methods against PyTorch
+        logits = torch.from_numpy(_np((5, 4), seed=20))
+        d = torch.distributions.Categorical(logits=logits)
+        a = torch.tensor([0, 3, 1, 2, 2])
+        dp = torch.distributions.Categorical(probs=torch.softmax(logits, -1))
+        return d.log_prob(a), d.entropy(), d.probs, dp.log_prob(a), dp.logits, d.sample().shape, \
+            d.sample((7,)).shape, d.sample().dtype
+
+    close(*run_both(fixed), rtol=1e-4, atol=1e-6)
+
+    def prog(torch, nn, F):  # REINFORCE on a 4-armed bandit whose arm 2 pays best
+        torch.manual_seed(0)
+        policy = nn.Linear(1, 4)
+        opt = torch.optim.Adam(policy.parameters(), lr=0.05)
+        means = torch.tensor([0.1, 0.2, 1.0, 0.3])
+        state = torch.ones(64, 1)
+        first = None
+        for episode in range(60):
+            dist = torch.distributions.Categorical(logits=policy(state))
+            action = dist.sample()
+            reward = means[action]
+            loss = -(dist.log_prob(action) * (reward - reward.mean())).mean() - 0.01 * dist.entropy().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if first is None:
+                first = dist.probs[0, 2].item()
+        with torch.no_grad():
+            probs = torch.distributions.Categorical(logits=policy(state[:1])).probs[0]
+            counts = torch.bincount(torch.distributions.Categorical(probs=probs).sample((4000,)), minlength=4)
+        return first, probs, counts.float() / 4000
+
+    e, t = run_both(prog)
+    assert e[1][2].item() > 0.8 and e[1][2].item() > e[0]
+    np.testing.assert_allclose(e[2].numpy(), e[1].numpy(), atol=0.03)  # sample frequencies follow probs

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import assert_close, check_error, check_op, randn
+from test_programs import LIBS, close, twin
 
 import ember
 import ember.fft as F
@@ -172,3 +173,38 @@ def test_errors():
     check_error(lambda: F.fft(x, n=2.0), TypeError, "fft_fft(): argument 'n' must be int, not float")
     check_error(lambda: F.fft([1.0, 2.0]), TypeError,
                 "fft_fft(): argument 'input' (position 1) must be Tensor, not list")
+
+
+# -- programs: FFT features --------------------------------------------------------------------------
+def test_fft_features_classifier():
+    t_ax = np.arange(64) / 64
+    rng = np.random.default_rng(60)
+    freq = rng.integers(0, 2, 24)
+    sig = (np.sin(2 * np.pi * (3 + 5 * freq)[:, None] * t_ax + rng.uniform(0, 6, (24, 1)))
+           + 0.1 * rng.standard_normal((24, 64))).astype(np.float32)
+
+    def build(torch, nn, F):
+        return nn.Sequential(nn.Linear(33, 8), nn.ReLU(), nn.Linear(8, 2))
+
+    def prog(torch, nn, F, model):
+        x, y = torch.from_numpy(sig), torch.from_numpy(freq)
+        spec = torch.fft.rfft(x, dim=-1)
+        feats = spec.abs() / 64
+        opt = torch.optim.Adam(model.parameters(), lr=0.05)
+        losses = []
+        for _ in range(20):
+            loss = F.cross_entropy(model(feats), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        power = torch.fft.rfft(x, norm="ortho").abs().pow(2)
+        freqs = torch.fft.rfftfreq(64, d=1 / 64)
+        back = torch.fft.irfft(spec, n=64)
+        return spec.dtype, feats, losses, freqs[power.argmax(-1)], back, torch.fft.fft(x[:2]).angle()
+
+    e_m, t_m = twin(build)
+    e, t = prog(*LIBS["ember"], e_m), prog(*LIBS["torch"], t_m)
+    close(e[:5], t[:5], rtol=1e-3, atol=1e-4)
+    close(e[5], t[5], rtol=1e-3, atol=2e-3)
+    assert e[2][-1] < 0.2

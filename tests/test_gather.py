@@ -371,3 +371,59 @@ def test_grad_fn_names():
     assert ember.where(x > 0, x, 0).grad_fn.name() == "WhereBackward0"
     assert x.masked_select(x > 0).grad_fn.name() == "MaskedSelectBackward0"
     assert not x.nonzero().requires_grad
+
+
+# -- take, index_copy --------------------------------------------------------------------------------
+def test_take():
+    idx = np.array([[0, -1, 5], [2, 2, 3]])
+    check_op(lambda a: ember.take(a, E(idx)), lambda a: torch.take(a, torch.tensor(idx)),
+             randn(2, 3), gradgradcheck=True)
+    check_op(lambda a: a.t().take(E(idx)), lambda a: a.t().take(torch.tensor(idx)), randn(2, 3))
+    check_op(lambda a: ember.take(a, E(np.array(0))), lambda a: torch.take(a, torch.tensor(0)),
+             randn())
+    check_op(lambda a: ember.take(a, E(np.zeros(0, np.int64))),
+             lambda a: torch.take(a, torch.zeros(0, dtype=torch.long)), np.arange(4))
+    x = E(np.ones((2, 3)))
+    check_error(lambda: ember.take(x, E(np.array([10]))), IndexError,
+                "out of range: tried to access index 10 on a tensor of 6 elements.")
+    check_error(lambda: ember.take(x, E(np.array([-7]))), IndexError,
+                "out of range: tried to access index -7 on a tensor of 6 elements.")
+    check_error(lambda: ember.take(x, E(np.array([1], np.int32))), RuntimeError,
+                "take(): Expected a long tensor for index, but got Int")
+
+
+@pytest.mark.parametrize("dim, idx, sshape", [(0, [1], (1, 3)), (1, [2, 0], (2, 2)), (-1, [1], (2, 1)),
+                                              (1, [], (2, 0))])
+def test_index_copy(dim, idx, sshape):
+    i = np.array(idx, np.int64)
+    check_op(lambda a, s: ember.index_copy(a, dim, E(i), s),
+             lambda a, s: torch.index_copy(a, dim, torch.tensor(i), s), randn(2, 3), randn(*sshape),
+             gradgradcheck=True)
+    check_op(lambda a, s: a.index_copy(dim, E(i), s),
+             lambda a, s: a.index_copy(dim, torch.tensor(i), s), np.arange(6).reshape(2, 3),
+             np.arange(int(np.prod(sshape))).reshape(sshape))
+
+
+def test_index_copy_inplace_scalar_and_errors():
+    check_op(lambda a, s: a.clone().index_copy_(0, E(np.array([1, 0])), s),
+             lambda a, s: a.clone().index_copy_(0, torch.tensor([1, 0]), s), randn(2, 3), randn(2, 3))
+    check_op(lambda a, s: ember.index_copy(a, 0, E(np.array([0])), s),
+             lambda a, s: torch.index_copy(a, 0, torch.tensor([0]), s), randn(), randn())
+    x = E(np.ones((2, 3), np.float32))
+    cases = [
+        ((0, E(np.array([0])), E(np.ones((1, 3)))), RuntimeError,
+         "index_copy_(): self and source expected to have the same dtype, but got (self) Float and "
+         "(source) Double"),
+        ((0, E(np.array([0], np.int32)), x[:1]), RuntimeError,
+         "index_copy_(): Expected a long tensor for index, but got Int"),
+        ((0, E(np.array([5])), x[:1]), IndexError,
+         "index_copy_(): index 5 is out of bounds for dimension 0 with size 2"),
+        ((0, E(np.array([0, 1])), x[:1]), IndexError,
+         "index_copy_(): Number of indices (2) should be equal to source.size(dim) (1)"),
+        ((0, E(np.array([0])), x[:1, :2]), RuntimeError,
+         "Destination slice shape: 3 at dimension 0 and source slice shape: 2 at dimension 0."),
+        ((0, E(np.array([[0]])), x[:1]), IndexError,
+         "index_copy_(): Index should have dimension 1 or 0 (got 2)"),
+    ]
+    for args, exc, msg in cases:
+        check_error(lambda: ember.index_copy(x, *args), exc, msg)

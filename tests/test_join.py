@@ -80,3 +80,50 @@ def test_join_errors():
     check_error(lambda: ember.zeros(3).split(0), RuntimeError,
                 "split_size can only be 0 if dimension size is 0")
     check_error(lambda: ember.zeros(3).chunk(0), RuntimeError, "chunk expects `chunks` to be greater")
+
+
+# -- column_stack / row_stack, block_diag, cartesian_prod, kron --------------------------------------
+def T(x):
+    return ember.tensor(np.asarray(x))
+
+
+def test_column_row_stack():
+    check_op(lambda a, b, c: ember.column_stack([a, b, c]),
+             lambda a, b, c: torch.column_stack([a, b, c]), randn(2), randn(2, 3), randn(2, 1))
+    check_op(lambda a, b: ember.column_stack((a, b)), lambda a, b: torch.column_stack((a, b)),
+             randn(), randn())
+    check_op(lambda a, b: ember.row_stack([a, b]), lambda a, b: torch.row_stack([a, b]),
+             randn(3), randn(2, 3))
+    check_error(lambda: ember.column_stack([]), RuntimeError,
+                "column_stack expects a non-empty TensorList")
+
+
+def test_block_diag():
+    check_op(lambda a, b, c: ember.block_diag(a, b, c), lambda a, b, c: torch.block_diag(a, b, c),
+             randn(), randn(2), randn(2, 3), gradgradcheck=True)
+    check_op(lambda a, b: ember.block_diag(a, b), lambda a, b: torch.block_diag(a, b),
+             np.arange(3), randn(2, 2).astype(np.float32))
+    check_op(lambda a: ember.block_diag(a, a), lambda a: torch.block_diag(a, a), randn(0, 2))
+    check_op(lambda: ember.block_diag(), lambda: torch.block_diag())
+    check_error(lambda: ember.block_diag(T(np.ones((1, 2, 2)))), RuntimeError,
+                "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input 0 has 3 "
+                "dimensions")
+
+
+def test_cartesian_prod():
+    check_op(lambda a, b, c: ember.cartesian_prod(a, b, c),
+             lambda a, b, c: torch.cartesian_prod(a, b, c), randn(2), randn(3), randn(1),
+             gradgradcheck=True)
+    check_op(lambda a: ember.cartesian_prod(a), lambda a: torch.cartesian_prod(a), np.arange(3))
+    check_error(lambda: ember.cartesian_prod(T(np.ones((2, 2)))), RuntimeError,
+                "Expect a 1D vector, but got shape [2, 2]")
+    check_error(lambda: ember.cartesian_prod(T(np.ones(2)), T(np.arange(2))), RuntimeError,
+                "meshgrid expects all tensors to have the same dtype")
+
+
+@pytest.mark.parametrize("sa, sb", [((2, 3), (3, 2)), ((2,), (2, 3)), ((2, 1, 2), (3,)), ((), (2,)),
+                                    ((0, 2), (2, 2))])
+def test_kron(sa, sb):
+    check_op(ember.kron, torch.kron, randn(*sa), randn(*sb), gradgradcheck=True)
+    check_op(lambda a, b: a.kron(b), lambda a, b: a.kron(b), randn(*sa), np.arange(int(np.prod(sb)))
+             .reshape(sb))

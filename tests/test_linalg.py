@@ -1,9 +1,10 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
-from helpers import check_error, check_op, randn
+from helpers import check_error, check_op, randn, to_ember
 
 import ember
 
@@ -555,3 +556,187 @@ def test_svdvals_and_double_backward_refusal():
     (g,) = ember.autograd.grad(ember.linalg.matrix_norm(x, "nuc"), x, create_graph=True)
     check_error(lambda: g.sum().backward(), RuntimeError,
                 "double backward through singular values")
+
+
+# -- dist, cdist, trace ------------------------------------------------------------------------------
+INF = float("inf")
+
+
+
+
+MODES = ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+         "donot_use_mm_for_euclid_dist"]
+
+
+@pytest.mark.parametrize("p", [0, 0.5, 1, 1.5, 2, 3, INF, -INF, -1])
+def test_dist(p):
+    check_op(lambda a, b: ember.dist(a, b, p), lambda a, b: torch.dist(a, b, p),
+             randn(3, 4), randn(4), grad=p != 0,   # torch's p=0 backward raises
+             gradgradcheck=p not in (0, INF, -INF))
+
+
+def test_dist_dtypes_and_forms():
+    check_op(lambda a, b: a.dist(b), lambda a, b: a.dist(b), randn(2, 3, dtype=np.float32),
+             randn(2, 3))
+    check_op(lambda a, b: ember.dist(a, b), lambda a, b: torch.dist(a, b), randn(), randn())
+    check_op(lambda a, b: ember.dist(a, b, True), lambda a, b: torch.dist(a, b, True),
+         randn(3), randn(3), grad=False)
+    z = np.zeros(3)
+    for p in (0.5, 2, 3):   # a zero distance has a zero (not nan) gradient
+        check_op(lambda a, b: ember.dist(a, b, p), lambda a, b: torch.dist(a, b, p), z, z,
+                 gradcheck=False)
+    check_op(lambda a, b: ember.dist(a, b), lambda a, b: torch.dist(a, b), randn(0, 2), randn(2), grad=False)
+
+
+def test_dist_errors():
+    a = ember.ones(3)
+    check_error(lambda: ember.dist(ember.arange(2), ember.arange(2)), RuntimeError,
+                "norm(): input dtype should be either floating point or complex. Got Long")
+    check_error(lambda: ember.dist(a, 2.0), TypeError,
+                "dist(): argument 'other' (position 2) must be Tensor, not float")
+    check_error(lambda: ember.dist(a, a, "fro"), TypeError,
+                "dist(): argument 'p' (position 3) must be Number, not str")
+    check_error(lambda: ember.dist(a, ember.ones(4)), RuntimeError,
+                "The size of tensor a (3) must match the size of tensor b (4)")
+    check_error(lambda: ember.dist(ember.ones(0), ember.ones(0), INF), RuntimeError,
+                "cannot compute the inf norm on an empty tensor")
+
+
+@pytest.mark.parametrize("p", [0, 0.5, 1, 1.5, 2, 3, INF])
+def test_cdist(p):
+    def run(lib):
+        return lambda a, b: lib.cdist(a, b, p=p)
+    check_op(run(ember), run(torch), randn(2, 3, 4), randn(2, 5, 4), gradgradcheck=p != 0)
+    check_op(run(ember), run(torch), randn(3, 2), randn(4, 2), gradcheck=False)
+    check_op(run(ember), run(torch), randn(2, 1, 3, 4), randn(5, 4), gradcheck=False)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cdist_modes(mode):
+    def run(lib, p=2.0):
+        return lambda a, b: lib.cdist(a, b, p, compute_mode=mode)
+    check_op(run(ember), run(torch), randn(30, 3), randn(4, 3), gradgradcheck=True)
+    check_op(run(ember), run(torch), randn(2, 3, dtype=np.float32),
+             randn(4, 3, dtype=np.float32), gradcheck=False, rtol=1e-5, atol=1e-5)
+    # coincident points: distance 0, gradient 0 (not nan), as torch
+    pts = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0]])
+    for p in (0.5, 1.0, 2.0, 3.0, INF):
+        check_op(run(ember, p), run(torch, p), pts, pts.copy(), gradcheck=False)
+
+
+def test_cdist_empty_and_errors():
+    for sa, sb in (((0, 4), (3, 4)), ((2, 0), (3, 0)), ((0, 2, 4), (0, 3, 4))):
+        check_op(lambda a, b: ember.cdist(a, b), lambda a, b: torch.cdist(a, b), randn(*sa),
+             randn(*sb), grad=False)
+    a, b = ember.randn(2, 3, 4, dtype=ember.float64), ember.randn(2, 5, 4, dtype=ember.float64)
+    check_error(lambda: ember.cdist(a.long(), b.long()), RuntimeError,
+                "cdist only supports floating-point dtypes, X1 got: Long")
+    check_error(lambda: ember.cdist(a.float(), b), RuntimeError,
+                "expected scalar type Float but found Double")
+    check_error(lambda: ember.cdist(a, b[..., :3]), RuntimeError,
+                "X1 and X2 must have the same number of columns. X1: 4 X2: 3")
+    check_error(lambda: ember.cdist(a[0, 0], b[0]), RuntimeError,
+                "cdist only supports at least 2D tensors, X1 got: 1D")
+    check_error(lambda: ember.cdist(a, b, p=-1), RuntimeError,
+                "cdist only supports non-negative p values")
+    check_error(lambda: ember.cdist(a, b, compute_mode="foo"), ValueError,
+                "foo is not a valid value for compute_mode")
+    check_error(lambda: ember.cdist(a, ember.randn(3, 5, 4, dtype=ember.float64)), RuntimeError,
+                "The size of tensor a (2) must match the size of tensor b (3) at non-singleton "
+                "dimension 0")
+
+
+def test_trace():
+    check_op(ember.trace, torch.trace, randn(3, 4), gradgradcheck=True)
+    check_op(lambda a: a.t().trace(), lambda a: a.t().trace(), randn(3, 2), gradgradcheck=True)
+    check_op(ember.trace, torch.trace, randn(0, 3, dtype=np.float32))
+    for dt in (np.int64, np.int32, np.uint8):
+        check_op(ember.trace, torch.trace, np.arange(6).reshape(2, 3).astype(dt), grad=False)
+    check_error(lambda: ember.trace(ember.ones(3)), RuntimeError,
+                "trace: expected a matrix, but got tensor with dim 1")
+    check_error(lambda: ember.trace(ember.tensor(1.0)), RuntimeError,
+                "trace: expected a matrix, but got tensor with dim 0")
+    check_error(lambda: ember.trace(ember.ones(2, 2, dtype=ember.bool)), NotImplementedError,
+                "\"trace\" not implemented for 'Bool'")
+
+
+# -- cross, inner, matrix_power ----------------------------------------------------------------------
+def T(x):
+    return ember.tensor(np.asarray(x))
+
+
+@pytest.mark.parametrize("sa, sb, dim", [((3,), (3,), 0), ((4, 3), (1, 3), 1), ((3, 2), (3, 2), -2),
+                                         ((2, 3, 3), (2, 3, 3), 1)])
+def test_cross(sa, sb, dim):
+    check_op(lambda a, b: ember.cross(a, b, dim), lambda a, b: torch.cross(a, b, dim),
+             randn(*sa), randn(*sb), gradgradcheck=True)
+    check_op(lambda a, b: a.cross(b, dim=dim), lambda a, b: a.cross(b, dim=dim),
+             np.arange(int(np.prod(sa))).reshape(sa), np.ones(sb, np.int64))
+
+
+def test_cross_default_dim_and_errors():
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        check_op(ember.cross, lambda a, b: torch.linalg.cross(a, b, dim=0), randn(3, 3), randn(3, 3))
+    assert any("Using torch.cross without specifying the dim arg is deprecated" in str(x.message)
+               for x in w)
+    a2 = T(np.ones((2, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_error(lambda: ember.cross(a2, a2), RuntimeError, "no dimension of size 3 in input")
+    check_error(lambda: ember.cross(a2, a2, dim=1), RuntimeError,
+                "linalg.cross: inputs dimension 1 must have length 3. Got 2 and 2")
+    check_error(lambda: ember.cross(T(np.ones((3, 2))), T(np.ones(3)), dim=0), RuntimeError,
+                "linalg.cross: inputs must have the same number of dimensions.")
+    check_error(lambda: ember.cross(T(np.ones((4, 3))), T(np.ones((2, 3))), dim=1), RuntimeError,
+                "The size of tensor a (4) must match the size of tensor b (2) at non-singleton "
+                "dimension 0")
+    check_error(lambda: ember.cross(T(np.ones(3, np.float32)), T(np.ones(3)), dim=0), RuntimeError,
+                "expected scalar type Float but found Double")
+
+
+@pytest.mark.parametrize("sa, sb", [((3,), (3,)), ((2, 3), (4, 3)), ((2, 1, 3), (3,)), ((), (2, 3)),
+                                    ((2, 0), (3, 0))])
+def test_inner(sa, sb):
+    check_op(ember.inner, torch.inner, randn(*sa), randn(*sb), gradgradcheck=True)
+
+
+def test_inner_errors():
+    check_error(lambda: ember.inner(T(np.ones((2, 3))), T(np.ones((2, 4)))), RuntimeError,
+                "inner() the last dimension must match on both input tensors but got shapes [2, 3] "
+                "and [2, 4]")
+    check_op(lambda a, b: a.inner(b), lambda a, b: a.inner(b), np.arange(6).reshape(2, 3),
+             np.arange(3))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, -1, -2])
+def test_matrix_power(n):
+    m = randn(2, 3, 3) + 3 * np.eye(3)
+    check_op(lambda a: ember.matrix_power(a, n), lambda a: torch.matrix_power(a, n), m,
+             gradgradcheck=n in (2, -1), rtol=1e-5, atol=1e-5)
+    check_op(lambda a: a.matrix_power(n), lambda a: a.matrix_power(n), m[0].astype(np.float32),
+             rtol=1e-4, atol=1e-4, gradcheck=False)
+
+
+def test_matrix_power_int_copy_errors():
+    for n in (0, 1, 3):
+        check_op(lambda a: ember.matrix_power(a, n), lambda a: torch.matrix_power(a, n),
+                 np.arange(4).reshape(2, 2))
+    x = to_ember(randn(2, 2))
+    assert ember.matrix_power(x, 1)._base is None
+    check_error(lambda: ember.matrix_power(T(np.ones((2, 3))), 2), RuntimeError,
+                "linalg.matrix_power: A must be batches of square matrices, but they are 2 by 3 "
+                "matrices")
+    check_error(lambda: ember.matrix_power(T(np.ones(3)), 2), RuntimeError,
+                "linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+
+
+# -- torch.linalg aliases ----------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+def test_linalg_cross_and_matrix_power_aliases():
+    a, b = RNG.standard_normal((3, 2, 3)), RNG.standard_normal((3, 2, 3))
+    check_op(ember.linalg.cross, torch.linalg.cross, a, b)
+    m = RNG.standard_normal((3, 3))
+    check_op(lambda x: ember.linalg.matrix_power(x, 3), lambda x: torch.linalg.matrix_power(x, 3), m)

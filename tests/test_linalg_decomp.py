@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_error, check_op, randn
+from test_programs import both as run_both
+from test_programs import close
 
 import ember
 
@@ -255,3 +257,48 @@ def test_documented_gaps_raise_clear_errors():
         assert "driver 'gelsd' is not supported" in str(e)
     else:
         raise AssertionError("an unsupported lstsq driver was accepted")
+
+
+# -- cholesky_solve ----------------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_matches_torch(upper):
+    a = RNG.standard_normal((2, 4, 4))
+    spd = a @ a.transpose(0, 2, 1) + 4 * np.eye(4)
+    b = RNG.standard_normal((2, 4, 3))
+
+    def f(lib):
+        def run(bb, m):
+            L = lib.linalg.cholesky(m)
+            return lib.cholesky_solve(bb, L.mT if upper else L, upper=upper)
+        return run
+    check_op(f(ember), f(torch), b, spd, gradcheck=False)
+
+
+# -- programs: PCA whitening, lowrank, lstsq ---------------------------------------------------------
+def test_linalg_pca_whitening_lowrank_lstsq():
+    data = np.random.default_rng(70).standard_normal((50, 4)) @ np.array(
+        [[2.0, 0, 0, 0], [0.5, 1, 0, 0], [0, 0.3, 0.5, 0], [0.1, 0, 0, 0.2]])
+
+    def prog(torch, nn, F):
+        X = torch.from_numpy(data)
+        Xc = X - X.mean(0, keepdim=True)
+        cov = Xc.T @ Xc / (X.shape[0] - 1)
+        evals, evecs = torch.linalg.eigh(cov)
+        W = evecs @ torch.diag(evals.rsqrt()) @ evecs.T  # ZCA whitening: independent of eigenvector signs
+        white = Xc @ W
+        white_cov = torch.cov(white.T)
+        U, S, Vh = torch.linalg.svd(Xc, full_matrices=False)
+        rank2 = U[:, :2] @ torch.diag(S[:2]) @ Vh[:2]
+        L = torch.linalg.cholesky(cov)
+        y = X @ torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64) + 0.25
+        A = torch.cat([X, torch.ones(50, 1, dtype=torch.float64)], dim=1)
+        sol = torch.linalg.lstsq(A, y.unsqueeze(1)).solution
+        pinv_sol = torch.linalg.pinv(A) @ y
+        return (evals, W, white_cov, S, rank2, torch.dist(rank2, Xc), L, L @ L.T - cov, sol,
+                pinv_sol, torch.linalg.matrix_rank(rank2), torch.linalg.slogdet(cov),
+                torch.cholesky_solve(y[:4, None], L), torch.linalg.solve(cov, y[:4]))
+
+    close(*run_both(prog), rtol=1e-6, atol=1e-9)

@@ -161,3 +161,16 @@ def test_variable_flags_and_compile():
     ember.set_float32_matmul_precision("highest")
     net = ember.nn.Linear(2, 2)
     assert ember.compile(net) is net and ember.compile(mode="max-autotune")(net) is net
+
+
+# -- the README's known differences ------------------------------------------------------------------
+def test_known_differences_stay_as_documented():
+    # the README lists these: if one changes, the README must change with it
+    x = ember.tensor([3, 1, 2, 1])
+    assert ember.unique(x, sorted=False).tolist() == [1, 2, 3]
+    a = ember.randn(3, requires_grad=True)
+    assert type(ember.dist(a, ember.zeros(3)).grad_fn).__name__ == "LinalgVectorNormBackward0"
+    assert ember.special.ndtr(ember.tensor([-19.0], dtype=ember.float64)).item() > 0
+    assert torch.special.ndtr(torch.tensor([-19.0], dtype=torch.float64)).item() == 0
+    with ember.autocast("cpu"):
+        assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype is ember.float16

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 from helpers import assert_close, check_error, check_op
+from test_programs import LIBS, close, twin
 
 import ember
 import ember.nn.functional as F
@@ -538,3 +539,52 @@ def test_transformer_errors_match_torch():
                     lambda: t(torch.randn(*src), torch.randn(*tgt)))
     _same_error(lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"),
                 lambda: torch.nn.TransformerDecoderLayer(8, 2, activation="tanh"))
+
+
+# -- programs: a seq2seq Transformer -----------------------------------------------------------------
+def test_seq2seq_transformer_teacher_forcing():
+    V, D = 11, 16
+
+    def build(torch, nn, F):
+        class Seq2Seq(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(V, D)
+                self.tf = nn.Transformer(d_model=D, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                         dim_feedforward=32, dropout=0.0, batch_first=True)
+                self.out = nn.Linear(D, V)
+
+            def forward(self, src, tgt_in):
+                mask = nn.Transformer.generate_square_subsequent_mask(tgt_in.size(1))
+                h = self.tf(self.emb(src), self.emb(tgt_in), tgt_mask=mask,
+                            src_key_padding_mask=src == 0, tgt_key_padding_mask=tgt_in == 0)
+                return self.out(h)
+        return Seq2Seq()
+
+    src_np = np.random.default_rng(50).integers(1, V, (4, 6))
+    src_np[0, 4:] = 0
+
+    def prog(torch, nn, F, model):
+        src = torch.from_numpy(src_np)
+        tgt = torch.cat([torch.full((4, 1), 1, dtype=torch.long), src.flip(1)], dim=1)  # reverse task
+        tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        losses = []
+        for _ in range(4):
+            logits = model(src, tgt_in)
+            loss = F.cross_entropy(logits.reshape(-1, V), tgt_out.reshape(-1), ignore_index=0)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            losses.append(loss.item())
+        model.eval()
+        with torch.no_grad():  # greedy decoding
+            ys = torch.ones(4, 1, dtype=torch.long)
+            for _ in range(3):
+                nxt = model(src, ys)[:, -1].argmax(-1, keepdim=True)
+                ys = torch.cat([ys, nxt], dim=1)
+        return nn.Transformer.generate_square_subsequent_mask(3), losses, logits, ys
+
+    e_m, t_m = twin(build)
+    close(prog(*LIBS["ember"], e_m), prog(*LIBS["torch"], t_m), rtol=1e-3, atol=1e-4)

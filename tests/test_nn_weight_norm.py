@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_error
+from test_programs import LIBS, close, twin
 
 import ember
 
@@ -101,3 +102,69 @@ def test_spectral_norm_sigma_is_the_top_singular_value():
 def test_weight_norm_deprecation_warning():
     with pytest.warns(FutureWarning, match="torch.nn.utils.parametrizations.weight_norm"):
         ember.nn.utils.weight_norm(ember.nn.Linear(2, 2))
+
+
+# -- programs: spectral / weight norm in use ---------------------------------------------------------
+def _np(shape, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+X8 = _np((32, 8), seed=10)
+
+
+Y4 = np.random.default_rng(11).integers(0, 4, 32)
+
+
+def test_gan_discriminator_spectral_norm():
+    def build(torch, nn, F):
+        SN = nn.utils.spectral_norm
+        return nn.Sequential(SN(nn.Conv2d(1, 4, 3, 2, 1)), nn.LeakyReLU(0.2),
+                             SN(nn.Conv2d(4, 8, 3, 2, 1)), nn.LeakyReLU(0.2), nn.Flatten(),
+                             SN(nn.Linear(8 * 2 * 2, 1)))
+
+    def prog(torch, nn, F, D):
+        keys = sorted(D.state_dict().keys())
+        real = torch.from_numpy(_np((4, 1, 8, 8), seed=40))
+        fake = torch.from_numpy(_np((4, 1, 8, 8), seed=41))
+        opt = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        losses = []
+        for _ in range(3):  # hinge loss, as in SN-GAN
+            loss = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake)).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        sigma = torch.linalg.matrix_norm(D[0].weight.detach().flatten(1), ord=2)
+        D.eval()
+        with torch.no_grad():
+            out = D(real)
+        return keys, losses, D[0].weight_u.detach(), D[5].weight.detach(), out, sigma
+
+    e_m, t_m = twin(build)
+    close(prog(*LIBS["ember"], e_m), prog(*LIBS["torch"], t_m), rtol=1e-3, atol=1e-5)
+
+
+def test_weight_norm_layers():
+    def build(torch, nn, F):
+        return nn.Sequential(nn.utils.weight_norm(nn.Linear(8, 16)), nn.Tanh(),
+                             nn.utils.parametrizations.weight_norm(nn.Linear(16, 4)))
+
+    def prog(torch, nn, F, model):
+        keys = sorted(model.state_dict().keys())
+        x, y = torch.from_numpy(X8), torch.from_numpy(Y4)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        losses = []
+        for _ in range(5):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        g0 = model[0].weight_g.detach()
+        g2 = model[2].parametrizations.weight.original0.detach()
+        norms = model[2].weight.detach().norm(dim=1, keepdim=True)
+        return keys, losses, g0, g2, norms
+
+    e_m, t_m = twin(build)
+    e, t = prog(*LIBS["ember"], e_m), prog(*LIBS["torch"], t_m)
+    close(e, t, rtol=1e-4, atol=1e-5)

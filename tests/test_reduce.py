@@ -400,3 +400,105 @@ def test_count_nonzero():
     check_op(*fns("count_nonzero", 1), np.ones((0, 3)), grad=False)
     check_error(lambda: ember.count_nonzero(ember.ones(2, 3), (0, 0)), RuntimeError,
                 "dim 0 appears multiple times in the list of dims")
+
+
+# -- cummax / cummin, logcumsumexp, diff, aminmax ----------------------------------------------------
+def T(x):
+    return ember.tensor(np.asarray(x))
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cummax_cummin(name):
+    for shape, dim in [((3, 4), 1), ((3, 4), -2), ((), 0), ((0, 2), 0)]:
+        check_op(lambda a: getattr(ember, name)(a, dim), lambda a: getattr(torch, name)(a, dim),
+                 randn(*shape), gradgradcheck=True)
+    ties = np.array([1.0, 3, 3, 2, np.nan, 5, np.nan, 1, -1])
+    check_op(lambda a: getattr(a, name)(0), lambda a: getattr(a, name)(0), ties, grad=False)
+    check_op(lambda a: getattr(a, name)(0), lambda a: getattr(a, name)(0),
+             np.array([3, 1, 1, 4, 4]), grad=False)
+    check_op(lambda a: getattr(a, name)(0), lambda a: getattr(a, name)(0),
+             np.array([True, False, True]), grad=False)
+    r = getattr(ember, name)(T(np.ones(2)), 0)
+    assert type(r).__name__ == name and r.values is r[0] and r.indices is r[1]
+
+
+def test_logcumsumexp():
+    check_op(lambda a: ember.logcumsumexp(a, 1), lambda a: torch.logcumsumexp(a, 1), randn(3, 4),
+             gradgradcheck=True)
+    check_op(lambda a: a.t().logcumsumexp(-1), lambda a: a.t().logcumsumexp(-1), randn(3, 4))
+    check_op(lambda a: ember.logcumsumexp(a, 0), lambda a: torch.logcumsumexp(a, 0), randn())
+    check_op(lambda a: ember.logcumsumexp(a, 0), lambda a: torch.logcumsumexp(a, 0), randn(0, 3))
+    big = np.array([1000.0, -1000.0, 999.0, 0.0])   # stable: no overflow, no log(0)
+    check_op(lambda a: ember.logcumsumexp(a, 0), lambda a: torch.logcumsumexp(a, 0), big,
+             gradcheck=False)
+    check_error(lambda: ember.logcumsumexp(T(np.arange(3)), 0), NotImplementedError,
+                "not implemented for 'Long'")
+
+
+@pytest.mark.parametrize("n, dim", [(1, -1), (2, 0), (0, 1), (5, 1)])
+def test_diff(n, dim):
+    check_op(lambda a: ember.diff(a, n, dim), lambda a: torch.diff(a, n, dim), randn(3, 4),
+             gradgradcheck=True)
+    check_op(lambda a: a.diff(n, dim), lambda a: a.diff(n, dim), np.arange(12).reshape(3, 4))
+
+
+def test_diff_prepend_append_bool_errors():
+    check_op(lambda a, p, q: ember.diff(a, 2, 0, p, q), lambda a, p, q: torch.diff(a, 2, 0, p, q),
+             randn(3, 2), randn(1, 2), randn(2, 2))
+    check_op(lambda a, p: ember.diff(a, prepend=p), lambda a, p: torch.diff(a, prepend=p),
+             np.arange(4), randn(1).astype(np.float32), grad=False)
+    check_op(lambda a: ember.diff(a), lambda a: torch.diff(a), np.array([True, False, False]))
+    check_error(lambda: ember.diff(T(2.0)), RuntimeError,
+                "diff expects input to be at least one-dimensional")
+    check_error(lambda: ember.diff(T(np.ones(3)), -1), RuntimeError,
+                "order must be non-negative but got -1")
+    check_error(lambda: ember.diff(T(np.ones((2, 3))), prepend=T(np.ones(3))), RuntimeError,
+                "diff expects prepend or append to be the same dimension as input")
+
+
+@pytest.mark.parametrize("kw", [{}, {"keepdim": True}, {"dim": 1}, {"dim": -2, "keepdim": True}])
+def test_aminmax(kw):
+    check_op(lambda a: ember.aminmax(a, **kw), lambda a: torch.aminmax(a, **kw), randn(3, 4))
+    check_op(lambda a: a.aminmax(**kw), lambda a: a.aminmax(**kw), np.arange(12).reshape(3, 4))
+
+
+def test_aminmax_fields_and_errors():
+    r = ember.aminmax(T(np.array([2.0, -1.0, 5.0])))
+    assert r.min.item() == -1.0 and r.max.item() == 5.0 and type(r).__name__ == "aminmax"
+    check_op(lambda a: ember.aminmax(a, dim=0), lambda a: torch.aminmax(a, dim=0), randn())
+    check_op(lambda a: ember.aminmax(a, dim=1), lambda a: torch.aminmax(a, dim=1), randn(0, 3))
+    check_error(lambda: ember.aminmax(T(np.ones((0, 3)))), RuntimeError,
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                "identity.")
+    check_error(lambda: ember.aminmax(T(np.ones((0, 3))), dim=0), IndexError,
+                "aminmax: Expected reduction dim 0 to have non-zero size.")
+
+
+# -- cov, corrcoef -----------------------------------------------------------------------------------
+RNG = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("kw", [{}, {"correction": 0}, {"correction": 2}, {"fweights": "f"},
+                                {"aweights": "a"}, {"fweights": "f", "aweights": "a"}])
+@pytest.mark.parametrize("shape", [(3, 7), (7,), (1, 5)])
+def test_cov_matches_torch(kw, shape):
+    n = shape[-1]
+    fw, aw = RNG.integers(1, 4, n), RNG.random(n) + 0.1
+
+    def call(lib, x):
+        args = {k: lib.tensor(fw if v == "f" else aw) if isinstance(v, str) else v
+                for k, v in kw.items()}
+        return lib.cov(x, **args)
+    check_op(lambda x: call(ember, x), lambda x: call(torch, x), RNG.standard_normal(shape))
+
+
+def test_corrcoef_and_errors():
+    check_op(ember.corrcoef, torch.corrcoef, RNG.standard_normal((4, 9)))
+    check_error(lambda: ember.cov(ember.ones(2, 2, 2)), RuntimeError,
+                "cov(): expected input to have two or fewer dimensions but got an input with 3 "
+                "dimensions")
+    check_error(lambda: ember.cov(ember.ones(2, 3), fweights=ember.ones(3)), RuntimeError,
+                "cov(): expected fweights to have integral dtype but got fweights with Float dtype")
+    check_error(lambda: ember.cov(ember.ones(2, 3), aweights=ember.ones(4)), RuntimeError,
+                "cov(): expected aweights to have the same numel as there are observations in the "
+                "input but got 4 != 3")

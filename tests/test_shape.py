@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import check_error, check_op, randn
+from helpers import check_error, check_op, randn, to_ember
 
 import ember
 
@@ -319,3 +319,179 @@ def test_rot90_errors():
                 "expected total rotation dims == 2, but got dims = 1")
     check_error(lambda: ember.zeros(3).rot90(), RuntimeError,
                 "expected total dims >= 2, but got total dims = 1")
+
+
+# -- repeat_interleave, meshgrid ---------------------------------------------------------------------
+@pytest.mark.parametrize("reps,dim", [(2, None), (2, 0), (3, 1), (3, -1), (np.array([1, 0, 2]), 1),
+                                      (np.array([2]), 0), (np.array(2), -1),
+                                      (np.array([1, 0, 2, 1, 0, 3]), None)])
+def test_repeat_interleave(reps, dim):
+    check_op(lambda a, r: ember.repeat_interleave(a, r, dim),
+             lambda a, r: torch.repeat_interleave(a, r, dim), randn(2, 3), reps,
+             gradgradcheck=True)
+
+
+def test_repeat_interleave_forms():
+    check_op(lambda a: a.t().repeat_interleave(2, 0), lambda a: a.t().repeat_interleave(2, 0),
+             randn(2, 3))
+    check_op(lambda a: ember.repeat_interleave(a, 3), lambda a: torch.repeat_interleave(a, 3),
+             randn(), gradgradcheck=True)
+    check_op(lambda a: ember.repeat_interleave(a, 2, 1), lambda a: torch.repeat_interleave(a, 2, 1),
+             randn(0, 2))
+    check_op(ember.repeat_interleave, torch.repeat_interleave, np.array([1, 0, 3], dtype=np.int32),
+             grad=False)
+    check_op(lambda a, r: ember.repeat_interleave(a, r, 0, output_size=3),
+         lambda a, r: torch.repeat_interleave(a, r, 0, output_size=3),
+         np.array([[1, 2], [3, 4]]), np.array([1, 2]), grad=False)
+
+
+def test_repeat_interleave_errors():
+    x = ember.tensor([[1, 2], [3, 4]])
+    ri = ember.repeat_interleave
+    check_error(lambda: ri(x, ember.tensor([1, 2]), 0, output_size=4), RuntimeError,
+                "allocated size does not match required size")
+    check_error(lambda: ri(x, ember.tensor([1, 2, 3]), 0), RuntimeError,
+                "repeats must have the same size as input along dim, but got repeats.size(0) = 3 "
+                "and input.size(0) = 2")
+    check_error(lambda: ri(x, ember.tensor([1, -2]), 0), RuntimeError,
+                "repeats can not be negative")
+    check_error(lambda: ri(x, -1), RuntimeError, "Repeats must be non-negative")
+    check_error(lambda: ri(x, ember.tensor([[1, 2]]), 0), RuntimeError,
+                "repeats must be 0-dim or 1-dim tensor")
+    check_error(lambda: ri(x, ember.tensor([1.0, 2.0]), 0), NotImplementedError,
+                "\"repeat_interleave_cpu\" not implemented for 'Float'")
+    check_error(lambda: ri(x, 2, 2), IndexError, "Dimension out of range")
+    check_error(lambda: ri(ember.tensor([[1, 2]])), RuntimeError,
+                "repeat_interleave only accept 1D vector as repeat")
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid(indexing):
+    def run(lib):
+        return lambda a, b, c: lib.meshgrid(a, b, c, indexing=indexing)
+    check_op(run(ember), run(torch), randn(3), randn(2), randn(), gradgradcheck=True)
+    check_op(lambda a, b: ember.meshgrid([a, b], indexing=indexing),
+             lambda a, b: torch.meshgrid([a, b], indexing=indexing), randn(3), randn(0))
+    check_op(lambda a: ember.meshgrid(a, indexing=indexing),
+             lambda a: torch.meshgrid(a, indexing=indexing), randn(4))
+    a, b = ember.arange(3), ember.arange(2)
+    ta, tb = torch.arange(3), torch.arange(2)
+    for e, t in zip(ember.meshgrid(a, b, indexing=indexing),
+                    torch.meshgrid(ta, tb, indexing=indexing)):
+        assert e.stride() == t.stride()      # expanded views, no copies
+    assert ember.meshgrid(a, b, indexing=indexing)[0]._base is a
+
+
+def test_meshgrid_default_and_errors():
+    a = ember.arange(3)
+    with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+        check_op(lambda x, y: ember.meshgrid(x, y), lambda x, y: torch.meshgrid(x, y, indexing="ij"),
+             np.arange(3), np.arange(2), grad=False)
+    check_error(lambda: ember.meshgrid(a, a, indexing="foo"), RuntimeError,
+                'torch.meshgrid: indexing must be one of "xy" or "ij", but received: foo')
+    check_error(lambda: ember.meshgrid(indexing="ij"), RuntimeError,
+                "meshgrid expects a non-empty TensorList")
+    check_error(lambda: ember.meshgrid(a, a.double(), indexing="ij"), RuntimeError,
+                "meshgrid expects all tensors to have the same dtype")
+    check_error(lambda: ember.meshgrid(a, ember.ones(2, 2, dtype=ember.int64), indexing="ij"),
+                RuntimeError, "torch.meshgrid: Expected 0D or 1D tensor in the tensor list")
+    check_error(lambda: ember.meshgrid(a, 3, indexing="ij"), TypeError,
+                "expected Tensor as element 1 in argument 0, but got int")
+
+
+# -- diag_embed, diagflat, atleast_nd, tensor_split and friends, tril/triu_indices -------------------
+def T(x):
+    return ember.tensor(np.asarray(x))
+
+
+@pytest.mark.parametrize("args", [(), (1,), (-1, 0, 2), (2, 2, 0)])
+def test_diag_embed(args):
+    check_op(lambda a: ember.diag_embed(a, *args), lambda a: torch.diag_embed(a, *args),
+             randn(2, 3), gradgradcheck=True)
+
+
+def test_diag_embed_errors_and_diagflat():
+    check_op(lambda a: ember.diag_embed(a.t()), lambda a: torch.diag_embed(a.t()), randn(3, 2))
+    check_error(lambda: ember.diag_embed(T(np.ones((2, 3))), 0, 0, -3), RuntimeError,
+                "diagonal dimensions cannot be identical 0, -3")
+    for off in (0, 1, -2):
+        check_op(lambda a: ember.diagflat(a, off), lambda a: torch.diagflat(a, off), randn(2, 2))
+        check_op(lambda a: a.diagflat(off), lambda a: a.diagflat(off), randn(3))
+    check_op(ember.diagflat, torch.diagflat, randn())
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_atleast(n):
+    ef, tf = getattr(ember, f"atleast_{n}d"), getattr(torch, f"atleast_{n}d")
+    for shape in [(), (3,), (2, 3), (2, 3, 4)]:
+        check_op(ef, tf, randn(*shape))
+    x = to_ember(randn(2, 3, 4))
+    assert ef(x) is x
+    check_op(lambda a, b: ef(a, b), lambda a, b: tf(a, b), randn(), randn(2))
+    check_op(lambda a, b: ef([a, b]), lambda a, b: tf([a, b]), randn(3), randn(2, 2))
+    v = to_ember(randn(3))
+    out = ef(v)
+    out[...] = 0   # a view of the input
+    assert not v.numpy().any()
+
+
+@pytest.mark.parametrize("ios, dim", [(3, 1), (2, 0), (7, 1), ([2, 1, 5], 1), ([-1], -1), ([], 0),
+                                      ([1, 1], 0)])
+def test_tensor_split(ios, dim):
+    check_op(lambda a: ember.tensor_split(a, ios, dim), lambda a: torch.tensor_split(a, ios, dim),
+             randn(2, 5))
+    check_op(lambda a: a.tensor_split(ios, dim), lambda a: a.tensor_split(ios, dim), randn(2, 5))
+
+
+def test_tensor_split_tensor_arg_views_and_errors():
+    check_op(lambda a: ember.tensor_split(a, T(np.int64(2)), 1),
+             lambda a: torch.tensor_split(a, torch.tensor(2), 1), randn(2, 5))
+    check_op(lambda a: ember.tensor_split(a, T(np.array([1, 3])), 1),
+             lambda a: torch.tensor_split(a, torch.tensor([1, 3]), 1), randn(2, 5))
+    x = to_ember(randn(4))
+    p = ember.tensor_split(x, 2)[1]
+    p[0] = 100.0
+    assert x[2].item() == 100.0
+    check_error(lambda: ember.tensor_split(T(1.0), 2), RuntimeError,
+                "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    check_error(lambda: ember.tensor_split(x, 0), RuntimeError,
+                "number of sections must be larger than 0, got 0")
+    check_error(lambda: ember.tensor_split(x, T(np.array([[1]]))), RuntimeError,
+                "zero-dimensional or one-dimensional tensor, but got a tensor with 2 dims")
+    check_error(lambda: ember.tensor_split(x, T(np.array([1.0], np.float32))), RuntimeError,
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                "Float")
+
+
+@pytest.mark.parametrize("name, shape, ios", [("hsplit", (6,), 3), ("hsplit", (2, 4), [1, 3]),
+                                              ("vsplit", (4, 2), 2), ("dsplit", (1, 2, 4), 2),
+                                              ("dsplit", (1, 2, 4), [3])])
+def test_hvdsplit(name, shape, ios):
+    check_op(lambda a: getattr(ember, name)(a, ios), lambda a: getattr(torch, name)(a, ios),
+             randn(*shape))
+    check_op(lambda a: getattr(a, name)(ios), lambda a: getattr(a, name)(ios), randn(*shape))
+
+
+def test_hvdsplit_errors():
+    check_error(lambda: ember.hsplit(T(np.ones((2, 8))), 3), RuntimeError,
+                "torch.hsplit attempted to split along dimension 1, but the size of the dimension 8 "
+                "is not divisible by the split_size 3!")
+    check_error(lambda: ember.vsplit(T(np.ones(8)), 2), RuntimeError,
+                "torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with 1 "
+                "dimensions!")
+    check_error(lambda: ember.dsplit(T(np.ones((8, 2))), 2), RuntimeError,
+                "torch.dsplit requires a tensor with at least 3 dimension")
+    check_error(lambda: ember.hsplit(T(1.0), 2), RuntimeError,
+                "torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 "
+                "dimensions!")
+
+
+@pytest.mark.parametrize("args", [(3, 4), (3, 4, 1), (4, 3, -1), (0, 0), (3, 0), (3, 3, -5)])
+def test_tril_triu_indices(args):
+    for name in ("tril_indices", "triu_indices"):
+        check_op(lambda: getattr(ember, name)(*args), lambda: getattr(torch, name)(*args))
+    check_op(lambda: ember.triu_indices(*args, dtype=ember.int32),
+             lambda: torch.triu_indices(*args, dtype=torch.int32))
+    check_error(lambda: ember.tril_indices(3, 4, dtype=ember.float32), NotImplementedError,
+                '"tril_indices" not implemented for \'Float\'')
+    check_error(lambda: ember.tril_indices(-1, 4), RuntimeError, "row must be non-negative, got-1")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_error, check_op, randn
+from test_programs import LIBS, close, twin
 
 import ember
 import ember.special as S
@@ -210,3 +211,52 @@ def test_special_namespace():
     np.testing.assert_allclose(S.round(ember.tensor(x), decimals=1).numpy(),
                                torch.special.round(torch.tensor(x), decimals=1).numpy())
     assert set(S.__all__) <= set(dir(torch.special))
+
+
+# -- ndtr, log_ndtr, entr ----------------------------------------------------------------------------
+def test_special_ndtr_log_ndtr_entr():
+    x = np.array([-60.0, -30.0, -21.0, -19.0, -5.0, -0.3, 0.0, 0.7, 2.0, 10.0])
+    check_op(ember.special.log_ndtr, torch.special.log_ndtr, x, rtol=1e-10, atol=1e-300)
+    # torch's ndtr flushes the far left tail (x <= -19) to 0; ember keeps erfc's tiny values
+    check_op(ember.special.ndtr, torch.special.ndtr, x[4:], rtol=1e-10, atol=1e-300)
+    check_op(ember.special.entr, torch.special.entr, np.array([0.3, 1.0, 2.5]))
+    # at 0 and below only the values are compared (torch's gradient there is inf / nan)
+    x = np.array([-1.0, 0.0, 0.3])
+    np.testing.assert_array_equal(ember.special.entr(ember.tensor(x)).numpy(),
+                                  torch.special.entr(torch.tensor(x)).numpy())
+
+
+# -- programs: Poisson regression --------------------------------------------------------------------
+def test_poisson_regression_lgamma_special():
+    rng = np.random.default_rng(80)
+    xs = rng.standard_normal((40, 3)).astype(np.float32)
+    counts = rng.poisson(np.exp(xs @ np.array([0.5, -0.3, 0.2]) + 1.0)).astype(np.float32)
+
+    def prog(torch, nn, F, model):
+        x, k = torch.from_numpy(xs), torch.from_numpy(counts)
+        opt = torch.optim.SGD(model.parameters(), lr=0.02)
+        losses = []
+        for _ in range(30):
+            log_rate = model(x).squeeze(1)
+            nll = (log_rate.exp() - k * log_rate + torch.lgamma(k + 1)).mean()
+            opt.zero_grad()
+            nll.backward()
+            opt.step()
+            losses.append(nll.item())
+        log_rate = model(x).squeeze(1).detach()
+        rate = log_rate.exp()
+        manual = rate - torch.special.xlogy(k, rate) + torch.special.gammaln(k + 1)
+        return (losses, F.poisson_nll_loss(log_rate, k, log_input=True, full=False),
+                F.poisson_nll_loss(rate, k, log_input=False, full=True),
+                nn.PoissonNLLLoss(full=True)(log_rate, k), manual.mean(),
+                torch.distributions.Poisson(rate).log_prob(k).neg().mean(),
+                torch.special.digamma(k + 1), torch.special.erfinv(torch.tensor([0.1, -0.5])),
+                torch.special.logit(torch.tensor([0.2, 0.9])),
+                torch.special.log_ndtr(torch.tensor([-3.0, 0.0, 2.0])),
+                torch.special.entr(torch.tensor([0.0, 0.3, 1.0])))
+
+    e_m, t_m = twin(lambda torch, nn, F: nn.Linear(3, 1))
+    e, t = prog(*LIBS["ember"], e_m), prog(*LIBS["torch"], t_m)
+    close(e, t, rtol=1e-4, atol=1e-5)
+    assert e[0][-1] < e[0][0]
+    close(e[4], e[5], rtol=1e-4)  # manual full NLL == -Poisson.log_prob

@@ -1,10 +1,12 @@
 """Tensor attributes and conversions, against PyTorch."""
 import copy
+import math
 import pickle
 
 import numpy as np
 import torch
 from helpers import assert_close, check_error, randn
+from test_programs import check_idioms
 
 import ember
 
@@ -128,3 +130,66 @@ def test_legacy_typed_constructors():
     assert isinstance(ember.ones(2), ember.FloatTensor)
     assert not isinstance(ember.ones(2), ember.LongTensor)
     assert tuple(ember.Tensor().shape) == tuple(torch.Tensor().shape)
+
+
+# -- programs: tensor idioms -------------------------------------------------------------------------
+def _v(torch):
+    return torch.from_numpy(np.array([3.0, -1.0, 4.0, 1.0, -5.0, 9.0], dtype=np.float32))
+
+
+def test_misc_tensor_idioms():
+    def index_copy(torch, nn, F):
+        y = torch.zeros(5, 2)
+        return y.index_copy(0, torch.tensor([4, 0, 2]), torch.arange(6.0).view(3, 2))
+
+    def addcmul_(torch, nn, F):
+        p, g = torch.ones(4), torch.arange(4.0)
+        return p.addcmul_(g, g, value=-0.1)
+
+    check_idioms({
+        "diag_embed": lambda torch, nn, F: torch.diag_embed(_v(torch).view(2, 3)),
+        "diag_embed offset": lambda torch, nn, F: torch.diag_embed(_v(torch).view(2, 3), offset=1),
+        "kron": lambda torch, nn, F: torch.kron(torch.eye(2), _v(torch).view(2, 3)),
+        "cummax": lambda torch, nn, F: tuple(torch.cummax(_v(torch), dim=0)),
+        "cummin": lambda torch, nn, F: tuple(_v(torch).cummin(0)),
+        "logcumsumexp": lambda torch, nn, F: torch.logcumsumexp(_v(torch), dim=0),
+        "diff": lambda torch, nn, F: (torch.diff(_v(torch)), torch.diff(_v(torch).view(2, 3), n=2, dim=1),
+                                      torch.diff(_v(torch), prepend=torch.zeros(1))),
+        "tensor_split": lambda torch, nn, F: (torch.tensor_split(_v(torch), 4),
+                                              torch.tensor_split(_v(torch), [1, 4])),
+        "take": lambda torch, nn, F: torch.take(_v(torch).view(2, 3), torch.tensor([[0, 5], [2, 3]])),
+        "index_copy": index_copy,
+        "cross": lambda torch, nn, F: torch.linalg.cross(_v(torch).view(2, 3), _v(torch).view(2, 3).flip(0)),
+        "torch.cross dim": lambda torch, nn, F: torch.cross(_v(torch).view(2, 3), torch.ones(2, 3), dim=1),
+        "matrix_power": lambda torch, nn, F: (torch.matrix_power(torch.tensor([[1.0, 1.0], [1.0, 0.0]]), 10),
+                                              torch.linalg.matrix_power(torch.eye(2) * 2, -2)),
+        "searchsorted right": lambda torch, nn, F: torch.searchsorted(torch.tensor([1.0, 3.0, 5.0]),
+                                                                      torch.tensor([3.0, 6.0]), right=True),
+        "bucketize": lambda torch, nn, F: torch.bucketize(_v(torch), torch.tensor([0.0, 2.0, 5.0])),
+        "unique counts": lambda torch, nn, F: torch.unique(torch.tensor([3, 1, 3, 2, 1, 3]),
+                                                           return_counts=True, return_inverse=True),
+        "unique dim": lambda torch, nn, F: torch.unique(torch.tensor([[1, 2], [1, 2], [0, 1]]), dim=0),
+        "bincount weights": lambda torch, nn, F: torch.bincount(torch.tensor([0, 2, 2]),
+                                                                weights=torch.tensor([0.5, 1.0, 2.0])),
+        "repeat_interleave tensor": lambda torch, nn, F: torch.repeat_interleave(
+            _v(torch).view(2, 3), torch.tensor([1, 2]), dim=0),
+        "meshgrid xy": lambda torch, nn, F: torch.meshgrid(torch.arange(2), torch.arange(3), indexing='xy'),
+        "cdist p=1": lambda torch, nn, F: torch.cdist(_v(torch).view(2, 3), torch.ones(4, 3), p=1),
+        "addcmul_": addcmul_,
+        "addcdiv": lambda torch, nn, F: torch.addcdiv(torch.ones(3), torch.ones(3), torch.arange(1.0, 4.0),
+                                                      value=2),
+        "trace/tril_indices": lambda torch, nn, F: (torch.trace(_v(torch).view(2, 3)[:, :2]),
+                                                    torch.tril_indices(3, 3)),
+        "histc": lambda torch, nn, F: torch.histc(_v(torch), bins=4, min=-5, max=9),
+        "rot90/roll": lambda torch, nn, F: (torch.rot90(_v(torch).view(2, 3)), torch.roll(_v(torch), 2)),
+        "block_diag": lambda torch, nn, F: torch.block_diag(torch.ones(1, 2), torch.eye(2)),
+        "cartesian_prod": lambda torch, nn, F: torch.cartesian_prod(torch.arange(2), torch.arange(2)),
+        "nan_to_num/clamp": lambda torch, nn, F: torch.nan_to_num(torch.tensor([math.nan, math.inf, 1.0]),
+                                                                  posinf=5.0),
+    })
+
+
+def test_ember_and_torch_tensors_not_mixed():
+    # a sanity check that the suite's helpers keep the two libraries apart
+    assert isinstance(ember.tensor([1.0]), ember.Tensor) and not isinstance(torch.tensor([1.0]),
+                                                                              ember.Tensor)

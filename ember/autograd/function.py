@@ -7,15 +7,18 @@ per argument (to the input's own node, or to the leaf's gradient accumulator) an
 returns one gradient per argument, in the shape of the broadcast result; the engine sums it down
 to the input's shape.
 """
+import sys
 import weakref
 
 import numpy as np
 
 from .. import _subclass, _tensor
-from . import _node_names
+from .._dtype import _FROM_NP
+from . import _hooks, _node_names
+from ._hooks import RemovableHandle, add_hook  # noqa: F401  (their home before _hooks.py)
 from .grad_mode import STATE
 
-__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "Edge"]
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -46,6 +49,27 @@ def _holds_array(v):
 _PLAIN = frozenset((bool, int, float, complex, str, type(None), slice))
 
 
+class Edge(tuple):
+    """Where a gradient goes: output ``out_idx`` of ``node`` (an input's grad_fn, or a leaf's
+    AccumulateGrad), with the input's ``shape`` and ``dtype`` that the engine sums and casts
+    the gradient to. A tuple, built with ``tuple.__new__`` on the hot path."""
+
+    __slots__ = ()
+    node = property(lambda e: e[0])
+    out_idx = property(lambda e: e[1])
+    shape = property(lambda e: e[2])
+    dtype = property(lambda e: e[3])
+
+    def __new__(cls, node, out_idx, shape, dtype):
+        return tuple.__new__(cls, (node, out_idx, shape, dtype))
+
+    def __repr__(self):
+        return f"Edge({self[0]!r}, {self[1]}, {self[2]}, {self[3]})"
+
+
+_new_tuple = tuple.__new__
+
+
 class _SavedOutput:
     """An output saved for backward, kept without a reference back to the node (no cycle)."""
 
@@ -55,42 +79,32 @@ class _SavedOutput:
         self.data, self.vc, self.version, self.idx = t._data, t._vc, t._vc.value, idx
 
 
-class RemovableHandle:
-    """Returned by hook registrations; ``remove()`` takes the hook out again."""
-
-    __slots__ = ("_store", "_key")
-    _next_id = [0]
-
-    def __init__(self, store):
-        self._store = store
-        RemovableHandle._next_id[0] += 1
-        self._key = RemovableHandle._next_id[0]
-
-    @property
-    def id(self):
-        return self._key
-
-    def remove(self):
-        self._store.pop(self._key, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def add_hook(store, fn):
-    h = RemovableHandle(store)
-    store[h._key] = fn
-    return h
-
-
 class _NoGrads(tuple):
     """``needs_input_grad`` when nothing is recorded: False at every position."""
 
     def __getitem__(self, i):
         return False
+
+
+_NO_GRADS = _NoGrads()
+_FALSE = (False,)
+
+# A node's state, declared once. Slots (``Function.__slots__``), set when the node joins the
+# graph (``_connect``) and read by the engine:
+#   _next        one Edge per forward argument (None where no gradient flows)
+#   _seq         creation number: a node is newer than every node it leads to, so visiting
+#                nodes newest first is a topological order (the engine's only scheduling)
+#   _saved       what save_for_backward kept, as (tensor, version) / _SavedOutput; None once
+#                freed
+#   _out_meta    (shape, dtype, device) per output of a multi-output node, to make zero
+#                gradients for outputs that got none; None for a single output
+#   _hooks       the node's hooks, retained grads and metadata (autograd/_hooks.py), or None
+#   needs_input_grad  per forward argument, whether it requires grad
+# Class-level defaults, set on ctx only by forward's ctx API (so most nodes never store them):
+#   _to_save     save_for_backward's tensors, until _connect files them into _saved
+#   _materialize set_materialize_grads: make zeros for outputs without a gradient (True)
+#   _non_diff    ids of outputs marked non-differentiable
+#   _dirty       tensors marked modified in place
 
 
 class Function:
@@ -101,13 +115,16 @@ class Function:
     raw arrays; ``backward`` receives and returns Tensors (or None for "no gradient").
     """
 
-    _builtin = False   # built-in ops name their nodes as PyTorch does: MulBackward0
-    needs_input_grad = _NoGrads()  # replaced per call while grad mode is on
-    _node_name, _dyn_name = "FunctionBackward", False
+    # node state (see the glossary above); ``__dict__`` stays for what ops and users keep on ctx
+    __slots__ = ("_next", "_seq", "_saved", "_out_meta", "_hooks", "needs_input_grad",
+                 "__dict__", "__weakref__")
+    _to_save, _materialize, _non_diff, _dirty = (), True, (), None
+    # names of ctx attributes that hold arrays (masks, indices), freed with the saved tensors;
+    # None: not declared, so release looks for them
+    _ctx_arrays = None
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _node_names.make_node_class(cls, Function)   # ctx's class: MulBackward0 (PyTorch's name)
+    _builtin = False   # built-in ops name their nodes as PyTorch does: MulBackward0
+    _node_name, _dyn_name = "FunctionBackward", False
 
     # -- the ctx API used inside forward/backward ------------------------------------------
     def save_for_backward(self, *tensors):
@@ -119,7 +136,7 @@ class Function:
 
     @property
     def saved_tensors(self):
-        saved = self.__dict__.get("_saved", ())
+        saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
         out = []
@@ -163,45 +180,39 @@ class Function:
 
     @property
     def metadata(self):
-        md = self.__dict__.get("_metadata")
-        if md is None:
-            md = self._metadata = {}
-        return md
+        return _hooks.node_hooks(self).metadata
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; it may return
         replacement grad_inputs."""
-        hooks = self.__dict__.get("_post_hooks")
-        if hooks is None:
-            hooks = self._post_hooks = {}
-        return add_hook(hooks, fn)
+        return _hooks.add_hook(_hooks.node_hooks(self).post, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node's backward; it may return replacements."""
-        hooks = self.__dict__.get("_pre_hooks")
-        if hooks is None:
-            hooks = self._pre_hooks = {}
-        return add_hook(hooks, fn)
-
-    def _tensor_hooks(self, idx, create=False):
-        th = self.__dict__.get("_thooks")
-        if th is None:
-            if not create:
-                return None
-            th = self._thooks = {}
-        hooks = th.get(idx)
-        if hooks is None and create:
-            hooks = th[idx] = {}
-        return hooks
+        return _hooks.add_hook(_hooks.node_hooks(self).pre, fn)
 
     def _release(self):
-        """Free what forward kept for backward: saved tensors, and any array or tensor an op
-        stored on ctx itself (masks, indices). Plain metadata (shapes, dims) stays."""
+        """Free what forward kept for backward: the saved tensors, and the arrays the op keeps
+        on ctx (its declared ``_ctx_arrays``; for an op that declares nothing, such as a
+        user's Function, any array or tensor found on ctx). Plain metadata stays."""
         self._saved = None
+        names = self._ctx_arrays
         d = self.__dict__
-        for k in [k for k, v in d.items()
-                  if k[0] != "_" and k != "needs_input_grad" and _holds_array(v)]:
-            del d[k]
+        if names is None:
+            if d:
+                for k in [k for k, v in d.items() if k[0] != "_" and _holds_array(v)]:
+                    del d[k]
+        else:
+            for k in names:
+                d.pop(k, None)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a module that sets _CTX_AUDITED has declared every array its Functions keep on ctx
+        if "_ctx_arrays" not in cls.__dict__ and cls._ctx_arrays is None and \
+                getattr(sys.modules.get(cls.__module__), "_CTX_AUDITED", False):
+            cls._ctx_arrays = ()
+        _node_names.make_node_class(cls, Function)   # ctx's class: MulBackward0 (PyTorch's name)
 
     def __repr__(self):
         if self._builtin:
@@ -209,8 +220,11 @@ class Function:
         return f"<ember.autograd.function.{self.name()} object at {hex(id(self))}>"
 
     def __getattr__(self, item):
-        # Only called for a missing attribute: after the graph was freed, say so as PyTorch does.
-        if item.startswith("__") or self.__dict__.get("_saved", ()) is not None:
+        # Only called for a missing attribute: a slot of a node not (yet) in the graph has its
+        # default; after the graph was freed, a missing ctx attribute says so as PyTorch does.
+        if item in _SLOT_DEFAULTS:
+            return _SLOT_DEFAULTS[item]
+        if item.startswith("__") or self._saved is not None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{item}'")
         raise RuntimeError(_FREED_MSG)
 
@@ -250,7 +264,13 @@ class Function:
             finally:
                 STATE.enabled = True
         else:
+            ctx.needs_input_grad = _FALSE * len(args)
             out = cls.forward(ctx, *args, **kwargs)
+        if out.__class__ is _ndarray:   # the common case: one array out
+            out = Tensor._wrap(out)
+            if record:
+                _connect(ctx, args, needs, (out,))
+            return out
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         wrapped = []
@@ -258,57 +278,84 @@ class Function:
             if o.__class__ is _ndarray:
                 o = Tensor._wrap(o)
             elif isinstance(o, Tensor):
-                if any(o is a for a in args) and not ctx.__dict__.get("_dirty"):
-                    o = o._alias()
+                for a in args:   # an input handed back as it is: give out an alias
+                    if a is o:
+                        if not ctx._dirty:
+                            o = o._alias()
+                        break
             elif o is not None and hasattr(o, "shape") and hasattr(o, "dtype"):
                 o = Tensor._wrap(o)
             wrapped.append(o)
         if record:
-            _connect(ctx, cls, args, needs, wrapped)
+            _connect(ctx, args, needs, wrapped)
         return wrapped[0] if single else tuple(wrapped)
 
 
-def _connect(ctx, cls, args, needs, outputs):
+_SLOT_DEFAULTS = {"_saved": (), "_out_meta": None, "_hooks": None, "_next": (), "_seq": 0,
+                  "needs_input_grad": _NO_GRADS}
+
+
+def _connect(ctx, args, needs, outputs):
     """Make ``ctx`` a graph node: edges to inputs, saved tensors, outputs' grad_fn."""
     edges = []
     for a, n in zip(args, needs):
         if n:
             node = a.grad_fn
-            edges.append((node, a._out_idx, a._data.shape, a.dtype) if node is not None
-                         else (a._accumulator(), 0, a._data.shape, a.dtype))
+            d = a._data
+            edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype]))
+                         if node is not None else
+                         _new_tuple(Edge, (a._accumulator(), 0, d.shape, _FROM_NP[d.dtype])))
         else:
             edges.append(None)
     ctx._next = tuple(edges)
-    if cls._dyn_name:
+    if ctx._dyn_name:
         _node_names.retype(ctx)
     _seq[0] += 1
     ctx._seq = _seq[0]
-    d = ctx.__dict__
-    non_diff = d.get("_non_diff", ())
-    to_save = d.pop("_to_save", ())
+    ctx._hooks = None
+    to_save = ctx._to_save
     saved = []
-    for t in to_save:
-        if t is None:
-            saved.append(None)
-            continue
-        for i, o in enumerate(outputs):
-            if o is t:
-                saved.append(_SavedOutput(t, i))
-                break
-        else:
-            saved.append((t, t._vc.value))
+    if to_save:
+        for t in to_save:
+            if t is None:
+                saved.append(None)
+                continue
+            for i, o in enumerate(outputs):
+                if o is t:
+                    saved.append(_SavedOutput(t, i))
+                    break
+            else:
+                saved.append((t, t._vc.value))
+        del ctx._to_save
     ctx._saved = saved
+    non_diff = ctx._non_diff
+    if len(outputs) == 1:
+        ctx._out_meta = None
+        o = outputs[0]
+        if o.__class__ is _tensor.Tensor and not non_diff and \
+                _FROM_NP[o._data.dtype].category >= 2:
+            o.grad_fn, o._out_idx, o._rg = ctx, 0, True
+            if saved:
+                for entry in saved:
+                    if entry.__class__ is _SavedOutput:
+                        entry.vc = o._vc
+            if ctx._dirty:
+                for t in ctx._dirty:
+                    t._vc.value += 1
+            return
     Tensor = _tensor.Tensor
     if len(outputs) > 1:
         ctx._out_meta = tuple((o._data.shape, o.dtype, o.device) if isinstance(o, Tensor)
                               else None for o in outputs)
     for i, o in enumerate(outputs):
-        if isinstance(o, Tensor) and id(o) not in non_diff and o.dtype.category >= 2:
+        if isinstance(o, Tensor) and (not non_diff or id(o) not in non_diff) and \
+                o.dtype.category >= 2:
             o.grad_fn, o._out_idx, o._rg = ctx, i, True
-            for entry in saved:
-                if entry.__class__ is _SavedOutput and entry.idx == i:
-                    entry.vc = o._vc
-    dirty = d.get("_dirty")
+            if saved:
+                for entry in saved:
+                    if entry.__class__ is _SavedOutput and entry.idx == i:
+                        entry.vc = o._vc
+    dirty = ctx._dirty
     if dirty:
         for t in dirty:
             t._vc.value += 1
@@ -349,15 +396,16 @@ def once_differentiable(fn):
 class AccumulateGrad:
     """The node at a leaf that requires grad: hands the incoming gradient to ``tensor.grad``."""
 
-    __slots__ = ("variable", "_seq", "_next", "__weakref__", "_post_hooks", "_pre_hooks")
+    __slots__ = ("variable", "_seq", "_next", "_hooks", "__weakref__")
     _builtin = True
+    _out_meta = None
 
     def __init__(self, t):
         self.variable = t
         self._next = ()
         _seq[0] += 1
         self._seq = _seq[0]
-        self._post_hooks = self._pre_hooks = None
+        self._hooks = None
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -366,18 +414,15 @@ class AccumulateGrad:
     def next_functions(self):
         return ()
 
+    @property
+    def metadata(self):
+        return _hooks.node_hooks(self).metadata
+
     def register_hook(self, fn):
-        if self._post_hooks is None:
-            self._post_hooks = {}
-        return add_hook(self._post_hooks, fn)
+        return _hooks.add_hook(_hooks.node_hooks(self).post, fn)
 
     def register_prehook(self, fn):
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        return add_hook(self._pre_hooks, fn)
-
-    def _tensor_hooks(self, idx, create=False):
-        return None
+        return _hooks.add_hook(_hooks.node_hooks(self).pre, fn)
 
     def _release(self):
         pass
@@ -394,3 +439,18 @@ def accumulator_for(t):
         node = AccumulateGrad(t)
         t._accum = weakref.ref(node)
     return node
+
+
+def accumulate_grad(t, g, create_graph):
+    """``t.grad += g`` (AccumulateGrad's job; also retain_grad's and backward(inputs=)'s)."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if g._rg:
+        g = g.detach()
+    if t.grad is None:
+        # A fresh copy: the same gradient tensor may flow to several leaves (AddBackward).
+        t.grad = _tensor.Tensor._wrap(g._data.copy())
+    else:
+        t.grad._data += g._data
+        t.grad._vc.value += 1

@@ -3,13 +3,13 @@
 An op maps itself with a static method next to its forward and backward::
 
     @staticmethod
-    def onnx(g, ctx, a, b):          # the forward's arguments; tensors come as ``V``s
-        return g.op("Add", a, b)     # one V per output (a tuple for several; None: unmappable)
+    def onnx(graph, ctx, a, b):      # the forward's arguments; tensors come as ``V``s
+        return graph.op("Add", a, b)  # one V per output (a tuple for several; None: unmappable)
 
 ``ctx`` is the op's own ctx as its forward left it (shapes, dims, flags). A tensor argument
 arrives as a ``V``: the name of an ONNX value that is also a ``str`` and carries the traced
 tensor's ``shape``, ``dtype`` (NumPy), ``dyn`` (per dim, whether it follows a dynamic axis) and
-``const`` (its array when it is a constant of the export, else None). ``g.out`` holds the same
+``const`` (its array when it is a constant of the export, else None). ``graph.out`` holds the same
 description of the op's traced outputs, so a mapping knows the result's dtype and shape.
 """
 import numpy as np

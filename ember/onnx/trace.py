@@ -46,6 +46,8 @@ class TraceNode:
     """One traced op call; also the ``grad_fn`` of its output tensors while tracing."""
 
     _builtin = True
+    _saved = ()      # the node state a Tensor may look at (see autograd.function)
+    _hooks = None
 
     def __init__(self, tracer, cls, ctx, args, kwargs):
         self.tracer, self.cls, self.ctx, self.args, self.kwargs = tracer, cls, ctx, args, kwargs
@@ -57,9 +59,6 @@ class TraceNode:
     @property
     def next_functions(self):
         return ()
-
-    def _tensor_hooks(self, idx, create=False):
-        return None
 
 
 def _is_array(o):

@@ -9,6 +9,27 @@ from .. import _tensor
 _FROM_NP = D._FROM_NP
 _BOOL_NP = np.dtype(np.bool_)
 
+try:   # NumPy keeps its floating-point error state in a context variable
+    from numpy._core._ufunc_config import _extobj_contextvar as _FPE_STATE
+    from numpy._core._ufunc_config import _make_extobj
+    _FPE_QUIET = _make_extobj(all="ignore")
+except ImportError:   # another NumPy layout: the public context manager
+    _FPE_STATE = None
+
+
+def quiet(fn, *args):
+    """``fn(*args)`` with NumPy's floating-point warnings off (inf and nan are results here, as
+    in PyTorch). Sets the error state's context variable directly: entering ``np.errstate``
+    costs about a microsecond per op, which small ops feel."""
+    if _FPE_STATE is None:
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    token = _FPE_STATE.set(_FPE_QUIET)
+    try:
+        return fn(*args)
+    finally:
+        _FPE_STATE.reset(token)
+
 
 def canon_dim(dim, ndim):
     """Wrap a possibly negative ``dim`` into ``[0, ndim)``, with PyTorch's error."""
@@ -158,3 +179,21 @@ def conj(v):
     if isinstance(v, _tensor.Tensor):
         return v.conj() if v._data.dtype.kind == "c" else v
     return v.conjugate() if isinstance(v, complex) else v
+
+
+def zero_where(x, mask):
+    """``x`` with +0.0 where ``mask``, bit for bit as ``np.where`` but several times faster on a
+    random mask (no branch per element): AND each float's bits with all ones where kept and
+    with zero where masked (True - 1 = 0, False - 1 = all ones)."""
+    if x.__class__ is not np.ndarray or x.dtype.kind != "f" or x.shape != mask.shape:
+        xp = np if x.__class__ is np.ndarray else _xp_of(x)
+        return xp.where(mask, x.dtype.type(0), x)
+    bits = np.dtype(f"u{x.itemsize}")
+    keep = mask.astype(bits)
+    keep -= 1
+    return np.bitwise_and(x.view(bits), keep, out=np.empty(x.shape, bits)).view(x.dtype)
+
+
+def _xp_of(a):
+    from .._device import device_of_array, xp_for
+    return xp_for(device_of_array(a))

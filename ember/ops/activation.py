@@ -12,11 +12,12 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import canon_dim
+from ._util import canon_dim, quiet
 from .unary import _erf_np, _sigmoid
 
 __all__ = ["softmax", "log_softmax", "selu", "selu_", "celu", "celu_", "prelu", "threshold",
            "threshold_", "hardshrink", "ActivationMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -40,8 +41,7 @@ def _run(fn, x, p):
     overflow warnings silenced (inf in a branch that np.where drops is expected)."""
     if x.ndim == 0:
         return _run(fn, x.reshape(1), p).reshape(())
-    with np.errstate(all="ignore"):
-        return fn(x, *p)
+    return quiet(fn, x, *p)
 
 
 def _const(mask, like):
@@ -154,16 +154,16 @@ class Gelu(_Pointwise):
 
     # x Phi(x) through Erf (ONNX's Gelu op is opset 20), or the tanh form
     @staticmethod
-    def onnx(g, ctx, a, approximate):
+    def onnx(graph, ctx, a, approximate):
         dt = a.dtype
-        half = g.op("Mul", a, g.scalar(0.5, dt))
+        half = graph.op("Mul", a, graph.scalar(0.5, dt))
         if approximate == "tanh":
-            cube = g.op("Mul", g.op("Mul", a, a), a)
-            inner = g.op("Add", a, g.op("Mul", cube, g.scalar(_C, dt)))
-            t = g.op("Tanh", g.op("Mul", inner, g.scalar(_K, dt)))
+            cube = graph.op("Mul", graph.op("Mul", a, a), a)
+            inner = graph.op("Add", a, graph.op("Mul", cube, graph.scalar(_C, dt)))
+            t = graph.op("Tanh", graph.op("Mul", inner, graph.scalar(_K, dt)))
         else:
-            t = g.op("Erf", g.op("Mul", a, g.scalar(_SQRT1_2, dt)))
-        return g.op("Mul", half, g.op("Add", t, g.scalar(1.0, dt)))
+            t = graph.op("Erf", graph.op("Mul", a, graph.scalar(_SQRT1_2, dt)))
+        return graph.op("Mul", half, graph.op("Add", t, graph.scalar(1.0, dt)))
 
 
 class Silu(_Pointwise):
@@ -188,8 +188,8 @@ class Silu(_Pointwise):
         return s * (1 - s) * (2 + a * (1 - 2 * s))
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Mul", a, g.op("Sigmoid", a))
+    def onnx(graph, ctx, a):
+        return graph.op("Mul", a, graph.op("Sigmoid", a))
 
 
 class Mish(_Pointwise):
@@ -217,10 +217,10 @@ class Mish(_Pointwise):
         return (1 - t * t) * s * (2 + a * (1 - s - 2 * t * s))
 
     @staticmethod
-    def onnx(g, ctx, a):
-        if g.opset >= 18:
-            return g.op("Mish", a)
-        return g.op("Mul", a, g.op("Tanh", g.op("Softplus", a)))
+    def onnx(graph, ctx, a):
+        if graph.opset >= 18:
+            return graph.op("Mish", a)
+        return graph.op("Mul", a, graph.op("Tanh", graph.op("Softplus", a)))
 
 
 class Softplus(_Pointwise):
@@ -246,13 +246,13 @@ class Softplus(_Pointwise):
         return (s * (1 - s) * beta).masked_fill(_wrap(ba._data > threshold), 0)
 
     @staticmethod
-    def onnx(g, ctx, a, beta, threshold):
+    def onnx(graph, ctx, a, beta, threshold):
         dt = a.dtype
-        bx = a if beta == 1 else g.op("Mul", a, g.scalar(beta, dt))
-        y = g.op("Softplus", bx)
+        bx = a if beta == 1 else graph.op("Mul", a, graph.scalar(beta, dt))
+        y = graph.op("Softplus", bx)
         if beta != 1:
-            y = g.op("Div", y, g.scalar(beta, dt))
-        return g.op("Where", g.op("Greater", bx, g.scalar(threshold, dt)), a, y)
+            y = graph.op("Div", y, graph.scalar(beta, dt))
+        return graph.op("Where", graph.op("Greater", bx, graph.scalar(threshold, dt)), a, y)
 
 
 class LogSigmoid(_Pointwise):
@@ -276,8 +276,8 @@ class LogSigmoid(_Pointwise):
         return s * (s - 1)
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Neg", g.op("Softplus", g.op("Neg", a)))
+    def onnx(graph, ctx, a):
+        return graph.op("Neg", graph.op("Softplus", graph.op("Neg", a)))
 
 
 class Elu(_Pointwise):
@@ -304,16 +304,17 @@ class Elu(_Pointwise):
             .masked_fill(_wrap(a._data > 0), 0)
 
     @staticmethod
-    def onnx(g, ctx, a, alpha, scale, input_scale):
+    def onnx(graph, ctx, a, alpha, scale, input_scale):
         if scale == 1 and input_scale == 1:
-            return g.op("Elu", a, alpha=float(alpha))
+            return graph.op("Elu", a, alpha=float(alpha))
         if input_scale == 1 and abs(alpha - SELU_ALPHA) < 1e-12 and abs(scale - SELU_SCALE) < 1e-12:
-            return g.op("Selu", a, alpha=float(alpha), gamma=float(scale))
+            return graph.op("Selu", a, alpha=float(alpha), gamma=float(scale))
         dt = a.dtype
-        neg = g.op("Sub", g.op("Exp", g.op("Mul", a, g.scalar(input_scale, dt))), g.scalar(1, dt))
-        neg = g.op("Mul", neg, g.scalar(alpha * scale, dt))
-        return g.op("Where", g.op("LessOrEqual", a, g.scalar(0, dt)), neg,
-                    g.op("Mul", a, g.scalar(scale, dt)))
+        neg = graph.op("Exp", graph.op("Mul", a, graph.scalar(input_scale, dt)))
+        neg = graph.op("Sub", neg, graph.scalar(1, dt))
+        neg = graph.op("Mul", neg, graph.scalar(alpha * scale, dt))
+        return graph.op("Where", graph.op("LessOrEqual", a, graph.scalar(0, dt)), neg,
+                    graph.op("Mul", a, graph.scalar(scale, dt)))
 
 
 class Celu(Elu):
@@ -335,8 +336,8 @@ class LeakyRelu(_Pointwise):
         return np.where(x > 0, t(1), t(slope))
 
     @staticmethod
-    def onnx(g, ctx, a, slope):
-        return g.op("LeakyRelu", a, alpha=float(slope))
+    def onnx(graph, ctx, a, slope):
+        return graph.op("LeakyRelu", a, alpha=float(slope))
 
 
 class Hardtanh(_Pointwise):
@@ -352,8 +353,8 @@ class Hardtanh(_Pointwise):
         return ((x > lo) & (x < hi)).astype(x.dtype)
 
     @staticmethod
-    def onnx(g, ctx, a, lo, hi):
-        return g.op("Clip", a, g.scalar(lo, a.dtype), g.scalar(hi, a.dtype))
+    def onnx(graph, ctx, a, lo, hi):
+        return graph.op("Clip", a, graph.scalar(lo, a.dtype), graph.scalar(hi, a.dtype))
 
 
 class Hardsigmoid(_Pointwise):
@@ -372,8 +373,8 @@ class Hardsigmoid(_Pointwise):
         return ((x > -3) & (x < 3)) * x.dtype.type(np.float32(1) / np.float32(6))
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("HardSigmoid", a, alpha=1.0 / 6, beta=0.5)
+    def onnx(graph, ctx, a):
+        return graph.op("HardSigmoid", a, alpha=1.0 / 6, beta=0.5)
 
 
 class Hardswish(_Pointwise):
@@ -398,10 +399,10 @@ class Hardswish(_Pointwise):
         return _const(((x > -3) & (x < 3)) / 3, x)
 
     @staticmethod
-    def onnx(g, ctx, a):
-        if g.opset < 14:
-            return g.op("Mul", a, g.op("HardSigmoid", a, alpha=1.0 / 6, beta=0.5))
-        return g.op("HardSwish", a)
+    def onnx(graph, ctx, a):
+        if graph.opset < 14:
+            return graph.op("Mul", a, graph.op("HardSigmoid", a, alpha=1.0 / 6, beta=0.5))
+        return graph.op("HardSwish", a)
 
 
 class Threshold(_Pointwise):
@@ -414,9 +415,9 @@ class Threshold(_Pointwise):
         return (x > threshold).astype(x.dtype)
 
     @staticmethod
-    def onnx(g, ctx, a, threshold, value):
-        return g.op("Where", g.op("Greater", a, g.scalar(threshold, a.dtype)), a,
-                    g.scalar(value, a.dtype))
+    def onnx(graph, ctx, a, threshold, value):
+        return graph.op("Where", graph.op("Greater", a, graph.scalar(threshold, a.dtype)), a,
+                    graph.scalar(value, a.dtype))
 
 
 class Hardshrink(_Pointwise):
@@ -431,8 +432,8 @@ class Hardshrink(_Pointwise):
         return ((x < -lambd) | (x > lambd)).astype(x.dtype)
 
     @staticmethod
-    def onnx(g, ctx, a, lambd):
-        return g.op("Shrink", a, lambd=float(lambd), bias=0.0)
+    def onnx(graph, ctx, a, lambd):
+        return graph.op("Shrink", a, lambd=float(lambd), bias=0.0)
 
 
 class Softshrink(_Pointwise):
@@ -447,8 +448,8 @@ class Softshrink(_Pointwise):
         return ((x < -lambd) | (x > lambd)).astype(x.dtype)
 
     @staticmethod
-    def onnx(g, ctx, a, lambd):
-        return g.op("Shrink", a, lambd=float(lambd), bias=float(lambd))
+    def onnx(graph, ctx, a, lambd):
+        return graph.op("Shrink", a, lambd=float(lambd), bias=float(lambd))
 
 
 class PreluKernel(Function):
@@ -474,8 +475,8 @@ class PreluKernel(Function):
                 (g * a).masked_fill(pos, 0) if need[1] else None)
 
     @staticmethod
-    def onnx(g, ctx, a, w):
-        return g.op("PRelu", a, w)
+    def onnx(graph, ctx, a, w):
+        return graph.op("PRelu", a, w)
 
 
 # -- softmax, log_softmax -----------------------------------------------------------------
@@ -522,8 +523,8 @@ class Softmax(Function):
         return SoftmaxBackward.apply(g, y, ctx.dim), None
 
     @staticmethod
-    def onnx(g, ctx, a, dim):
-        return g.op("Softmax", a, axis=dim)
+    def onnx(graph, ctx, a, dim):
+        return graph.op("Softmax", a, axis=dim)
 
 
 class SoftmaxBackward(Function):
@@ -576,8 +577,8 @@ class LogSoftmax(Function):
         return LogSoftmaxBackward.apply(g, y, ctx.dim), None
 
     @staticmethod
-    def onnx(g, ctx, a, dim):
-        return g.op("LogSoftmax", a, axis=dim)
+    def onnx(graph, ctx, a, dim):
+        return graph.op("LogSoftmax", a, axis=dim)
 
 
 class LogSoftmaxBackward(Function):

@@ -6,12 +6,13 @@ from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._number import number
-from ._util import broadcast_error, call, float_dtype, operands, result_dtype
+from ._util import broadcast_error, call, float_dtype, operands, quiet, result_dtype
 from ._util import conj as _conj
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "floor_divide", "remainder", "fmod",
            "true_divide", "subtract", "multiply", "divide", "negative", "rsub", "square",
            "float_power", "ArithMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class Add(Function):
@@ -34,12 +35,12 @@ class Add(Function):
         return g, (g if ctx.alpha == 1 else g * ctx.alpha)
 
     @staticmethod
-    def onnx(g, ctx, a, b, alpha=1):
-        dt = g.out[0].dtype
-        y = g.operand(b, dt)
+    def onnx(graph, ctx, a, b, alpha=1):
+        dt = graph.out[0].dtype
+        y = graph.operand(b, dt)
         if alpha != 1:
-            y = g.op("Mul", y, g.scalar(alpha, dt))
-        return g.op("Add", g.operand(a, dt), y)
+            y = graph.op("Mul", y, graph.scalar(alpha, dt))
+        return graph.op("Add", graph.operand(a, dt), y)
 
 
 class Sub(Function):
@@ -69,12 +70,12 @@ class Sub(Function):
         return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
 
     @staticmethod
-    def onnx(g, ctx, a, b, alpha=1):
-        dt = g.out[0].dtype
-        y = g.operand(b, dt)
+    def onnx(graph, ctx, a, b, alpha=1):
+        dt = graph.out[0].dtype
+        y = graph.operand(b, dt)
         if alpha != 1:
-            y = g.op("Mul", y, g.scalar(alpha, dt))
-        return g.op("Sub", g.operand(a, dt), y)
+            y = graph.op("Mul", y, graph.scalar(alpha, dt))
+        return graph.op("Sub", graph.operand(a, dt), y)
 
 
 class Mul(Function):
@@ -92,11 +93,7 @@ class Mul(Function):
                               b if need[0] and isinstance(b, Tensor) else None)
         ctx.scalars = (None if isinstance(a, Tensor) else a,
                        None if isinstance(b, Tensor) else b)
-        with np.errstate(invalid="ignore", over="ignore"):
-            try:
-                return x * y
-            except ValueError:
-                raise broadcast_error(np.shape(x), np.shape(y)) from None
+        return quiet(call, np.multiply, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -108,9 +105,9 @@ class Mul(Function):
         return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Mul", g.operand(a, dt), g.operand(b, dt))
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Mul", graph.operand(a, dt), graph.operand(b, dt))
 
 
 class Div(Function):
@@ -127,8 +124,7 @@ class Div(Function):
                               b if isinstance(b, Tensor) else None)
         ctx.scalars = (None if isinstance(a, Tensor) else a,
                        None if isinstance(b, Tensor) else b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return call(np.true_divide, x, y)
+        return quiet(call, np.true_divide, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -142,9 +138,9 @@ class Div(Function):
         return ga, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Div", g.operand(a, dt), g.operand(b, dt))
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Div", graph.operand(a, dt), graph.operand(b, dt))
 
 
 class Neg(Function):
@@ -164,8 +160,8 @@ class Neg(Function):
         return -g
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Neg", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Neg", a)
 
 
 class Pow(Function):
@@ -218,12 +214,12 @@ class Pow(Function):
         return ga, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x = g.operand(a, dt)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x = graph.operand(a, dt)
         if not isinstance(b, str) and b == 2:
-            return g.op("Mul", x, x)     # exact, as NumPy's x ** 2
-        return g.op("Pow", x, g.operand(b, dt))
+            return graph.op("Mul", x, x)     # exact, as NumPy's x ** 2
+        return graph.op("Pow", x, graph.operand(b, dt))
 
 
 class FloorDivide(Function):
@@ -243,12 +239,12 @@ class FloorDivide(Function):
         return g * 0, None
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
         if dt.kind == "f":
-            return g.op("Floor", g.op("Div", x, y))
-        return g.op("Div", g.op("Sub", x, g.op("Mod", x, y, fmod=0)), y)   # exact for ints
+            return graph.op("Floor", graph.op("Div", x, y))
+        return graph.op("Div", graph.op("Sub", x, graph.op("Mod", x, y, fmod=0)), y)   # exact for ints
 
 
 class TruncDivide(Function):
@@ -271,11 +267,11 @@ class TruncDivide(Function):
         return g * 0, None
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        q = g.op("Div", g.operand(a, dt), g.operand(b, dt))   # integer Div truncates
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        q = graph.op("Div", graph.operand(a, dt), graph.operand(b, dt))   # integer Div truncates
         if dt.kind == "f":
-            q = g.op("Sub", q, g.op("Mod", q, g.scalar(1, dt), fmod=1))
+            q = graph.op("Sub", q, graph.op("Mod", q, graph.scalar(1, dt), fmod=1))
         return q
 
 
@@ -302,13 +298,13 @@ class Remainder(Function):
         return g, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
         if dt.kind != "f":
-            return g.op("Mod", x, y, fmod=0)
+            return graph.op("Mod", x, y, fmod=0)
         # ONNX's Mod takes floats only as fmod: a - floor(a/b) b instead
-        return g.op("Sub", x, g.op("Mul", g.op("Floor", g.op("Div", x, y)), y))
+        return graph.op("Sub", x, graph.op("Mul", graph.op("Floor", graph.op("Div", x, y)), y))
 
 
 class Fmod(Function):
@@ -332,9 +328,9 @@ class Fmod(Function):
         return g, gb
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Mod", g.operand(a, dt), g.operand(b, dt), fmod=1)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Mod", graph.operand(a, dt), graph.operand(b, dt), fmod=1)
 
 
 # -- functional forms ---------------------------------------------------------------------

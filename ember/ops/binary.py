@@ -11,6 +11,7 @@ from ._util import conj as _conj
 __all__ = ["maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot", "copysign",
            "logaddexp", "logaddexp2", "lerp", "addcmul", "addcdiv", "xlogy", "heaviside",
            "BinaryMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 def _check_other(other, op):
     if not isinstance(other, _tensor.Tensor):
@@ -47,9 +48,9 @@ class Maximum(Function):
                 g.masked_fill(wrap(lose_b), 0.0) if need[1] else None)
 
     @classmethod
-    def onnx(cls, g, ctx, a, b):
-        dt = g.out[0].dtype
-        return g.op("Max" if cls is Maximum else "Min", g.operand(a, dt), g.operand(b, dt))
+    def onnx(cls, graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        return graph.op("Max" if cls is Maximum else "Min", graph.operand(a, dt), graph.operand(b, dt))
 
 
 class Minimum(Maximum):
@@ -68,25 +69,25 @@ class Fmax(Function):
         if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
             pick_a = (x >= y) if cls is Fmax else (x <= y)
             pick_a |= np.isnan(y)
-            ctx.pick_a = _tensor.Tensor._wrap(np.asarray(pick_a))
+            ctx.save_for_backward(_tensor.Tensor._wrap(np.asarray(pick_a)))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        m = ctx.pick_a
+        (m,) = ctx.saved_tensors
         need = ctx.needs_input_grad
         return (g.masked_fill(~m, 0.0) if need[0] else None,
                 g.masked_fill(m, 0.0) if need[1] else None)
 
     # NaN loses: where one side is NaN, the other
     @classmethod
-    def onnx(cls, g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
-        m = g.op("Max" if cls is Fmax else "Min", x, y)
+    def onnx(cls, graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
+        m = graph.op("Max" if cls is Fmax else "Min", x, y)
         if dt.kind != "f":
             return m
-        return g.op("Where", g.op("IsNaN", x), y, g.op("Where", g.op("IsNaN", y), x, m))
+        return graph.op("Where", graph.op("IsNaN", x), y, graph.op("Where", graph.op("IsNaN", y), x, m))
 
 
 class Fmin(Fmax):
@@ -121,16 +122,16 @@ class Atan2(Function):
 
     # atan(a/b) moved to the right quadrant; b = 0 gives +-pi/2 (0 where a = 0 too)
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        y, x = g.operand(a, dt), g.operand(b, dt)
-        zero, pi = g.scalar(0, dt), g.scalar(np.pi, dt)
-        r = g.op("Atan", g.op("Div", y, x))
-        neg_x = g.op("Less", x, zero)
-        turn = g.op("Where", g.op("Less", y, zero), g.op("Neg", pi), pi)
-        r = g.op("Where", neg_x, g.op("Add", r, turn), r)
-        half = g.op("Mul", g.op("Sign", y), g.scalar(np.pi / 2, dt))
-        return g.op("Where", g.op("Equal", x, zero), half, r)
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        y, x = graph.operand(a, dt), graph.operand(b, dt)
+        zero, pi = graph.scalar(0, dt), graph.scalar(np.pi, dt)
+        r = graph.op("Atan", graph.op("Div", y, x))
+        neg_x = graph.op("Less", x, zero)
+        turn = graph.op("Where", graph.op("Less", y, zero), graph.op("Neg", pi), pi)
+        r = graph.op("Where", neg_x, graph.op("Add", r, turn), r)
+        half = graph.op("Mul", graph.op("Sign", y), graph.scalar(np.pi / 2, dt))
+        return graph.op("Where", graph.op("Equal", x, zero), half, r)
 
 
 class Hypot(Function):
@@ -154,10 +155,10 @@ class Hypot(Function):
         return (go * a if need[0] else None), (go * b if need[1] else None)
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
-        return g.op("Sqrt", g.op("Add", g.op("Mul", x, x), g.op("Mul", y, y)))
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
+        return graph.op("Sqrt", graph.op("Add", graph.op("Mul", x, x), graph.op("Mul", y, y)))
 
 
 class Copysign(Function):
@@ -186,11 +187,11 @@ class Copysign(Function):
         return "CopysignBackward1" if self.__dict__.get("scalar_b") else "CopysignBackward0"
 
     @staticmethod
-    def onnx(g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
-        return g.op("Where", g.op("Less", y, g.scalar(0, dt)), g.op("Neg", g.op("Abs", x)),
-                    g.op("Abs", x))
+    def onnx(graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
+        return graph.op("Where", graph.op("Less", y, graph.scalar(0, dt)),
+                        graph.op("Neg", graph.op("Abs", x)), graph.op("Abs", x))
 
 
 class Logaddexp(Function):
@@ -216,17 +217,19 @@ class Logaddexp(Function):
 
     # m + log(e^(a-m) + e^(b-m)), m = max(a, b) (base 2 for logaddexp2)
     @classmethod
-    def onnx(cls, g, ctx, a, b):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
-        m = g.op("Max", x, y)
-        m = g.op("Where", g.op("IsInf", m), g.scalar(0, dt), m)
+    def onnx(cls, graph, ctx, a, b):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
+        m = graph.op("Max", x, y)
+        m = graph.op("Where", graph.op("IsInf", m), graph.scalar(0, dt), m)
         if cls is Logaddexp:
-            s = g.op("Add", g.op("Exp", g.op("Sub", x, m)), g.op("Exp", g.op("Sub", y, m)))
-            return g.op("Add", m, g.op("Log", s))
-        two = g.scalar(2, dt)
-        s = g.op("Add", g.op("Pow", two, g.op("Sub", x, m)), g.op("Pow", two, g.op("Sub", y, m)))
-        return g.op("Add", m, g.op("Div", g.op("Log", s), g.scalar(np.log(2), dt)))
+            s = graph.op("Add", graph.op("Exp", graph.op("Sub", x, m)),
+                         graph.op("Exp", graph.op("Sub", y, m)))
+            return graph.op("Add", m, graph.op("Log", s))
+        two = graph.scalar(2, dt)
+        s = graph.op("Add", graph.op("Pow", two, graph.op("Sub", x, m)),
+                     graph.op("Pow", two, graph.op("Sub", y, m)))
+        return graph.op("Add", m, graph.op("Div", graph.op("Log", s), graph.scalar(np.log(2), dt)))
 
 
 class Logaddexp2(Logaddexp):
@@ -298,10 +301,10 @@ class Lerp(Function):
         return "LerpBackward1" if self.__dict__.get("tensor_w") else "LerpBackward0"
 
     @staticmethod
-    def onnx(g, ctx, a, b, w):
-        dt = g.out[0].dtype
-        x, y = g.operand(a, dt), g.operand(b, dt)
-        return g.op("Add", x, g.op("Mul", g.operand(w, dt), g.op("Sub", y, x)))
+    def onnx(graph, ctx, a, b, w):
+        dt = graph.out[0].dtype
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
+        return graph.op("Add", x, graph.op("Mul", graph.operand(w, dt), graph.op("Sub", y, x)))
 
 
 def _addc_arrays(op, a, t1, t2, value):

@@ -8,6 +8,7 @@ from ._util import shape_arg
 
 __all__ = ["broadcast_to", "broadcast_tensors", "broadcast_shapes", "sum_to_size",
            "BroadcastMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _expanded_shape(src, sizes):
@@ -37,6 +38,24 @@ def _expanded_shape(src, sizes):
     return tuple(out)
 
 
+def broadcast_view(x, shape):
+    """A read-only view of array ``x`` broadcast to ``shape`` (valid for it). Built directly
+    for a contiguous NumPy array (strides 0 on the broadcast dims): ``np.broadcast_to``'s
+    Python wrapper costs more than the small ops that call it."""
+    if x.__class__ is not np.ndarray or not x.flags.c_contiguous:
+        return np.broadcast_to(x, shape) if x.__class__ is np.ndarray else \
+            _tensor.Tensor._wrap(x)._xp.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st for n, m, st in
+                                  zip(x.shape, shape[lead:], x.strides))
+    v = _ndarray(shape, x.dtype, x, 0, strides)
+    v.flags.writeable = False
+    return v
+
+
+_ndarray = np.ndarray
+
+
 class Expand(Function):
     _builtin = True
 
@@ -45,20 +64,19 @@ class Expand(Function):
     def forward(ctx, a, shape):
         shape = _expanded_shape(a._data.shape, shape)
         ctx.in_shape = a._data.shape
-        return a._view_of(np.broadcast_to(a._data, shape) if a._xp is np
-                          else a._xp.broadcast_to(a._data, shape))
+        return a._view_of(broadcast_view(a._data, shape))
 
     @staticmethod
     def backward(ctx, g):
         return SumToSize.apply(g, ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
-        out = g.out[0]
+    def onnx(graph, ctx, a, shape):
+        out = graph.out[0]
         lead = len(out.shape) - len(a.shape)
         # dims the input already has at full size stay 1 in Expand's (broadcasting) shape
         kept = {lead + i for i, s in enumerate(a.shape) if s == out.shape[lead + i]}
-        return g.op("Expand", a, g.shape_of(out, infer=False, ones=kept))
+        return graph.op("Expand", a, graph.shape_of(out, infer=False, ones=kept))
 
 
 class SumToSize(Function):
@@ -90,14 +108,14 @@ class SumToSize(Function):
         return Expand.apply(g, ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
+    def onnx(graph, ctx, a, shape):
         src, shape = ctx.in_shape, tuple(shape)
         lead = len(src) - len(shape)
         dims = list(range(lead)) + [lead + i for i, s in enumerate(shape)
                                     if s == 1 and src[lead + i] != 1]
         if not dims:
-            return g.op("Identity", a)
-        return g.reshape(g.reduce("ReduceSum", a, dims, True), g.out[0])
+            return graph.op("Identity", a)
+        return graph.reshape(graph.reduce("ReduceSum", a, dims, True), graph.out[0])
 
 
 def broadcast_shapes(*shapes):

@@ -11,6 +11,7 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less
            "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
            "bitwise_right_shift", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isreal",
            "isclose", "allclose", "equal", "CompareMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _NUMBERS = (int, float, complex, np.number, np.bool_)
 
@@ -37,8 +38,8 @@ def _onnx_dtype(a, b):
     return t.dtype
 
 
-def _onnx_bool(g, x):
-    return g.cast(x, np.bool_) if isinstance(x, str) else g.scalar(bool(x), np.bool_)
+def _onnx_bool(graph, x):
+    return graph.cast(x, np.bool_) if isinstance(x, str) else graph.scalar(bool(x), np.bool_)
 
 
 class _Compare(Function):
@@ -57,12 +58,12 @@ class _Compare(Function):
     onnx_op = None   # the ONNX op of a comparison; "!Equal" negates Equal
 
     @classmethod
-    def onnx(cls, g, ctx, a, b):
+    def onnx(cls, graph, ctx, a, b):
         dt = _onnx_dtype(a, b)
-        x, y = g.operand(a, dt), g.operand(b, dt)
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
         if cls.onnx_op == "!Equal":
-            return g.op("Not", g.op("Equal", x, y))
-        return g.op(cls.onnx_op, x, y)
+            return graph.op("Not", graph.op("Equal", x, y))
+        return graph.op(cls.onnx_op, x, y)
 
 
 class Eq(_Compare):
@@ -110,9 +111,9 @@ class _Logical(_Compare):
         return call(cls.ufunc, a._data, b._data)
 
     @classmethod
-    def onnx(cls, g, ctx, a, b):
+    def onnx(cls, graph, ctx, a, b):
         op = {"LogicalAnd": "And", "LogicalOr": "Or", "LogicalXor": "Xor"}[cls.__name__]
-        return g.op(op, _onnx_bool(g, a), _onnx_bool(g, b))
+        return graph.op(op, _onnx_bool(graph, a), _onnx_bool(graph, b))
 
 
 class LogicalAnd(_Logical):
@@ -133,8 +134,8 @@ class LogicalNot(_Compare):
         return np.logical_not(a._data)
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Not", _onnx_bool(g, a))
+    def onnx(graph, ctx, a):
+        return graph.op("Not", _onnx_bool(graph, a))
 
 
 class _Bitwise(_Compare):
@@ -149,20 +150,20 @@ class _Bitwise(_Compare):
         return call(cls.ufunc, x, y)
 
     @classmethod
-    def onnx(cls, g, ctx, a, b):
-        dt = g.out[0].dtype
+    def onnx(cls, graph, ctx, a, b):
+        dt = graph.out[0].dtype
         name = cls.__name__
         if dt.kind == "b":
             op = {"BitwiseAnd": "And", "BitwiseOr": "Or", "BitwiseXor": "Xor"}[name]
-            return g.op(op, _onnx_bool(g, a), _onnx_bool(g, b))
-        x, y = g.operand(a, dt), g.operand(b, dt)
+            return graph.op(op, _onnx_bool(graph, a), _onnx_bool(graph, b))
+        x, y = graph.operand(a, dt), graph.operand(b, dt)
         if name in ("BitwiseLeftShift", "BitwiseRightShift"):
             if dt.kind != "u":
-                raise g.unsupported("ONNX shifts only unsigned integers")
-            return g.op("BitShift", x, y, direction="LEFT" if "Left" in name else "RIGHT")
-        if g.opset < 18:
-            raise g.unsupported("bitwise ops on integers need opset_version 18")
-        return g.op(name, x, y)
+                raise graph.unsupported("ONNX shifts only unsigned integers")
+            return graph.op("BitShift", x, y, direction="LEFT" if "Left" in name else "RIGHT")
+        if graph.opset < 18:
+            raise graph.unsupported("bitwise ops on integers need opset_version 18")
+        return graph.op(name, x, y)
 
 
 class BitwiseAnd(_Bitwise):
@@ -198,12 +199,12 @@ class BitwiseNot(_Compare):
         return np.invert(a._data)
 
     @staticmethod
-    def onnx(g, ctx, a, operator=False):
+    def onnx(graph, ctx, a, operator=False):
         if a.dtype.kind == "b":
-            return g.op("Not", a)
-        if g.opset < 18:
-            raise g.unsupported("bitwise ops on integers need opset_version 18")
-        return g.op("BitwiseNot", a)
+            return graph.op("Not", a)
+        if graph.opset < 18:
+            raise graph.unsupported("bitwise ops on integers need opset_version 18")
+        return graph.op("BitwiseNot", a)
 
 
 # -- functions ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ._util import check_tensor
 
 __all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj",
            "angle", "view_as_real", "view_as_complex", "complex", "polar"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _need_complex(t, name):

@@ -5,6 +5,7 @@ from .._device import xp_for
 from ..autograd.function import Function
 
 __all__ = ["Clone", "ToCopy"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class Clone(Function):
@@ -20,8 +21,8 @@ class Clone(Function):
         return g
 
     @staticmethod
-    def onnx(g, ctx, a):
-        return g.op("Identity", a)
+    def onnx(graph, ctx, a):
+        return graph.op("Identity", a)
 
 
 class ToCopy(Function):
@@ -54,6 +55,6 @@ class ToCopy(Function):
         return g.to(dtype=dt, device=dev), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dtype, device):
-        out = g.cast(a, g.out[0].dtype)
-        return g.op("Identity", out) if out is a else out
+    def onnx(graph, ctx, a, dtype, device):
+        out = graph.cast(a, graph.out[0].dtype)
+        return graph.op("Identity", out) if out is a else out

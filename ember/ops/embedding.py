@@ -7,6 +7,7 @@ import numpy as np
 from ..autograd.function import Function
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class Embedding(Function):
@@ -38,8 +39,8 @@ class Embedding(Function):
         return zeros.index_add(0, flat, rows), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        return g.op("Gather", weight, indices, axis=0)
+    def onnx(graph, ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        return graph.op("Gather", weight, indices, axis=0)
 
 
 def renorm_(weight, indices, max_norm, norm_type):

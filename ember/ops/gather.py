@@ -12,6 +12,7 @@ from ._util import canon_dim, operands
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
            "masked_select", "masked_scatter", "where", "nonzero", "argwhere", "take_along_dim",
            "take", "index_copy", "GatherMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _INDEX_NP = (np.dtype(np.int64), np.dtype(np.int32))
 
@@ -140,27 +141,27 @@ class Gather(Function):
         return ScatterAdd.apply(_zeros(g, shape), dim, index, g), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, index):
+    def onnx(graph, ctx, a, dim, index):
         dim = ctx.meta[0]
         if not a.shape:
-            return g.op("Reshape", g.op("GatherElements", g.op("Reshape", a, g.ints([1])),
-                                        g.op("Reshape", index, g.ints([1])), axis=0), g.ints([]))
-        return g.op("GatherElements", a, index, axis=dim)
+            return graph.op("Reshape", graph.op("GatherElements", graph.op("Reshape", a, graph.ints([1])),
+                                        graph.op("Reshape", index, graph.ints([1])), axis=0), graph.ints([]))
+        return graph.op("GatherElements", a, index, axis=dim)
 
 
-def _scatter_onnx(g, a, dim, index, src, reduction):
+def _scatter_onnx(graph, a, dim, index, src, reduction):
     """ScatterElements, with ``src`` cut (or a number spread) to the index's shape."""
     dim = dim % max(len(a.shape), 1)
     if not a.shape:
-        raise g.unsupported("scatter into a 0-d tensor")
+        raise graph.unsupported("scatter into a 0-d tensor")
     if isinstance(src, str):
         if src.shape != index.shape:
             n = len(index.shape)
-            src = g.slice(src, [0] * n, list(index.shape), list(range(n)))
-        src = g.cast(src, a.dtype)
+            src = graph.slice(src, [0] * n, list(index.shape), list(range(n)))
+        src = graph.cast(src, a.dtype)
     else:
-        src = g.op("Expand", g.scalar(src, a.dtype), g.op("Shape", index))
-    return g.op("ScatterElements", a, index, src, axis=dim, reduction=reduction)
+        src = graph.op("Expand", graph.scalar(src, a.dtype), graph.op("Shape", index))
+    return graph.op("ScatterElements", a, index, src, axis=dim, reduction=reduction)
 
 
 class Scatter(Function):
@@ -204,8 +205,8 @@ class Scatter(Function):
         return ga, None, None, gs, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, index, src, reduce=None):
-        return _scatter_onnx(g, a, dim, index, src, {None: None, "add": "add",
+    def onnx(graph, ctx, a, dim, index, src, reduce=None):
+        return _scatter_onnx(graph, a, dim, index, src, {None: None, "add": "add",
                                                       "multiply": "mul"}[reduce])
 
 
@@ -233,8 +234,8 @@ class ScatterAdd(Function):
         return g, None, None, gs
 
     @staticmethod
-    def onnx(g, ctx, a, dim, index, src):
-        return _scatter_onnx(g, a, dim, index, src, "add")
+    def onnx(graph, ctx, a, dim, index, src):
+        return _scatter_onnx(graph, a, dim, index, src, "add")
 
 
 # -- index_select / index_add / index_fill -------------------------------------------------------
@@ -283,11 +284,11 @@ class IndexSelect(Function):
         return IndexAdd.apply(_zeros(g, shape), dim, index, g), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, index):
+    def onnx(graph, ctx, a, dim, index):
         dim = ctx.meta[0]
         if not a.shape:
-            return g.op("Identity", a)
-        return g.op("Gather", a, g.op("Reshape", index, g.ints([-1])), axis=dim)
+            return graph.op("Identity", a)
+        return graph.op("Gather", a, graph.op("Reshape", index, graph.ints([-1])), axis=dim)
 
 
 class IndexAdd(Function):
@@ -337,6 +338,7 @@ class IndexAdd(Function):
 
 
 class IndexFill(Function):
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
     _builtin = True
 
     # out = a with value at index along dim:  d/da = g with zeros there,  d/dvalue = sum of g there
@@ -458,9 +460,9 @@ class Where(Function):
         return None, gx, gy
 
     @staticmethod
-    def onnx(g, ctx, cond, x, y):
-        dt = g.out[0].dtype
-        return g.op("Where", g.cast(cond, np.bool_), g.operand(x, dt), g.operand(y, dt))
+    def onnx(graph, ctx, cond, x, y):
+        dt = graph.out[0].dtype
+        return graph.op("Where", graph.cast(cond, np.bool_), graph.operand(x, dt), graph.operand(y, dt))
 
 
 # -- public functions ----------------------------------------------------------------------------

@@ -12,8 +12,10 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._util import zero_where
 
 __all__ = ["masked_fill", "IndexMethods", "to_index"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
 
@@ -235,7 +237,7 @@ def _onnx_items(idx, ndim):
     return out
 
 
-def _onnx_index(g, x, shape, idx):
+def _onnx_index(graph, x, shape, idx):
     """``x[idx]`` for a NumPy-form index whose arrays are constants or int64 V's (one
     advanced index, or several on adjacent dims)."""
     items = _onnx_items(idx, len(shape))
@@ -271,50 +273,51 @@ def _onnx_index(g, x, shape, idx):
             else:
                 arrays = [it]
             if adv and adv[-1][0] + len(adv) != d:
-                raise g.unsupported("advanced indices on dims that are not adjacent")
+                raise graph.unsupported("advanced indices on dims that are not adjacent")
             if adv_out is None:
                 adv_out = o
             for a in arrays:
                 adv.append((d, a))
                 d += 1
-    y = g.slice(x, starts, ends, axes, steps)
+    y = graph.slice(x, starts, ends, axes, steps)
     if adv:
         first = adv[0][0]
         if len(adv) == 1:
             a = adv[0][1]
-            ind = a if isinstance(a, str) else g.const(np.asarray(a, np.int64))
-            y = g.op("Gather", y, ind, axis=first)
+            ind = a if isinstance(a, str) else graph.const(np.asarray(a, np.int64))
+            y = graph.op("Gather", y, ind, axis=first)
             nd = len(a.shape)
         else:
             # several adjacent advanced indices: one Gather over those dims flattened
             dims = [k for k, _ in adv]
             if any(isinstance(a, str) for _, a in adv):
-                raise g.unsupported("several tensor indices")
+                raise graph.unsupported("several tensor indices")
             sizes = [shape[k] for k in dims]
             arrays = np.broadcast_arrays(*[np.asarray(a, np.int64) % n for (_, a), n
                                            in zip(adv, sizes)])
             flat = np.ravel_multi_index(tuple(arrays), sizes)
-            g.require_static(x)
+            graph.require_static(x)
             sliced = list(shape)
             for ax, st, en, sp in zip(axes, starts, ends, steps):
                 stop = None if en == INT64_MAX else en
                 sliced[ax] = len(range(*slice(st, stop, sp).indices(shape[ax])))
             merged = sliced[:first] + [int(np.prod(sizes))] + sliced[first + len(dims):]
-            y = g.op("Gather", g.op("Reshape", y, g.ints(merged)), g.const(flat), axis=first)
+            y = graph.op("Gather", graph.op("Reshape", y, graph.ints(merged)), graph.const(flat), axis=first)
             nd = flat.ndim
         shift = nd - len(adv)
         drop = [k if k < first else k + shift for k in drop]
     if drop:
-        y = g.squeeze(y, drop)
+        y = graph.squeeze(y, drop)
     if none_at:
         if adv:
             # a new axis after the advanced index comes after all of its output dims
             none_at = [k if k < adv_out else k + nd for k in none_at]
-        y = g.unsqueeze(y, none_at)
+        y = graph.unsqueeze(y, none_at)
     return y
 
 
 class GetItem(Function):
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
     _builtin = True
 
     # d a[idx] = scatter-add of the gradient into zeros at idx
@@ -336,27 +339,28 @@ class GetItem(Function):
         return IndexScatter.apply(g, shape, np_idx, basic), None
 
     @staticmethod
-    def onnx(g, ctx, a, idx):
+    def onnx(graph, ctx, a, idx):
         shape, np_idx, basic = ctx.meta
         traced = [i for i in (idx if isinstance(idx, tuple) else (idx,))
                   if isinstance(i, str) and i.const is None]
         if traced:
             # a tensor index computed in the graph: read it in place of its traced array
             if np_idx.__class__ is _Staged or any(t.dtype == np.bool_ for t in traced):
-                raise g.unsupported("indexing with a computed mask, or with a computed index "
+                raise graph.unsupported("indexing with a computed mask, or with a computed index "
                                     "next to integers")
             items = idx if isinstance(idx, tuple) else (idx,)
             np_items = np_idx if isinstance(np_idx, tuple) else (np_idx,)
             np_idx = tuple(i if isinstance(i, str) and i.const is None else n
                            for i, n in zip(items, np_items))
-            return _onnx_index(g, a, shape, np_idx)
+            return _onnx_index(graph, a, shape, np_idx)
         if np_idx.__class__ is _Staged:
             mid = _get_shape(shape, np_idx.first)
-            return _onnx_index(g, _onnx_index(g, a, shape, np_idx.first), mid, np_idx.rest)
-        return _onnx_index(g, a, shape, np_idx)
+            return _onnx_index(graph, _onnx_index(graph, a, shape, np_idx.first), mid, np_idx.rest)
+        return _onnx_index(graph, a, shape, np_idx)
 
 
 class IndexScatter(Function):
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
     _builtin = True
 
     # adjoint of a[idx]: d = g[idx]
@@ -416,6 +420,7 @@ def _assign(out, np_idx, val):
 
 
 class IndexPut(Function):
+    _ctx_arrays = ('meta',)   # freed with the saved tensors
     _builtin = True
 
     # out = a with out[idx] = v:  d/da = g with zeros at idx,  d/dv = g[idx]
@@ -447,30 +452,30 @@ class IndexPut(Function):
     # static shapes: a flat ScatterElements at the region's positions; a basic index into a
     # tensor with dynamic dims: Where over a constant mask of the region (the value padded out)
     @staticmethod
-    def onnx(g, ctx, a, v, idx):
+    def onnx(graph, ctx, a, v, idx):
         np_idx, shape, _ = ctx.meta
         if any(isinstance(i, str) and i.const is None
                for i in (idx if isinstance(idx, tuple) else (idx,))):
-            raise g.unsupported("an index assignment at positions computed in the graph")
+            raise graph.unsupported("an index assignment at positions computed in the graph")
         if any(a.dyn):
-            return _onnx_put_basic(g, a, v, shape, np_idx)
+            return _onnx_put_basic(graph, a, v, shape, np_idx)
         pos = np.asarray(_get(np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape),
                               np_idx))
         if isinstance(v, str):
-            val = g.cast(v, a.dtype)
+            val = graph.cast(v, a.dtype)
             if v.shape != pos.shape and int(np.prod(v.shape)) != pos.size:
-                val = g.op("Expand", val, g.ints(pos.shape))
+                val = graph.op("Expand", val, graph.ints(pos.shape))
         else:
-            val = g.op("Expand", g.scalar(v, a.dtype), g.ints(pos.shape))
-        flat = g.op("ScatterElements", g.op("Reshape", a, g.ints([-1])),
-                    g.const(pos.reshape(-1)), g.op("Reshape", val, g.ints([-1])), axis=0)
-        return g.op("Reshape", flat, g.ints(shape))
+            val = graph.op("Expand", graph.scalar(v, a.dtype), graph.ints(pos.shape))
+        flat = graph.op("ScatterElements", graph.op("Reshape", a, graph.ints([-1])),
+                    graph.const(pos.reshape(-1)), graph.op("Reshape", val, graph.ints([-1])), axis=0)
+        return graph.op("Reshape", flat, graph.ints(shape))
 
 
-def _onnx_put_basic(g, a, v, shape, np_idx):
+def _onnx_put_basic(graph, a, v, shape, np_idx):
     items = _onnx_items(np_idx, len(shape)) if np_idx.__class__ is not _Staged else None
     if items is None or any(not isinstance(i, (int, slice)) for i in items):
-        raise g.unsupported("an index assignment other than ints and slices into a tensor with "
+        raise graph.unsupported("an index assignment other than ints and slices into a tensor with "
                             "dynamic dims")
     mshape = [1 if d else s for s, d in zip(shape, a.dyn)]
     region, lo, hi, rshape = [], [], [], []
@@ -479,7 +484,7 @@ def _onnx_put_basic(g, a, v, shape, np_idx):
             it.step in (None, 1)
         if a.dyn[d]:
             if not full:
-                raise g.unsupported("an index assignment that slices a dynamic dim")
+                raise graph.unsupported("an index assignment that slices a dynamic dim")
             region.append(slice(None))
             lo.append(0)
             hi.append(0)
@@ -494,7 +499,7 @@ def _onnx_put_basic(g, a, v, shape, np_idx):
             continue
         start, stop, step = it.indices(shape[d])
         if step != 1 and isinstance(v, str):
-            raise g.unsupported("a strided index assignment of a tensor into a tensor with "
+            raise graph.unsupported("a strided index assignment of a tensor into a tensor with "
                                 "dynamic dims")
         region.append(slice(start, stop, step))
         lo.append(start)
@@ -503,33 +508,23 @@ def _onnx_put_basic(g, a, v, shape, np_idx):
     mask = np.zeros(mshape, np.bool_)
     mask[tuple(region)] = True
     if not isinstance(v, str):
-        return g.op("Where", g.const(mask), g.scalar(v, a.dtype), a)
-    val = g.cast(v, a.dtype)
+        return graph.op("Where", graph.const(mask), graph.scalar(v, a.dtype), a)
+    val = graph.cast(v, a.dtype)
     kept = [d for d, it in enumerate(items) if not isinstance(it, int)]
     vshape = list(v.shape)
     while len(vshape) > len(kept) and vshape[0] == 1:    # leading 1s copy_ would drop
         vshape = vshape[1:]
     if len(vshape) != len(v.shape):
-        val = g.op("Reshape", val, g.ints(vshape))
+        val = graph.op("Reshape", val, graph.ints(vshape))
     full = [1] * (len(kept) - len(vshape)) + vshape       # broadcast over the region's dims
     ints = [d for d, it in enumerate(items) if isinstance(it, int)]
     if len(full) != len(vshape):
-        val = g.unsqueeze(val, list(range(len(kept) - len(vshape))))
+        val = graph.unsqueeze(val, list(range(len(kept) - len(vshape))))
     if ints:
-        val = g.unsqueeze(val, ints)
-    val = g.op("Expand", val, g.ints(rshape))
-    val = g.op("Pad", val, g.ints(lo + hi), mode="constant")
-    return g.op("Where", g.const(mask), val, a)
-
-
-def _zero_where(x, mask):
-    """``x`` with +0.0 where ``mask``, bit for bit as ``np.where`` but several times faster on a
-    random mask (no branch per element): AND each float's bits with all ones where kept and
-    with zero where masked (True - 1 = 0, False - 1 = all ones)."""
-    bits = np.dtype(f"u{x.itemsize}")
-    keep = mask.astype(bits)
-    keep -= 1
-    return np.bitwise_and(x.view(bits), keep, out=np.empty(x.shape, bits)).view(x.dtype)
+        val = graph.unsqueeze(val, ints)
+    val = graph.op("Expand", val, graph.ints(rshape))
+    val = graph.op("Pad", val, graph.ints(lo + hi), mode="constant")
+    return graph.op("Where", graph.const(mask), val, a)
 
 
 class MaskedFill(Function):
@@ -556,7 +551,7 @@ class MaskedFill(Function):
         if a._xp is not np:
             return a._xp.where(mask._data, v, x)
         if v == 0 and x.dtype.kind == "f" and x.shape == bshape:
-            return _zero_where(x, mask._data)
+            return zero_where(x, mask._data)
         return np.where(mask._data, np.asarray(v).astype(x.dtype), x).reshape(bshape)
 
     @staticmethod
@@ -568,8 +563,8 @@ class MaskedFill(Function):
         return g.masked_fill(mask, 0.0), None, gv
 
     @staticmethod
-    def onnx(g, ctx, a, mask, value):
-        return g.op("Where", mask, g.operand(value, a.dtype), a)
+    def onnx(graph, ctx, a, mask, value):
+        return graph.op("Where", mask, graph.operand(value, a.dtype), a)
 
 
 def masked_fill(input, mask, value):

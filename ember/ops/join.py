@@ -15,6 +15,7 @@ from ._util import canon_dim
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "unbind",
            "split", "chunk", "meshgrid", "column_stack", "row_stack", "block_diag", "cartesian_prod",
            "kron", "JoinMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _tensor_list(tensors, op):
@@ -76,10 +77,10 @@ class Cat(Function):
         return tuple(grads)
 
     @staticmethod
-    def onnx(g, ctx, dim, *tensors):
-        dt = g.out[0].dtype
-        parts = [g.cast(t, dt) for t in tensors if t.shape != (0,)] or [g.cast(tensors[0], dt)]
-        return g.op("Concat", *parts, axis=ctx.dim) if len(parts) > 1 else g.op("Identity", parts[0])
+    def onnx(graph, ctx, dim, *tensors):
+        dt = graph.out[0].dtype
+        parts = [graph.cast(t, dt) for t in tensors if t.shape != (0,)] or [graph.cast(tensors[0], dt)]
+        return graph.op("Concat", *parts, axis=ctx.dim) if len(parts) > 1 else graph.op("Identity", parts[0])
 
 
 class Split(Function):
@@ -102,14 +103,14 @@ class Split(Function):
         return cat(grads, ctx.dim), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, sizes, dim):
+    def onnx(graph, ctx, a, sizes, dim):
         d = ctx.dim
         if a.dyn[d] and len(sizes) > 1 and len(set(sizes)) == 1:
             # equal pieces of a dynamic dim: split evenly at run time
-            if g.opset >= 18:
-                return g.op("Split", a, axis=d, num_outputs=len(sizes), outputs=len(sizes))
-            return g.op("Split", a, axis=d, outputs=len(sizes))
-        return tuple(g.split(a, sizes, d))
+            if graph.opset >= 18:
+                return graph.op("Split", a, axis=d, num_outputs=len(sizes), outputs=len(sizes))
+            return graph.op("Split", a, axis=d, outputs=len(sizes))
+        return tuple(graph.split(a, sizes, d))
 
 
 class Unbind(Function):
@@ -128,9 +129,9 @@ class Unbind(Function):
         return stack(grads, ctx.dim), None
 
     @staticmethod
-    def onnx(g, ctx, a, dim):
+    def onnx(graph, ctx, a, dim):
         d = ctx.dim
-        return tuple(g.squeeze(p, [d]) for p in g.split(a, [1] * a.shape[d], d))
+        return tuple(graph.squeeze(p, [d]) for p in graph.split(a, [1] * a.shape[d], d))
 
 
 def cat(tensors, dim=0, *, out=None):

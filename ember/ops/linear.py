@@ -1,9 +1,13 @@
-"""The affine map of nn.Linear as one op: y = x W^T + b (one graph node, not three)."""
-from .._tensor import Tensor
+"""The affine map of nn.Linear as one op: y = x W^T + b (one graph node, not three).
+
+Its gradient is a Function of its own, ``LinearGrad`` (forward on arrays, backward in ember ops),
+as ``ops/conv.py``'s adjoints are: a plain backward runs three array products, and under
+``create_graph`` the same node records itself, so double backward is exact with one formula.
+"""
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class Linear(Function):
@@ -32,37 +36,57 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
-        if not STATE.enabled:
-            return Linear._backward_arrays(g, x, w, need, ctx.has_bias)
-        gx = g.matmul(w) if need[0] else None
-        gw = gb = None
-        if need[1]:
-            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            gw = g2.t().mm(x2)
-        if ctx.has_bias and need[2]:
-            gb = g.sum(tuple(range(g.ndim - 1))) if g.ndim > 1 else g
-        return gx, gw, gb
+        return LinearGrad.apply(g, x, w, (need[0], need[1], ctx.has_bias and need[2]))
 
     @staticmethod
-    def _backward_arrays(g, x, w, need, has_bias):
-        """The same formulas on the arrays: a plain backward (no graph of the gradient to build)
-        is the hot path of every MLP step, and skipping ~6 graph-less op calls matters there."""
-        gd, xd, wd = g._data, x._data, w._data
-        wrap = Tensor._wrap
-        gx = wrap(gd @ wd) if need[0] else None
-        gw = gb = None
-        if need[1]:
-            g2 = gd.reshape(-1, gd.shape[-1]) if gd.ndim != 2 else gd
-            x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd
-            gw = wrap(g2.T @ x2)
-        if has_bias and need[2]:
-            gb = wrap(gd.sum(axis=tuple(range(gd.ndim - 1))) if gd.ndim > 1 else gd.copy())
-        return gx, gw, gb
-
-    @staticmethod
-    def onnx(g, ctx, x, w, b=None):
+    def onnx(graph, ctx, x, w, b=None):
         if len(x.shape) == 2:
-            return g.op("Gemm", x, w, b, transB=1)
-        y = g.op("MatMul", x, g.op("Transpose", w, perm=[1, 0]))
-        return y if b is None else g.op("Add", y, b)
+            return graph.op("Gemm", x, w, b, transB=1)
+        y = graph.op("MatMul", x, graph.op("Transpose", w, perm=[1, 0]))
+        return y if b is None else graph.op("Add", y, b)
+
+
+def _rows(a):
+    """``a`` as a matrix of rows: its batch dims folded into one (a view)."""
+    return a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+
+
+class LinearGrad(Function):
+    """(gx, gw, gb) = (g W, g^T x, sum of g over batch dims): Linear's gradient for ``want``.
+
+    It is linear in g, so its own gradient for (ux, uw, ub) is
+    dg = ux W^T + x uw^T + ub,  dx = g uw,  dW = g^T ux."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, x, w, want):
+        gd, xd, wd = g._data, x._data, w._data
+        gx = gd @ wd if want[0] else None
+        gw = _rows(gd).T @ _rows(xd) if want[1] else None
+        gb = None
+        if want[2]:
+            gb = gd.sum(axis=tuple(range(gd.ndim - 1))) if gd.ndim > 1 else gd.copy()
+        ctx.save_for_backward(g, x, w)
+        ctx.set_materialize_grads(False)
+        return gx, gw, gb
+
+    @staticmethod
+    def backward(ctx, ux, uw, ub):
+        g, x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        dg = dx = dw = None
+        if need[0]:
+            parts = []
+            if ux is not None:
+                parts.append(ux.matmul(w.t()))
+            if uw is not None:
+                parts.append(_rows(x).mm(uw.t()).reshape(g.shape))
+            if ub is not None:
+                parts.append(ub.expand(g.shape))
+            for p in parts:
+                dg = p if dg is None else dg + p
+        if need[1] and uw is not None:
+            dx = _rows(g).mm(uw).reshape(x.shape)
+        if need[2] and ux is not None:
+            dw = _rows(g).t().mm(_rows(ux))
+        return dg, dx, dw, None

@@ -11,10 +11,11 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ._util import operands
+from ._util import operands, quiet
 from .activation import LogSoftmax, Softmax, SoftmaxBackward, Softplus, _log_softmax_np, _sigmoid
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _wrap(arr):
@@ -60,25 +61,26 @@ def _not_differentiable(ctx, i, fn, name):
                            f"'{name}'. This input cannot have requires_grad True.")
 
 
-def _onnx_reduce(g, loss, reduction):
+def _onnx_reduce(graph, loss, reduction):
     if reduction == "none":
         return loss
-    return g.reduce("ReduceSum" if reduction == "sum" else "ReduceMean", loss, None, False)
+    return graph.reduce("ReduceSum" if reduction == "sum" else "ReduceMean", loss, None, False)
 
 
-def _onnx_nll(g, logp, target, wb, ignore_index, reduction):
+def _onnx_nll(graph, logp, target, wb, ignore_index, reduction):
     """ONNX's NegativeLogLikelihoodLoss (its 'mean' divides by the picked weights' sum, as
     PyTorch's)."""
-    w = None if wb is None else g.op("Reshape", g.cast(wb, logp.dtype), g.ints([-1]))
-    return g.op("NegativeLogLikelihoodLoss", logp, g.cast(target, np.int64), w,
+    w = None if wb is None else graph.op("Reshape", graph.cast(wb, logp.dtype), graph.ints([-1]))
+    return graph.op("NegativeLogLikelihoodLoss", logp, graph.cast(target, np.int64), w,
                 reduction=reduction, ignore_index=int(ignore_index))
 
 
-def _onnx_softplus(g, v):
+def _onnx_softplus(graph, v):
     """log(1 + e^v) without overflow: max(v, 0) + log(1 + e^-|v|)."""
     dt = v.dtype
-    t = g.op("Exp", g.op("Neg", g.op("Abs", v)))
-    return g.op("Add", g.op("Max", v, g.scalar(0, dt)), g.op("Log", g.op("Add", t, g.scalar(1, dt))))
+    t = graph.op("Exp", graph.op("Neg", graph.op("Abs", v)))
+    return graph.op("Add", graph.op("Max", v, graph.scalar(0, dt)),
+                    graph.op("Log", graph.op("Add", t, graph.scalar(1, dt))))
 
 
 # -- cross-entropy and NLL ----------------------------------------------------------------
@@ -231,22 +233,22 @@ class CrossEntropyLoss(Function):
         return gx, gt, gw, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, target, wb, ignore_index, eps, reduction):
+    def onnx(graph, ctx, x, target, wb, ignore_index, eps, reduction):
         eps, reduction, denom, probs = ctx.meta
-        logp = g.op("LogSoftmax", x, axis=1)
+        logp = graph.op("LogSoftmax", x, axis=1)
         if not probs:
             if eps:
-                raise g.unsupported("cross-entropy with label smoothing and class indices")
-            return _onnx_nll(g, logp, target, wb, ignore_index, reduction)
-        dt = g.out[0].dtype
+                raise graph.unsupported("cross-entropy with label smoothing and class indices")
+            return _onnx_nll(graph, logp, target, wb, ignore_index, reduction)
+        dt = graph.out[0].dtype
         C = x.shape[1]
-        q = g.cast(target, dt)
+        q = graph.cast(target, dt)
         if eps:
-            q = g.op("Add", g.op("Mul", q, g.scalar(1 - eps, dt)), g.scalar(eps / C, dt))
+            q = graph.op("Add", graph.op("Mul", q, graph.scalar(1 - eps, dt)), graph.scalar(eps / C, dt))
         if wb is not None:
-            q = g.op("Mul", q, g.cast(wb, dt))
-        loss = g.op("Neg", g.reduce("ReduceSum", g.op("Mul", q, logp), [1], False))
-        return _onnx_reduce(g, loss, reduction)
+            q = graph.op("Mul", q, graph.cast(wb, dt))
+        loss = graph.op("Neg", graph.reduce("ReduceSum", graph.op("Mul", q, logp), [1], False))
+        return _onnx_reduce(graph, loss, reduction)
 
 
 class CrossEntropyBackward(Function):
@@ -352,8 +354,8 @@ class NllLoss(Function):
         return NllBackward.apply(g, ctx.info, ctx.meta), None, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, target, wb, ignore_index, reduction):
-        return _onnx_nll(g, x, target, wb, ignore_index, ctx.meta[0])
+    def onnx(graph, ctx, x, target, wb, ignore_index, reduction):
+        return _onnx_nll(graph, x, target, wb, ignore_index, ctx.meta[0])
 
 
 class NllBackward(Function):
@@ -401,14 +403,10 @@ class BinaryCrossEntropy(Function):
                 raise RuntimeError("all elements of input should be between 0 and 1")
             if not ((yd >= 0) & (yd <= 1)).all():
                 raise RuntimeError("all elements of target should be between 0 and 1")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lx = np.maximum(np.log(xd), -100)
-            l1x = np.maximum(np.log1p(-xd), -100)
-            loss = yd * (l1x - lx)
-            loss -= l1x
-            if w is not None:
-                loss = loss * w._data
-            out = _reduce_np(loss, reduction)
+        loss = quiet(_bce_np, xd, yd)
+        if w is not None:
+            loss = loss * w._data
+        out = _reduce_np(loss, reduction)
         ctx.meta = (reduction, loss.size)
         ctx.save_for_backward(x, y, w)
         return out
@@ -421,23 +419,19 @@ class BinaryCrossEntropy(Function):
         G = _grad_scale(g, reduction, n)
         if w is not None:
             G = G * w
-        gx = gy = None
-        if need[0]:
-            gx = G * (x - y) / (x * (1 - x)).clamp_min(1e-12)
-        if need[1]:
-            gy = G * ((-x).log1p() - x.log())
+        gx, gy = BceBackward.apply(G, x, y, (need[0], need[1]))
         return gx, gy, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, y, w, reduction):
+    def onnx(graph, ctx, x, y, w, reduction):
         dt = x.dtype
-        low = g.scalar(-100, dt)
-        lx = g.op("Max", g.op("Log", x), low)
-        l1x = g.op("Max", g.op("Log", g.op("Sub", g.scalar(1, dt), x)), low)
-        loss = g.op("Sub", g.op("Mul", g.cast(y, dt), g.op("Sub", l1x, lx)), l1x)
+        low = graph.scalar(-100, dt)
+        lx = graph.op("Max", graph.op("Log", x), low)
+        l1x = graph.op("Max", graph.op("Log", graph.op("Sub", graph.scalar(1, dt), x)), low)
+        loss = graph.op("Sub", graph.op("Mul", graph.cast(y, dt), graph.op("Sub", l1x, lx)), l1x)
         if w is not None:
-            loss = g.op("Mul", loss, w)
-        return _onnx_reduce(g, loss, ctx.meta[0])
+            loss = graph.op("Mul", loss, w)
+        return _onnx_reduce(graph, loss, ctx.meta[0])
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -481,17 +475,17 @@ class BinaryCrossEntropyWithLogits(Function):
         return gx, gy, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, x, y, w, pw, reduction):
-        dt = g.out[0].dtype
-        x, y = g.cast(x, dt), g.cast(y, dt)
-        one = g.scalar(1, dt)
-        sp = _onnx_softplus(g, g.op("Neg", x))
+    def onnx(graph, ctx, x, y, w, pw, reduction):
+        dt = graph.out[0].dtype
+        x, y = graph.cast(x, dt), graph.cast(y, dt)
+        one = graph.scalar(1, dt)
+        sp = _onnx_softplus(graph, graph.op("Neg", x))
         if pw is not None:
-            sp = g.op("Mul", sp, g.op("Add", one, g.op("Mul", g.op("Sub", pw, one), y)))
-        loss = g.op("Add", g.op("Mul", g.op("Sub", one, y), x), sp)
+            sp = graph.op("Mul", sp, graph.op("Add", one, graph.op("Mul", graph.op("Sub", pw, one), y)))
+        loss = graph.op("Add", graph.op("Mul", graph.op("Sub", one, y), x), sp)
         if w is not None:
-            loss = g.op("Mul", loss, w)
-        return _onnx_reduce(g, loss, ctx.meta[0])
+            loss = graph.op("Mul", loss, w)
+        return _onnx_reduce(graph, loss, ctx.meta[0])
 
 
 def _softplus_neg(x):
@@ -533,6 +527,68 @@ class BceLogitsBackward(Function):
         return gG, gx, gy, None
 
 
+def _bce_np(x, y):
+    """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100."""
+    lx = np.maximum(np.log(x), -100)
+    l1x = np.maximum(np.log1p(-x), -100)
+    loss = y * (l1x - lx)
+    loss -= l1x
+    return loss
+
+
+class BceBackward(Function):
+    """(gx, gy) = (G (x - y) / D, G (log(1 - x) - log x)), D = max(x (1 - x), 1e-12), in a few
+    array passes. Its own gradient for (ux, uy):
+    dG = ux (x - y) / D + uy (log(1 - x) - log x),
+    dx = ux G (1 / D - (x - y) (1 - 2x) [x (1 - x) > 1e-12] / D^2) - uy G (1 / (1 - x) + 1 / x),
+    dy = -ux G / D."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, G, x, y, want):
+        ctx.save_for_backward(G, x, y)
+        ctx.set_materialize_grads(False)
+        xd, yd, Gd = x._data, y._data, G._data
+        gx = gy = None
+        if want[0]:
+            gx = xd - yd
+            gx *= Gd
+            gx /= np.maximum(xd * (1 - xd), 1e-12)
+        if want[1]:
+            gy = quiet(_log_ratio, xd)
+            gy *= Gd
+        return gx, gy
+
+    @staticmethod
+    def backward(ctx, ux, uy):
+        G, x, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        p = x * (1 - x)
+        D = p.clamp_min(1e-12)
+        dG = dx = dy = None
+        if ux is not None:
+            if need[0]:
+                dG = ux * (x - y) / D
+            if need[1]:
+                dD = (1 - 2 * x) * (p > 1e-12)
+                dx = ux * G * (1 / D - (x - y) * dD / (D * D))
+            if need[2]:
+                dy = -ux * G / D
+        if uy is not None:
+            if need[0]:
+                t = uy * ((-x).log1p() - x.log())
+                dG = t if dG is None else dG + t
+            if need[1]:
+                t = -uy * G * (1 / (1 - x) + 1 / x)
+                dx = t if dx is None else dx + t
+        return dG, dx, dy, None
+
+
+def _log_ratio(x):
+    return np.log1p(-x) - np.log(x)
+
+
 # -- elementwise regression losses --------------------------------------------------------
 
 class _PairLoss(Function):
@@ -570,25 +626,25 @@ class _PairLoss(Function):
         return None
 
     @classmethod
-    def onnx(cls, g, ctx, x, y, reduction, param):
-        dt = g.out[0].dtype
-        d = g.op("Sub", g.operand(x, dt), g.operand(y, dt))
-        a = g.op("Abs", d)
+    def onnx(cls, graph, ctx, x, y, reduction, param):
+        dt = graph.out[0].dtype
+        d = graph.op("Sub", graph.operand(x, dt), graph.operand(y, dt))
+        a = graph.op("Abs", d)
         name = cls.__name__
         if name == "MseLoss":
-            loss = g.op("Mul", d, d)
+            loss = graph.op("Mul", d, d)
         elif name == "L1Loss":
             loss = a
         else:
-            p = g.scalar(param, dt)
-            sq = g.op("Mul", g.op("Mul", d, d), g.scalar(0.5, dt))
-            half = g.op("Mul", p, g.scalar(0.5, dt))
+            p = graph.scalar(param, dt)
+            sq = graph.op("Mul", graph.op("Mul", d, d), graph.scalar(0.5, dt))
+            half = graph.op("Mul", p, graph.scalar(0.5, dt))
             if name == "SmoothL1Loss":
-                inside, outside = g.op("Div", sq, p), g.op("Sub", a, half)
+                inside, outside = graph.op("Div", sq, p), graph.op("Sub", a, half)
             else:
-                inside, outside = sq, g.op("Mul", p, g.op("Sub", a, half))
-            loss = g.op("Where", g.op("Less", a, p), inside, outside)
-        return _onnx_reduce(g, loss, ctx.meta[0])
+                inside, outside = sq, graph.op("Mul", p, graph.op("Sub", a, half))
+            loss = graph.op("Where", graph.op("Less", a, p), inside, outside)
+        return _onnx_reduce(graph, loss, ctx.meta[0])
 
 
 class _PairGrad(Function):

@@ -13,10 +13,9 @@ With batch statistics (training) the gradient is
 
     dx = invstd * (dy' - mean(dy') - xhat * mean(dy' * xhat)),   dy' = dy * weight
 
-over the statistics' axes; with given statistics (eval) it is dy' * invstd. Plain backward runs
-these formulas on arrays; under create_graph they run in ember ops with the statistics recomputed
-from ``x``, so the gradient's own graph sees their dependence on ``x`` and double backward is
-exact.
+over the statistics' axes; with given statistics (eval) it is dy' * invstd. The gradient is a
+Function of its own, ``NormGrad`` (forward on arrays, backward in ember ops), so a plain backward
+runs a few array passes and double backward is exact with one formula.
 """
 import math
 from typing import NamedTuple
@@ -24,9 +23,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 class NormGeom(NamedTuple):
@@ -81,51 +80,14 @@ class _Norm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        if not STATE.enabled:     # plain gradients: the same formulas in a few array passes
-            return _backward_arrays(ctx, g)
         x, w, mean, invstd = ctx.saved_tensors
-        geom, need, batch = ctx.geom, ctx.needs_input_grad, ctx.batch_stats
-        shape = tuple(x.shape)
-        S = geom.stat_shape if batch else shape
-        xs = x.reshape(S)
-        if batch and STATE.enabled:   # create_graph: the statistics as functions of x
-            mean = xs.mean(geom.axes, keepdim=True)
-            invstd = (xs.var(geom.axes, correction=0, keepdim=True) + ctx.eps).rsqrt()
-        xhat = ((xs - mean) * invstd).reshape(shape)
-        wv = w.reshape(geom.affine) if w is not None else None
-        gx = gw = gb = None
-        n = math.prod(S[a] for a in geom.axes) if batch else 1
-        if batch and S == shape and (wv is None or _folds(tuple(invstd.shape), tuple(wv.shape))):
-            # weight constant over the statistics' dims (batch and instance norm): the sums the
-            # input gradient needs are those of the weight and bias gradients
-            sgx = (g * xhat).sum(geom.axes, keepdim=True)
-            sg = g.sum(geom.axes, keepdim=True)
-            if need[0]:
-                scale = invstd * wv if wv is not None else invstd
-                gx = (g - sg / n - xhat * (sgx / n)) * scale
-            rest = tuple(a for a in geom.paxes if a not in geom.axes)
-            if need[1]:
-                gw = _sum(sgx, rest).reshape(tuple(w.shape))
-            if need[2]:
-                gb = _sum(sg, rest).reshape(ctx.bias_shape)
-            return gx, gw, gb, None, None, None, None, None, None
-        if need[0]:
-            gy = g * wv if wv is not None else g
-            if batch:
-                gys, xh = gy.reshape(S), xhat.reshape(S)
-                gx = (gys - gys.mean(geom.axes, keepdim=True)
-                      - xh * (gys * xh).mean(geom.axes, keepdim=True)) * invstd
-                gx = gx.reshape(shape)
-            else:
-                gx = gy * invstd
-        if need[1]:
-            gw = _sum(g * xhat, geom.paxes)   # already the weight's shape
-        if need[2]:
-            gb = _sum(g, geom.paxes)
-        return gx, gw, gb, None, None, None, None, None, None
+        need = ctx.needs_input_grad
+        grads = NormGrad.apply(g, x, w, mean, invstd, ctx.geom, ctx.eps, ctx.batch_stats,
+                               ctx.bias_shape, (need[0], need[1], need[2]))
+        return grads + (None,) * 6
 
     @classmethod
-    def onnx(cls, g, ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
+    def onnx(cls, graph, ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
              momentum):
         geom, eps, shape = ctx.geom, float(ctx.eps), x.shape
         dt = x.dtype
@@ -134,86 +96,155 @@ class _Norm(Function):
         if not batch_stats and per_channel:
             # eval batch norm: ONNX's BatchNormalization with the running statistics
             C = shape[1]
-            w = weight if weight is not None else g.const(np.ones(C, dt))
-            b = bias if bias is not None else g.const(np.zeros(C, dt))
-            return g.op("BatchNormalization", x, w, b, g.cast(running_mean, dt),
-                        g.cast(running_var, dt), epsilon=eps)
+            w = weight if weight is not None else graph.const(np.ones(C, dt))
+            b = bias if bias is not None else graph.const(np.zeros(C, dt))
+            return graph.op("BatchNormalization", x, w, b, graph.cast(running_mean, dt),
+                        graph.cast(running_var, dt), epsilon=eps)
         k = len(geom.affine)
         tail = tuple(range(n - k, n))
-        if batch_stats and cls.__name__ == "NativeLayerNorm" and g.opset >= 17 and \
+        if batch_stats and cls.__name__ == "NativeLayerNorm" and graph.opset >= 17 and \
                 tuple(geom.axes) == tail and tuple(geom.stat_shape) == tuple(shape):
-            w = weight if weight is not None else g.const(np.ones(geom.affine, dt))
-            return g.op("LayerNormalization", x, w, bias, axis=-k, epsilon=eps)
+            w = weight if weight is not None else graph.const(np.ones(geom.affine, dt))
+            return graph.op("LayerNormalization", x, w, bias, axis=-k, epsilon=eps)
         if batch_stats:
             # the statistics over ``axes`` of ``x`` viewed as ``stat_shape`` (group norm:
             # (N, G, rest), whose first dim is the input's)
             grouped = tuple(geom.stat_shape) != tuple(shape)
-            xs = g.op("Reshape", x, g.ints([0] + list(geom.stat_shape[1:-1]) + [-1])) \
+            xs = graph.op("Reshape", x, graph.ints([0] + list(geom.stat_shape[1:-1]) + [-1])) \
                 if grouped else x
-            d = g.op("Sub", xs, g.reduce("ReduceMean", xs, geom.axes, True))
-            var = g.reduce("ReduceMean", g.op("Mul", d, d), geom.axes, True)
-            y = g.op("Div", d, g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+            d = graph.op("Sub", xs, graph.reduce("ReduceMean", xs, geom.axes, True))
+            var = graph.reduce("ReduceMean", graph.op("Mul", d, d), geom.axes, True)
+            y = graph.op("Div", d, graph.op("Sqrt", graph.op("Add", var, graph.scalar(eps, dt))))
             if grouped:
-                y = g.op("Reshape", y, g.op("Shape", x))
+                y = graph.op("Reshape", y, graph.op("Shape", x))
         else:
-            mean = g.op("Reshape", g.cast(running_mean, dt), g.ints(geom.affine))
-            var = g.op("Reshape", g.cast(running_var, dt), g.ints(geom.affine))
-            y = g.op("Div", g.op("Sub", x, mean), g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+            mean = graph.op("Reshape", graph.cast(running_mean, dt), graph.ints(geom.affine))
+            var = graph.op("Reshape", graph.cast(running_var, dt), graph.ints(geom.affine))
+            y = graph.op("Div", graph.op("Sub", x, mean),
+                         graph.op("Sqrt", graph.op("Add", var, graph.scalar(eps, dt))))
         if weight is not None:
-            y = g.op("Mul", y, g.op("Reshape", weight, g.ints(geom.affine)))
+            y = graph.op("Mul", y, graph.op("Reshape", weight, graph.ints(geom.affine)))
         if bias is not None:
-            y = g.op("Add", y, g.op("Reshape", bias, g.ints(geom.affine)))
+            y = graph.op("Add", y, graph.op("Reshape", bias, graph.ints(geom.affine)))
         return y
 
 
-def _backward_arrays(ctx, g):
-    """_Norm.backward's formulas on arrays, working in place on one buffer (no graph is
-    built, so none of the per-op cost and temporaries of the ember-op form)."""
-    x, w, mean, invstd = ctx.saved_tensors
-    geom, need, batch = ctx.geom, ctx.needs_input_grad, ctx.batch_stats
-    xd, gd, inv = x._data, g._data, invstd._data
-    shape, axes = xd.shape, geom.axes
-    S = geom.stat_shape if batch else shape
-    wv = w._data.reshape(geom.affine) if w is not None else None
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        xhat = xd.reshape(S) - mean._data
-        xhat *= inv
-        xhat = xhat.reshape(shape)
-        gx = gw = gb = None
-        if batch and S == shape and (wv is None or _folds(inv.shape, wv.shape)):
-            # batch and instance norm: the input gradient reuses the parameter gradients' sums
-            n = math.prod(S[a] for a in axes)
-            sgx = (gd * xhat).sum(axes, keepdims=True)
-            sg = gd.sum(axes, keepdims=True)
-            rest = tuple(a for a in geom.paxes if a not in axes)
-            if need[1]:
-                gw = sgx.sum(rest).reshape(w.shape)
-            if need[2]:
-                gb = sg.sum(rest).reshape(ctx.bias_shape)
-            if need[0]:
-                gx = xhat
-                gx *= -sgx / n
-                gx += gd
-                gx -= sg / n
-                gx *= inv * wv if wv is not None else inv
-        else:
-            if need[1]:
-                gw = (gd * xhat).sum(geom.paxes).reshape(w.shape)
-            if need[2]:
-                gb = gd.sum(geom.paxes).reshape(ctx.bias_shape)
-            if need[0]:
-                gy = gd * wv if wv is not None else gd
-                if batch:
-                    gys, xh = gy.reshape(S), xhat.reshape(S)
-                    gx = gys - gys.mean(axes, keepdims=True)
-                    gx -= xh * (gys * xh).mean(axes, keepdims=True)
-                    gx *= inv
-                    gx = gx.reshape(shape)
-                else:
-                    gx = gy * inv
-    wrap = x._wrap
-    return (wrap(gx) if gx is not None else None, wrap(gw) if gw is not None else None,
-            wrap(gb) if gb is not None else None, None, None, None, None, None, None)
+class NormGrad(Function):
+    """(gx, gw, gb): the gradient of a normalisation for ``want``, in a few array passes working
+    in place on one buffer. ``mean`` and ``invstd`` are the statistics forward used.
+
+    Its own gradient for (ux, uw, ub), written in ember ops with the statistics recomputed from
+    x (so that every further order is exact too), with P the projection
+    P(v) = v - mean(v) - xhat * mean(v * xhat) over the statistics' axes and s = invstd:
+
+        dg = ub + uw * xhat + w * s * P(ux)
+        dw = sum(g * s * P(ux))
+        dx = s * P(uw * g)
+             + s^2 * (xhat * (3 mean(ux xhat) C - cov(ux, gy)) - C (ux - mean(ux))
+                      - mean(ux xhat) (gy - mean(gy))),      gy = g * w,  C = mean(gy xhat)
+
+    With given statistics (eval) gx = gy * s is linear in x's data, and dx = s * uw * g."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, x, w, mean, invstd, geom, eps, batch, bias_shape, want):
+        xd, gd, inv = x._data, g._data, invstd._data
+        shape, axes = xd.shape, geom.axes
+        S = geom.stat_shape if batch else shape
+        wv = w._data.reshape(geom.affine) if w is not None else None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            xhat = xd.reshape(S) - mean._data
+            xhat *= inv
+            xhat = xhat.reshape(shape)
+            gx = gw = gb = None
+            if batch and S == shape and (wv is None or _folds(inv.shape, wv.shape)):
+                # batch and instance norm: the input gradient reuses the parameter gradients'
+                # sums
+                n = math.prod(S[a] for a in axes)
+                sgx = (gd * xhat).sum(axes, keepdims=True)
+                sg = gd.sum(axes, keepdims=True)
+                rest = tuple(a for a in geom.paxes if a not in axes)
+                if want[1]:
+                    gw = sgx.sum(rest).reshape(w.shape)
+                if want[2]:
+                    gb = sg.sum(rest).reshape(bias_shape)
+                if want[0]:
+                    gx = xhat
+                    gx *= -sgx / n
+                    gx += gd
+                    gx -= sg / n
+                    gx *= inv * wv if wv is not None else inv
+            else:
+                if want[1]:
+                    gw = (gd * xhat).sum(geom.paxes).reshape(w.shape)
+                if want[2]:
+                    gb = gd.sum(geom.paxes).reshape(bias_shape)
+                if want[0]:
+                    gy = gd * wv if wv is not None else gd
+                    if batch:
+                        gys, xh = gy.reshape(S), xhat.reshape(S)
+                        gx = gys - gys.mean(axes, keepdims=True)
+                        gx -= xh * (gys * xh).mean(axes, keepdims=True)
+                        gx *= inv
+                        gx = gx.reshape(shape)
+                    else:
+                        gx = gy * inv
+        ctx.save_for_backward(g, x, w, mean, invstd)
+        ctx.geom, ctx.eps, ctx.batch = geom, eps, batch
+        ctx.set_materialize_grads(False)
+        return gx, gw, gb
+
+    @staticmethod
+    def backward(ctx, ux, uw, ub):
+        g, x, w, mean, s = ctx.saved_tensors
+        geom, need, batch = ctx.geom, ctx.needs_input_grad, ctx.batch
+        shape = tuple(x.shape)
+        S, axes = (geom.stat_shape if batch else shape), geom.axes
+        xs = x.reshape(S)
+        if batch:   # the statistics as functions of x
+            mean = xs.mean(axes, keepdim=True)
+            s = (xs.var(axes, correction=0, keepdim=True) + ctx.eps).rsqrt()
+        xh = (xs - mean) * s                           # the statistics' view S
+
+        def M(v):
+            return v.mean(axes, keepdim=True)
+
+        def P(v):
+            return v - M(v) - xh * M(v * xh) if batch else v
+
+        def full(v):
+            return v.reshape(shape)
+
+        wv = w.reshape(geom.affine) if w is not None else None
+        uwv = uw.reshape(geom.affine) if uw is not None else None
+        su = full(s * P(ux.reshape(S))) if ux is not None else None   # s * P(ux)
+        dg = dx = dw = None
+        if need[0]:
+            parts = []
+            if ub is not None:
+                parts.append(ub.reshape(geom.affine).expand(shape))
+            if uwv is not None:
+                parts.append(uwv * full(xh))
+            if su is not None:
+                parts.append(su * wv if wv is not None else su)
+            for p in parts:
+                dg = p if dg is None else dg + p
+        if need[2] and su is not None:
+            dw = _sum(g * su, geom.paxes).reshape(tuple(w.shape))
+        if need[1]:
+            if uwv is not None:
+                dx = full(s * P((uwv * g).reshape(S)))
+            if ux is not None and batch:
+                us = ux.reshape(S)
+                gy = (g * wv if wv is not None else g).reshape(S)
+                C, mux, mgy = M(gy * xh), M(us * xh), M(gy)
+                t = xh * (3 * mux * C - (M(us * gy) - M(us) * mgy)) \
+                    - C * (us - M(us)) - mux * (gy - mgy)
+                t = full(s * s * t)
+                dx = t if dx is None else dx + t
+        if dx is not None and dx.shape != x.shape:
+            dx = dx.expand(x.shape)
+        return dg, dx, dw, None, None, None, None, None, None, None
 
 
 def _folds(stat_shape, w_shape):

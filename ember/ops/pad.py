@@ -4,6 +4,7 @@ compositions in nn.functional."""
 from ..autograd.function import Function
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def pad_pairs(pads, ndim):
@@ -42,9 +43,9 @@ class ConstantPadNd(Function):
         return ConstantPadNd.apply(g, ctx.pads, 0), None, None
 
     @staticmethod
-    def onnx(g, ctx, x, pads, value):
+    def onnx(graph, ctx, x, pads, value):
         n = len(x.shape)
         lo, hi = [0] * n, [0] * n
         for d, (a, b) in pad_pairs(pads, n).items():
             lo[d], hi[d] = a, b
-        return g.op("Pad", x, g.ints(lo + hi), g.scalar(value, x.dtype), mode="constant")
+        return graph.op("Pad", x, graph.ints(lo + hi), graph.scalar(value, x.dtype), mode="constant")

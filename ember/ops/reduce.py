@@ -8,17 +8,17 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ._accumulate import accurate_sum
 from ._number import index, number
-from ._util import canon_dim, canon_dims, check_tensor
+from ._util import canon_dims, check_tensor
 from ._util import conj as _conj
-from .sort import _EvenSelect, _Selection, return_types
+from .broadcast import Expand
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "norm", "cumsum",
            "cumprod", "all", "any", "count_nonzero", "dist", "cummax", "cummin", "logcumsumexp",
            "diff", "aminmax", "cov", "corrcoef", "ReduceMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 _T = _tensor  # Tensor is looked up at call time (this module is imported while _tensor loads)
 
@@ -62,7 +62,7 @@ def _unreduce(g, in_shape, dims, keepdim):
 def _expand_back(g, in_shape, dims, keepdim):
     """Broadcast a reduced gradient back over the reduced dims."""
     g = _unreduce(g, in_shape, dims, keepdim)
-    return g if g._data.shape == in_shape else g.expand(in_shape)
+    return g if g._data.shape == in_shape else Expand.apply(g, in_shape)
 
 
 def _acc_array(a, dtype):
@@ -127,10 +127,10 @@ class Sum(Function):
         return _expand_back(g, shape, dims, keepdim), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+    def onnx(graph, ctx, a, dim=None, keepdim=False, dtype=None):
         shape, dims, keep = ctx.meta
-        x = g.cast(a, g.out[0].dtype)
-        return g.reduce("ReduceSum", x, dims, keep) if shape else g.op("Identity", x)
+        x = graph.cast(a, graph.out[0].dtype)
+        return graph.reduce("ReduceSum", x, dims, keep) if shape else graph.op("Identity", x)
 
 
 def _float_only(dt, op):
@@ -163,14 +163,14 @@ class Mean(Function):
         return _expand_back(g, shape, dims, keepdim), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
+    def onnx(graph, ctx, a, dim=None, keepdim=False, dtype=None):
         shape, dims, keep = ctx.meta
-        x = g.cast(a, g.out[0].dtype)
+        x = graph.cast(a, graph.out[0].dtype)
         if not shape:
-            return g.op("Identity", x)
+            return graph.op("Identity", x)
         if keep and len(shape) >= 3 and tuple(dims) == tuple(range(2, len(shape))):
-            return g.op("GlobalAveragePool", x)     # the mean over all spatial dims
-        return g.reduce("ReduceMean", x, dims, keep)
+            return graph.op("GlobalAveragePool", x)     # the mean over all spatial dims
+        return graph.reduce("ReduceMean", x, dims, keep)
 
 
 class Nansum(Function):
@@ -240,199 +240,6 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return Nanmean.apply(input, dim, keepdim, dtype)
 
 
-# -- prod, cumsum, cumprod -----------------------------------------------------------------
-def _scan(fn, x, d, reverse):
-    """``x.fn`` ("cumsum" / "cumprod") along ``d``, from the end when ``reverse``."""
-    if x.ndim == 0:
-        return x.copy()
-    if not reverse:
-        return _acc(fn, x, axis=d)
-    flip = (slice(None),) * d + (slice(None, None, -1),)
-    return np.ascontiguousarray(_acc(fn, x[flip], axis=d)[flip])
-
-
-class Cumsum(Function):
-    _builtin = True
-
-    # d cumsum = the gradient summed from the end (a reversed cumsum), and the other way round
-    @staticmethod
-    def forward(ctx, a, dim, dtype=None, reverse=False):
-        x = _acc_array(a, dtype)
-        d = canon_dim(dim, x.ndim)
-        ctx.meta = (d, reverse)
-        return _scan("cumsum", x, d, reverse)
-
-    @staticmethod
-    def backward(ctx, g):
-        d, reverse = ctx.meta
-        return Cumsum.apply(g, d, None, not reverse), None, None, None
-
-    @staticmethod
-    def onnx(g, ctx, a, dim, dtype=None, reverse=False):
-        d, rev = ctx.meta
-        x = g.cast(a, g.out[0].dtype)
-        if not a.shape:
-            return g.op("Identity", x)
-        return g.op("CumSum", x, g.const(np.asarray(d, np.int64)), reverse=int(rev))
-
-
-class Cumprod(Function):
-    _builtin = True
-
-    # d out_k / d x_i = prod_{j<=k, j!=i} x_j (k >= i): with no zeros in x that is a reversed
-    # cumsum of g*out divided by x; zeros need the products written out
-    @staticmethod
-    def forward(ctx, a, dim, dtype=None, reverse=False):
-        x = _acc_array(a, dtype)
-        d = canon_dim(dim, x.ndim)
-        ctx.meta = (d, reverse)
-        out = a._wrap(_scan("cumprod", x, d, reverse))
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, out = ctx.saved_tensors
-        d, reverse = ctx.meta
-        if a._data.ndim == 0 or a._data.shape[d] <= 1:
-            return g, None, None, None
-        zero = a._data == 0
-        if not zero.any():
-            return Cumsum.apply(g * _conj(out), d, None, not reverse) / _conj(a), None, None, None
-        if STATE.enabled:   # create_graph: a form whose own derivative is right at zeros too
-            return _cumprod_grad_exact(g, a, d, reverse), None, None, None
-        return _cumprod_grad_zeros(g, a, out, zero, d, reverse), None, None, None
-
-
-def _cumprod_grad_zeros(g, a, out, zero, d, reverse):
-    """O(n) gradient of cumprod where x has zeros (right to first order only). In scan order:
-    before the first zero z the no-zero formula holds (out is 0 from z on), at z the gradient
-    is sum_{k>=z} g_k prod_{j<=k, j!=z} x_j (a cumprod with x_z set to 1), after z it is 0."""
-    nz = _scan("cumsum", zero, d, reverse)
-    not_before = _const(nz != 0)
-    first = zero & (nz == 1)
-    ga = Cumsum.apply(g * _conj(out), d, None, not reverse) / _conj(a.masked_fill(not_before, 1))
-    rest = Cumprod.apply(a.masked_fill(_const(first), 1), d, None, reverse)
-    gz = Cumsum.apply(g * _conj(rest), d, None, not reverse)
-    return ga.masked_fill(not_before, 0) + gz.masked_fill(_const(~first), 0)
-
-
-def _cumprod_grad_exact(g, a, d, reverse):
-    """O(n^2) gradient of cumprod built from differentiable ops: row i of a new dim holds x
-    with x_i set to 1, whose cumprod at k is prod_{j<=k, j!=i} x_j."""
-    shape = a._data.shape
-    n, nd = shape[d], len(shape)
-    xp = a._xp
-    lay = (1,) * d + (n, n) + (1,) * (nd - d - 1)
-    rows = a.unsqueeze(d).expand(shape[:d] + (n,) + shape[d:])
-    rows = rows.masked_fill(_const(xp.eye(n, dtype=bool).reshape(lay)), 1)
-    prods = Cumprod.apply(rows, d + 1, None, reverse)
-    skip = xp.tri(n, k=-1, dtype=bool)       # k < i: not reached by x_i
-    if reverse:
-        skip = skip.T
-    return (_conj(prods) * g.unsqueeze(d)).masked_fill(_const(skip.reshape(lay)), 0).sum(d + 1)
-
-
-class _Shift(Function):
-    _builtin = True
-
-    # out[k] = a[k - step] along dim (``fill`` where that falls outside); linear in a, the
-    # adjoint shifts back with a zero fill
-    @staticmethod
-    def forward(ctx, a, dim, step, fill):
-        x = a._data
-        ctx.meta = (dim, step)
-        out = a._xp.full(x.shape, fill, x.dtype)
-        n = x.shape[dim]
-        lead = (slice(None),) * dim
-        if step > 0:
-            out[lead + (slice(1, None),)] = x[lead + (slice(0, n - 1),)]
-        else:
-            out[lead + (slice(0, n - 1),)] = x[lead + (slice(1, None),)]
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        dim, step = ctx.meta
-        return _Shift.apply(g, dim, -step, 0), None, None, None
-
-
-def _others_prod(a, d):
-    """prod over dim d of every element but the i-th: exclusive cumprods from both ends (no
-    division, so right where a has zeros, and differentiable again)."""
-    before = Cumprod.apply(_Shift.apply(a, d, 1, 1), d)
-    after = Cumprod.apply(_Shift.apply(a, d, -1, 1), d, None, True)
-    return before * after
-
-
-class Prod(Function):
-    _builtin = True
-
-    # d prod / d x_i = prod of the other elements (= out / x_i when x has no zero)
-    @staticmethod
-    def forward(ctx, a, dim=None, keepdim=False, dtype=None):
-        x = _acc_array(a, dtype)
-        if dim is None:
-            ctx.meta = None
-            out = _acc("prod", x)
-        else:
-            d = canon_dim(dim, x.ndim)
-            ctx.meta = (d, keepdim)
-            out = _acc("prod", x, axis=d, keepdims=keepdim) if x.ndim else x.copy()
-        out = a._wrap(_as(out, x))
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, out = ctx.saved_tensors
-        shape = a._data.shape
-        if not shape:
-            return g, None, None, None
-        if a._data.size == 0:
-            return g.expand(shape) if ctx.meta is None or ctx.meta[1] else \
-                g.unsqueeze(ctx.meta[0]).expand(shape), None, None, None
-        if not (a._data == 0).any():
-            if ctx.meta is not None and not ctx.meta[1]:
-                g, out = g.unsqueeze(ctx.meta[0]), out.unsqueeze(ctx.meta[0])
-            return g * _conj(out / a), None, None, None
-        if ctx.meta is None:
-            flat = a.reshape(-1)
-            return (g * _conj(_others_prod(flat, 0))).reshape(shape), None, None, None
-        d, keepdim = ctx.meta
-        if not keepdim:
-            g = g.unsqueeze(d)
-        return g * _conj(_others_prod(a, d)), None, None, None
-
-    def name(self):
-        return "ProdBackward0" if self.__dict__.get("meta") is None else "ProdBackward1"
-
-    @staticmethod
-    def onnx(g, ctx, a, dim=None, keepdim=False, dtype=None):
-        x = g.cast(a, g.out[0].dtype)
-        if not a.shape:
-            return g.op("Identity", x)
-        if ctx.meta is None:
-            return g.reduce("ReduceProd", x, None, False)
-        d, keep = ctx.meta
-        return g.reduce("ReduceProd", x, [d], keep)
-
-
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    dim = index(dim)
-    if dim is not None and not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
-    return Prod.apply(input, dim, keepdim, dtype)
-
-
-def cumsum(input, dim, *, dtype=None):
-    return Cumsum.apply(input, dim, dtype)
-
-
-def cumprod(input, dim, *, dtype=None):
-    return Cumprod.apply(input, dim, dtype)
-
-
 # -- var, std ------------------------------------------------------------------------------
 def _var_args(op, dim, unbiased, correction):
     """Resolve var/std's overloads: var(x, unbiased), var(x, dim, unbiased, keepdim) and
@@ -479,14 +286,14 @@ def _check_var_dtype(a):
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
-def _var_onnx(g, ctx, a, root):
+def _var_onnx(graph, ctx, a, root):
     """ONNX form of var/std: the mean of squared deviations times n / dof, as two passes."""
     shape, dims, keep, dof = ctx.meta
-    dt = g.out[0].dtype
-    x = g.cast(a, dt)
-    d = g.op("Sub", x, g.reduce("ReduceMean", x, dims, True))
-    v = g.op("Div", g.reduce("ReduceSum", g.op("Mul", d, d), dims, keep), g.scalar(dof, dt))
-    return g.op("Sqrt", v) if root else v
+    dt = graph.out[0].dtype
+    x = graph.cast(a, dt)
+    d = graph.op("Sub", x, graph.reduce("ReduceMean", x, dims, True))
+    v = graph.op("Div", graph.reduce("ReduceSum", graph.op("Mul", d, d), dims, keep), graph.scalar(dof, dt))
+    return graph.op("Sqrt", v) if root else v
 
 
 class Var(Function):
@@ -511,8 +318,8 @@ class Var(Function):
         return _var_grad(_unreduce(g, shape, dims, keepdim), a, dims, dof, ctx.full), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, correction, keepdim):
-        return _var_onnx(g, ctx, a, False)
+    def onnx(graph, ctx, a, dim, correction, keepdim):
+        return _var_onnx(graph, ctx, a, False)
 
 
 class Std(Function):
@@ -540,8 +347,8 @@ class Std(Function):
         return _var_grad(g, a, dims, dof, ctx.full), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, correction, keepdim):
-        return _var_onnx(g, ctx, a, True)
+    def onnx(graph, ctx, a, dim, correction, keepdim):
+        return _var_onnx(graph, ctx, a, True)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -562,151 +369,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, correction = _var_args("std_mean", dim, unbiased, correction)
     return Std.apply(input, dim, correction, keepdim), Mean.apply(input, dim, keepdim)
-
-
-# -- max, min, amax, amin, argmax, argmin --------------------------------------------------
-def _select_onnx(g, ctx, a, reduce_op, arg_op):
-    """(values, indices) of max/min along one dim: ReduceMax/Min and ArgMax/Min (the first
-    index of ties, as the forward)."""
-    shape, d, keep = ctx.meta
-    if not shape:
-        return g.op("Identity", a), g.const(np.zeros((), np.int64))
-    return (g.reduce(reduce_op, a, [d], keep),
-            g.op(arg_op, a, axis=d, keepdims=int(bool(keep)), select_last_index=0))
-
-
-class Max(_Selection):
-    # max along a dim: the gradient goes to the index it picked
-    @staticmethod
-    def _pick(x, d):
-        return np.argmax(x, axis=d, keepdims=True)
-
-    @staticmethod
-    def onnx(g, ctx, a, dim, keepdim):
-        return _select_onnx(g, ctx, a, "ReduceMax", "ArgMax")
-
-
-class Min(_Selection):
-    @staticmethod
-    def _pick(x, d):
-        return np.argmin(x, axis=d, keepdims=True)
-
-    @staticmethod
-    def onnx(g, ctx, a, dim, keepdim):
-        return _select_onnx(g, ctx, a, "ReduceMin", "ArgMin")
-
-
-class MaxAll(_EvenSelect):
-    # max of everything: the gradient is shared evenly among the tied maxima
-    @staticmethod
-    def _reduce(x, dims, keepdim):
-        return np.max(x, axis=dims, keepdims=keepdim)
-
-    def name(self):
-        return "MaxBackward1"
-
-    @staticmethod
-    def onnx(g, ctx, a, dims, keepdim):
-        return g.reduce("ReduceMax", a, ctx.meta[0], ctx.meta[1]) if a.shape else g.op("Identity", a)
-
-
-class MinAll(_EvenSelect):
-    @staticmethod
-    def _reduce(x, dims, keepdim):
-        return np.min(x, axis=dims, keepdims=keepdim)
-
-    def name(self):
-        return "MinBackward1"
-
-    @staticmethod
-    def onnx(g, ctx, a, dims, keepdim):
-        return g.reduce("ReduceMin", a, ctx.meta[0], ctx.meta[1]) if a.shape else g.op("Identity", a)
-
-
-class Amax(MaxAll):
-    def name(self):
-        return "AmaxBackward0"
-
-
-class Amin(MinAll):
-    def name(self):
-        return "AminBackward0"
-
-
-def _extreme(op, input, dim, keepdim, other):
-    check_tensor(input, op)
-    if isinstance(dim, _T.Tensor) or other is not None:
-        # max(a, b): the elementwise maximum, from the binary family
-        import ember
-        return getattr(ember, "maximum" if op == "max" else "minimum")(
-            input, dim if other is None else other)
-    x = input._data
-    if dim is None:
-        if keepdim:
-            raise TypeError(f"{op}() received an invalid combination of arguments - got "
-                            "(Tensor, keepdim=bool)")
-        _empty_reduction_check(op, x, (), True)
-        return (MaxAll if op == "max" else MinAll).apply(input, tuple(range(x.ndim)), False)
-    d = canon_dim(dim, x.ndim)
-    _empty_reduction_check(op, x, (d,) if x.ndim else (), False)
-    v, i = (Max if op == "max" else Min).apply(input, d, keepdim)
-    return getattr(return_types, op)(v, i)
-
-
-def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch's name
-    return _extreme("max", input, dim, keepdim, other)
-
-
-def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch's name
-    return _extreme("min", input, dim, keepdim, other)
-
-
-def _amax(op, input, dim, keepdim):
-    x = input._data
-    dim = index(dim)
-    dims = _dims(dim, x.ndim)
-    full = dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0)
-    _empty_reduction_check(op, x, dims, full)
-    return (Amax if op == "amax" else Amin).apply(input, dims, keepdim)
-
-
-def amax(input, dim=(), keepdim=False):
-    return _amax("amax", input, dim, keepdim)
-
-
-def amin(input, dim=(), keepdim=False):
-    return _amax("amin", input, dim, keepdim)
-
-
-def _arg(op, input, dim, keepdim):
-    x = input._data
-    if input.dtype is D.bool:
-        raise RuntimeError(f"{op}(): does not support bool input")
-    fn = np.argmax if op == "argmax" else np.argmin
-    if dim is None:
-        if x.size == 0:
-            raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() "
-                             "== 0.")
-        i = _cast(fn(x), np.int64)
-        return input._wrap(i.reshape((1,) * x.ndim) if keepdim else i)
-    dim = index(dim)
-    if not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}(): argument 'dim' (position 2) must be int, not "
-                        f"{type(dim).__name__}")
-    d = canon_dim(dim, x.ndim)
-    if x.ndim == 0:
-        return input._wrap(input._xp.zeros((), np.int64))
-    if x.shape[d] == 0:
-        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-    return input._wrap(fn(x, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
-
-
-def argmax(input, dim=None, keepdim=False):
-    return _arg("argmax", input, dim, keepdim)
-
-
-def argmin(input, dim=None, keepdim=False):
-    return _arg("argmin", input, dim, keepdim)
 
 
 # -- logsumexp, norm -----------------------------------------------------------------------
@@ -744,17 +406,17 @@ class Logsumexp(Function):
 
     # max-shifted as the forward (an infinite max shifts by 0)
     @staticmethod
-    def onnx(g, ctx, a, dims, keepdim):
+    def onnx(graph, ctx, a, dims, keepdim):
         shape, dims, keep = ctx.meta
-        dt = g.out[0].dtype
-        x = g.cast(a, dt)
+        dt = graph.out[0].dtype
+        x = graph.cast(a, dt)
         if not shape:
-            return g.op("Identity", x)
-        m = g.reduce("ReduceMax", x, dims, True)
-        m = g.op("Where", g.op("IsInf", m), g.scalar(0, dt), m)
-        s = g.reduce("ReduceSum", g.op("Exp", g.op("Sub", x, m)), dims, True)
-        out = g.op("Add", g.op("Log", s), m)
-        return out if keep else g.squeeze(out, dims)
+            return graph.op("Identity", x)
+        m = graph.reduce("ReduceMax", x, dims, True)
+        m = graph.op("Where", graph.op("IsInf", m), graph.scalar(0, dt), m)
+        s = graph.reduce("ReduceSum", graph.op("Exp", graph.op("Sub", x, m)), dims, True)
+        out = graph.op("Add", graph.op("Log", s), m)
+        return out if keep else graph.squeeze(out, dims)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -817,22 +479,22 @@ class LinalgVectorNorm(Function):
         return scaled * (g / out.pow(p - 1)).masked_fill(zero_norm, 0), None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, p, dims, keepdim):
+    def onnx(graph, ctx, a, p, dims, keepdim):
         p, shape, dims, keep = ctx.meta
-        x = g.op("Abs", a)
+        x = graph.op("Abs", a)
         if not shape:
             return x
         if p == 2:
-            return g.reduce("ReduceL2", a, dims, keep)
+            return graph.reduce("ReduceL2", a, dims, keep)
         if p == 1:
-            return g.reduce("ReduceL1", a, dims, keep)
+            return graph.reduce("ReduceL1", a, dims, keep)
         if p == 0:
-            nz = g.cast(g.op("Not", g.op("Equal", x, g.scalar(0, a.dtype))), a.dtype)
-            return g.reduce("ReduceSum", nz, dims, keep)
+            nz = graph.cast(graph.op("Not", graph.op("Equal", x, graph.scalar(0, a.dtype))), a.dtype)
+            return graph.reduce("ReduceSum", nz, dims, keep)
         if p in (np.inf, -np.inf):
-            return g.reduce("ReduceMax" if p > 0 else "ReduceMin", x, dims, keep)
-        s = g.reduce("ReduceSum", g.op("Pow", x, g.scalar(p, a.dtype)), dims, keep)
-        return g.op("Pow", s, g.scalar(1.0 / p, a.dtype))
+            return graph.reduce("ReduceMax" if p > 0 else "ReduceMin", x, dims, keep)
+        s = graph.reduce("ReduceSum", graph.op("Pow", x, graph.scalar(p, a.dtype)), dims, keep)
+        return graph.op("Pow", s, graph.scalar(1.0 / p, a.dtype))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -851,9 +513,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                                    + " ".join(str(d) for d in dim))
             p = 2
-        elif p == "nuc":   # a matrix norm: ember.linalg's
-            from .. import linalg
-            return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        elif p == "nuc":   # a matrix norm: torch.linalg's
+            from .matrix_norm import matrix_norm
+            return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
         else:
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if p is None:
@@ -904,127 +566,11 @@ def count_nonzero(input, dim=None):
     return input._wrap(_cast((x != 0).sum(axis=dims), np.int64))
 
 
-# -- cummax / cummin, logcumsumexp, diff, aminmax ------------------------------------------------
-def _cumext(op, input, dim):
-    """Running max/min and where it was last reached (ties and NaN take the later index, as
-    PyTorch); the values are ``input`` gathered there, so the gradient goes to those places."""
-    from .gather import gather
-    check_tensor(input, op)
-    x = input._data
-    d = canon_dim(dim, x.ndim)
-    x1 = x.reshape(1) if x.ndim == 0 else x
-    vals = (np.maximum if op == "cummax" else np.minimum).accumulate(x1, axis=d)
-    mark = x1 == vals
-    if x1.dtype.kind in "fc":
-        mark |= np.isnan(x1)
-    pos = np.arange(x1.shape[d]).reshape((-1,) + (1,) * (x1.ndim - d - 1))
-    idx = np.maximum.accumulate(np.where(mark, pos, 0), axis=d).astype(np.int64, copy=False)
-    it = input._wrap(idx)
-    v = gather(input if x.ndim else input.reshape(1), d, it)
-    if x.ndim == 0:
-        v, it = v.reshape(()), it.reshape(())
-    return getattr(return_types, op)(v, it)
-
-
-def cummax(input, dim):
-    return _cumext("cummax", input, dim)
-
-
-def cummin(input, dim):
-    return _cumext("cummin", input, dim)
-
-
-class Logcumsumexp(Function):
-    _builtin = True
-
-    # d out_i / d x_j = exp(x_j - out_i) for i >= j; the sum over i is done in log space, the
-    # positive and negative parts of g apart (a reversed logcumsumexp each), so nothing overflows
-    @staticmethod
-    def forward(ctx, a, dim, reverse=False):
-        x = a._data
-        if x.dtype.kind not in "f":
-            raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
-                                      f"'{a.dtype._short}'")
-        d = canon_dim(dim, x.ndim)
-        ctx.meta = (d, reverse)
-        if x.ndim == 0:
-            out = x.copy()
-        elif reverse:
-            flip = (slice(None),) * d + (slice(None, None, -1),)
-            out = np.ascontiguousarray(np.logaddexp.accumulate(x[flip], axis=d)[flip])
-        else:
-            out = np.logaddexp.accumulate(x, axis=d)
-        out = a._wrap(out)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        from .gather import where
-        a, out = ctx.saved_tensors
-        d, reverse = ctx.meta
-        if a._data.ndim == 0:
-            return g, None, None
-        mag = g.abs()
-        lg = where(mag > 0, mag, 1.0).log() - out
-        parts = []
-        for sel in (g > 0, g < 0):
-            part = Logcumsumexp.apply(where(sel, lg, float("-inf")), d, not reverse)
-            parts.append((part + a).exp())
-        return parts[0] - parts[1], None, None
-
-
-def logcumsumexp(input, dim):
-    check_tensor(input, "logcumsumexp")
-    return Logcumsumexp.apply(input, dim)
-
-
-def diff(input, n=1, dim=-1, prepend=None, append=None):
-    """``n``-th forward difference along ``dim`` (xor for bool), after joining ``prepend`` and
-    ``append``: slices and a subtraction, so gradients come for free."""
-    from .join import cat
-    check_tensor(input, "diff")
-    x = input._data
-    if x.ndim == 0:
-        raise RuntimeError("diff expects input to be at least one-dimensional")
-    if n < 0:
-        raise RuntimeError(f"order must be non-negative but got {n}")
-    d = canon_dim(dim, x.ndim)
-    parts = [input]
-    for t, front in ((prepend, True), (append, False)):
-        if t is None:
-            continue
-        if t._data.ndim != x.ndim:
-            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
-        parts.insert(0, t) if front else parts.append(t)
-    out = cat(parts, d) if len(parts) > 1 else input
-    if n == 0:
-        return out.clone() if out is input else out
-    for _ in range(n):
-        size = out._data.shape[d]
-        if size == 0:
-            break
-        hi, lo = out.narrow(d, 1, size - 1), out.narrow(d, 0, size - 1)
-        out = hi != lo if out.dtype is D.bool else hi - lo
-    return out
-
-
-def aminmax(input, *, dim=None, keepdim=False):
-    check_tensor(input, "aminmax")
-    x = input._data
-    if dim is None:
-        if x.size == 0:
-            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
-                               "operation has no identity.")
-        dims = tuple(range(x.ndim))
-    else:
-        if not isinstance(dim, (int, np.integer)):
-            raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
-        d = canon_dim(dim, x.ndim)
-        if x.ndim and x.shape[d] == 0:
-            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
-        dims = (d,) if x.ndim else ()
-    return return_types.aminmax(Amin.apply(input, dims, keepdim), Amax.apply(input, dims, keepdim))
+# the families that live in their own files (imported here, below the helpers they build on)
+from .extrema import (  # noqa: E402, I001
+    _amax, _arg, _extreme, amax, amin, aminmax, argmax, argmin, max, min)
+from .scan import (  # noqa: E402
+    Cumprod, Cumsum, cummax, cummin, cumprod, cumsum, diff, logcumsumexp, prod)
 
 
 class ReduceMethods:

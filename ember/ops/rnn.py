@@ -20,6 +20,7 @@ from .join import cat, stack
 from .unary import TanhBackward
 
 __all__ = []
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def _sigmoid_(xp, x):
@@ -57,12 +58,12 @@ def _weight_grads(dg, h, w_hh, need_h, need_w, need_b):
             dg.sum(0) if need_b else None)
 
 
-def _onnx_hidden(g, h, w_hh, b_hh):
+def _onnx_hidden(graph, h, w_hh, b_hh):
     """ONNX form of h W_hh^T (+ b_hh)."""
     if len(h.shape) == 2:
-        return g.op("Gemm", h, w_hh, b_hh, transB=1)
-    y = g.op("MatMul", h, g.op("Transpose", w_hh, perm=[1, 0]))
-    return y if b_hh is None else g.op("Add", y, b_hh)
+        return graph.op("Gemm", h, w_hh, b_hh, transB=1)
+    y = graph.op("MatMul", h, graph.op("Transpose", w_hh, perm=[1, 0]))
+    return y if b_hh is None else graph.op("Add", y, b_hh)
 
 
 # -- LSTM ------------------------------------------------------------------------------------
@@ -95,13 +96,13 @@ class LSTMCell(Function):
         c_new = f * c._data
         c_new += i * g
         tc = xp.tanh(c_new)
-        ctx.gates, ctx.tc = gates, tc
-        ctx.save_for_backward(gi, h, c, w_hh, b_hh)
+        # the activations go through the saved-tensor channel too (freed after backward)
+        ctx.save_for_backward(gi, h, c, w_hh, b_hh, _wrap(gi, gates), _wrap(gi, tc))
         return o * tc, c_new
 
     @staticmethod
     def backward(ctx, gh, gc):
-        gi, h, c, w_hh, b_hh = ctx.saved_tensors
+        gi, h, c, w_hh, b_hh, gates, tc = ctx.saved_tensors
         if STATE.enabled:   # create_graph: the activations as functions of the inputs
             i, f, g, o = (gi + h.matmul(w_hh.t()) + (b_hh if b_hh is not None else 0)) \
                 .chunk(4, -1)
@@ -110,9 +111,9 @@ class LSTMCell(Function):
             dg, dc = _lstm_pointwise(gh, gc, c, i, f, g, o, tc, _tensor_cat)
         else:
             n = c._data.shape[-1]
-            a = ctx.gates
+            a = gates._data
             dg, dc = _lstm_pointwise(gh._data, gc._data, c._data, a[..., :n], a[..., n:2 * n],
-                                     a[..., 2 * n:3 * n], a[..., 3 * n:], ctx.tc,
+                                     a[..., 2 * n:3 * n], a[..., 3 * n:], tc._data,
                                      _array_cat(gi._xp))
             dg, dc = _wrap(gi, dg), _wrap(gi, dc)
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
@@ -120,12 +121,13 @@ class LSTMCell(Function):
         return (dg if need[0] else None), dh, (dc if need[2] else None), dw, db
 
     @staticmethod
-    def onnx(g, ctx, gi, h, c, w_hh, b_hh=None):
-        i, f, gg, o = g.split(g.op("Add", gi, _onnx_hidden(g, h, w_hh, b_hh)), [c.shape[-1]] * 4,
+    def onnx(graph, ctx, gi, h, c, w_hh, b_hh=None):
+        i, f, gg, o = graph.split(graph.op("Add", gi, _onnx_hidden(graph, h, w_hh, b_hh)), [c.shape[-1]] * 4,
                               len(gi.shape) - 1)
-        i, f, gg, o = g.op("Sigmoid", i), g.op("Sigmoid", f), g.op("Tanh", gg), g.op("Sigmoid", o)
-        c_new = g.op("Add", g.op("Mul", f, c), g.op("Mul", i, gg))
-        return g.op("Mul", o, g.op("Tanh", c_new)), c_new
+        i, f = graph.op("Sigmoid", i), graph.op("Sigmoid", f)
+        gg, o = graph.op("Tanh", gg), graph.op("Sigmoid", o)
+        c_new = graph.op("Add", graph.op("Mul", f, c), graph.op("Mul", i, gg))
+        return graph.op("Mul", o, graph.op("Tanh", c_new)), c_new
 
 
 def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep, mask=None):
@@ -158,6 +160,7 @@ class LSTMLayer(Function):
     the steps back with one matmul each and gets W_hh's gradient (and W_hr's) in one matmul
     over all steps. ``mask`` (T, B) bool, for packed sequences: where False the step leaves
     that row's state as it was."""
+    _ctx_arrays = ('mask',)   # freed with the saved tensors
 
     _builtin = True
 
@@ -194,16 +197,17 @@ class LSTMLayer(Function):
                     keep = ~mask[t][:, None]
                     xp.copyto(hs[k + 1], hs[k], where=keep)
                     xp.copyto(cs[k + 1], cs[k], where=keep)
-        ctx.gates, ctx.hs, ctx.cs, ctx.tcs, ctx.raw = gates, hs, cs, tcs, raw
         ctx.reverse, ctx.mask = reverse, mask
-        ctx.save_for_backward(gi, h0, c0, w_hh, w_hr)
+        ctx.save_for_backward(gi, h0, c0, w_hh, w_hr, *(None if a is None else _wrap(gi, a)
+                                                         for a in (gates, hs, cs, tcs, raw)))
         # copies: the outputs may be changed in place, the buffers are needed by backward
         out = hs[:0:-1] if reverse else hs[1:]
         return xp.ascontiguousarray(out), hs[T].copy(), cs[T].copy()
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
-        gi, h0, c0, w_hh, w_hr = ctx.saved_tensors
+        gi, h0, c0, w_hh, w_hr, *kept = ctx.saved_tensors
+        gates, hs, cs, tcs, raw = (None if a is None else a._data for a in kept)
         need = tuple(ctx.needs_input_grad) + (False, False)   # w_hr, reverse may be left out
         T = gi.shape[0]
         order = range(T - 1, -1, -1) if ctx.reverse else range(T)
@@ -214,9 +218,9 @@ class LSTMLayer(Function):
             xp = gi._xp
             G = gi._data.shape[-1]
             n = G // 4
-            a, cs, tcs = ctx.gates, ctx.cs, ctx.tcs
+            a = gates
             dG = xp.empty_like(a)
-            dH = xp.empty(ctx.hs[1:].shape, a.dtype) if w_hr is not None else None
+            dH = xp.empty(hs[1:].shape, a.dtype) if w_hr is not None else None
 
             def acts(k):
                 g = a[k]
@@ -235,9 +239,9 @@ class LSTMLayer(Function):
             dh, dc = _lstm_reverse(order, g_out._data, g_h._data, g_c._data, acts, w_hh._data,
                                    None if w_hr is None else w_hr._data,
                                    _array_cat(xp), keep, mask)
-            dw = dG.reshape(-1, G).T @ ctx.hs[:-1].reshape(-1, ctx.hs.shape[-1]) \
+            dw = dG.reshape(-1, G).T @ hs[:-1].reshape(-1, hs.shape[-1]) \
                 if need[3] else None
-            dwr = dH.reshape(-1, dH.shape[-1]).T @ ctx.raw.reshape(-1, n) \
+            dwr = dH.reshape(-1, dH.shape[-1]).T @ raw.reshape(-1, n) \
                 if w_hr is not None and need[4] else None
             dgi = xp.ascontiguousarray(dG[::-1]) if ctx.reverse else dG
             dgi, dh, dc, dw, dwr = (None if v is None else _wrap(gi, v)
@@ -249,18 +253,18 @@ class LSTMLayer(Function):
     # (i, f, g, o) to ONNX's (i, o, f, c), so gi W^T just reorders gi (exactly); R is W_hh in
     # ONNX's order; the biases are already in gi. The sequence length may then be dynamic.
     @staticmethod
-    def onnx(g, ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False, mask=None):
+    def onnx(graph, ctx, gi, h0, c0, w_hh, w_hr=None, reverse=False, mask=None):
         if w_hr is not None or mask is not None:
-            raise g.unsupported("LSTM with proj_size or packed sequences")
+            raise graph.unsupported("LSTM with proj_size or packed sequences")
         G = gi.shape[-1]
         n = G // 4
         perm = np.concatenate([np.arange(k * n, (k + 1) * n) for k in (0, 3, 1, 2)])
         W = np.eye(G, dtype=gi.dtype)[perm][None]
-        R = g.unsqueeze(g.op("Gather", w_hh, g.ints(perm), axis=0), [0])
-        y, hn, cn = g.op("LSTM", gi, g.const(W), R, None, None, g.unsqueeze(h0, [0]),
-                         g.unsqueeze(c0, [0]), hidden_size=n, outputs=3,
+        R = graph.unsqueeze(graph.op("Gather", w_hh, graph.ints(perm), axis=0), [0])
+        y, hn, cn = graph.op("LSTM", gi, graph.const(W), R, None, None, graph.unsqueeze(h0, [0]),
+                         graph.unsqueeze(c0, [0]), hidden_size=n, outputs=3,
                          direction="reverse" if reverse else "forward")
-        return g.squeeze(y, [1]), g.squeeze(hn, [0]), g.squeeze(cn, [0])
+        return graph.squeeze(y, [1]), graph.squeeze(hn, [0]), graph.squeeze(cn, [0])
 
 
 def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, mask, g_out, g_h, g_c):
@@ -329,13 +333,12 @@ class GRUCell(Function):
         out = hd - n
         out *= z
         out += n
-        ctx.rz, ctx.n, ctx.hn = rz, n, hn
-        ctx.save_for_backward(gi, h, w_hh, b_hh)
+        ctx.save_for_backward(gi, h, w_hh, b_hh, *(_wrap(gi, a) for a in (rz, n, hn)))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        gi, h, w_hh, b_hh = ctx.saved_tensors
+        gi, h, w_hh, b_hh, *kept = ctx.saved_tensors
         if STATE.enabled:   # create_graph: the activations as functions of the inputs
             hg = h.matmul(w_hh.t())
             if b_hh is not None:
@@ -347,9 +350,9 @@ class GRUCell(Function):
             dgi, dhg, dh = _gru_pointwise(g, h, r, z, n, hn, _tensor_cat)
         else:
             k = h._data.shape[-1]
-            rz = ctx.rz
+            rz, n, hn = (a._data for a in kept)
             dgi, dhg, dh = (_wrap(gi, a) for a in _gru_pointwise(
-                g._data, h._data, rz[..., :k], rz[..., k:], ctx.n, ctx.hn, _array_cat(gi._xp)))
+                g._data, h._data, rz[..., :k], rz[..., k:], n, hn, _array_cat(gi._xp)))
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
         dh2, dw, db = _weight_grads(dhg, h, w_hh, need[1], need[2], need[3])
         if dh2 is not None:
@@ -357,15 +360,15 @@ class GRUCell(Function):
         return (dgi if need[0] else None), (dh if need[1] else None), dw, db
 
     @staticmethod
-    def onnx(g, ctx, gi, h, w_hh, b_hh=None):
+    def onnx(graph, ctx, gi, h, w_hh, b_hh=None):
         k = h.shape[-1]
         ax = len(gi.shape) - 1
-        xr, xz, xn = g.split(gi, [k] * 3, ax)
-        hr, hz, hn = g.split(_onnx_hidden(g, h, w_hh, b_hh), [k] * 3, ax)
-        r = g.op("Sigmoid", g.op("Add", xr, hr))
-        z = g.op("Sigmoid", g.op("Add", xz, hz))
-        nn_ = g.op("Tanh", g.op("Add", xn, g.op("Mul", r, hn)))
-        return g.op("Add", g.op("Mul", g.op("Sub", h, nn_), z), nn_)
+        xr, xz, xn = graph.split(gi, [k] * 3, ax)
+        hr, hz, hn = graph.split(_onnx_hidden(graph, h, w_hh, b_hh), [k] * 3, ax)
+        r = graph.op("Sigmoid", graph.op("Add", xr, hr))
+        z = graph.op("Sigmoid", graph.op("Add", xz, hz))
+        nn_ = graph.op("Tanh", graph.op("Add", xn, graph.op("Mul", r, hn)))
+        return graph.op("Add", graph.op("Mul", graph.op("Sub", h, nn_), z), nn_)
 
 
 # -- Elman RNN -------------------------------------------------------------------------------
@@ -402,6 +405,6 @@ class RNNCell(Function):
         return (dpre if need[0] else None), dh, dw, db, None
 
     @staticmethod
-    def onnx(g, ctx, gi, h, w_hh, b_hh=None, relu=False):
-        pre = g.op("Add", gi, _onnx_hidden(g, h, w_hh, b_hh))
-        return g.op("Relu" if relu else "Tanh", pre)
+    def onnx(graph, ctx, gi, h, w_hh, b_hh=None, relu=False):
+        pre = graph.op("Add", gi, _onnx_hidden(graph, h, w_hh, b_hh))
+        return graph.op("Relu" if relu else "Tanh", pre)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ._number import index
-from ._util import canon_dim, canon_dims, shape_arg
+from ._util import canon_dim, shape_arg
 
 INT64_MAX = np.iinfo(np.int64).max   # "to the end" in ONNX Slice
 
@@ -17,6 +17,7 @@ __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze",
            "slice_scatter", "diagonal_scatter", "repeat_interleave", "diag_embed", "diagflat",
            "atleast_1d", "atleast_2d", "atleast_3d", "tensor_split", "hsplit", "vsplit", "dsplit",
            "tril_indices", "triu_indices", "ShapeMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 def infer_shape(shape, numel):
@@ -64,8 +65,8 @@ class View(Function):
         return g.reshape(ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
-        return g.reshape(a, g.out[0])
+    def onnx(graph, ctx, a, shape):
+        return graph.reshape(a, graph.out[0])
 
 
 class Reshape(Function):
@@ -84,8 +85,8 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape), None
 
     @staticmethod
-    def onnx(g, ctx, a, shape):
-        return g.reshape(a, g.out[0])
+    def onnx(graph, ctx, a, shape):
+        return graph.reshape(a, graph.out[0])
 
 
 class Permute(Function):
@@ -110,8 +111,8 @@ class Permute(Function):
         return g.permute(*ctx.inv), None
 
     @staticmethod
-    def onnx(g, ctx, a, dims):
-        return g.op("Transpose", a, perm=[int(d) % len(dims) for d in dims])
+    def onnx(graph, ctx, a, dims):
+        return graph.op("Transpose", a, perm=[int(d) % len(dims) for d in dims])
 
 
 class Transpose(Function):
@@ -130,13 +131,13 @@ class Transpose(Function):
         return g.transpose(*ctx.dims), None, None
 
     @staticmethod
-    def onnx(g, ctx, a, d0, d1):
+    def onnx(graph, ctx, a, d0, d1):
         if len(a.shape) < 2:
-            return g.op("Identity", a)
+            return graph.op("Identity", a)
         perm = list(range(len(a.shape)))
         i, j = ctx.dims
         perm[i], perm[j] = j, i
-        return g.op("Transpose", a, perm=perm)
+        return graph.op("Transpose", a, perm=perm)
 
 
 def reshape(input, shape):
@@ -265,13 +266,13 @@ class Slice(Function):
         return SliceScatter.apply(zeros, g, dim, start, stop, step), None, None, None, None
 
     @staticmethod
-    def onnx(g, ctx, a, dim, start, stop, step=1):
+    def onnx(graph, ctx, a, dim, start, stop, step=1):
         step = 1 if step is None else step
         if start in (None, 0) and stop is None and step == 1:
-            return g.op("Identity", a)
+            return graph.op("Identity", a)
         lo = 0 if start is None else start
         hi = INT64_MAX if stop is None else stop
-        return g.slice(a, [lo], [hi], [dim], [step])
+        return graph.slice(a, [lo], [hi], [dim], [step])
 
 
 class SliceScatter(Function):
@@ -323,389 +324,6 @@ def narrow(input, dim, start, length):
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return SliceScatter.apply(input, src, canon_dim(dim, input._data.ndim), start, end, step)
-
-
-def _diag_view(arr, offset, d1, d2):
-    """A writable view of a diagonal (NumPy's ``diagonal`` is read-only): the other dims first,
-    the diagonal last, as PyTorch orders them."""
-    sl = [slice(None)] * arr.ndim
-    if offset >= 0:
-        sl[d2] = slice(offset, None)
-    else:
-        sl[d1] = slice(-offset, None)
-    v = arr[tuple(sl)]
-    keep = [d for d in range(arr.ndim) if d != d1 and d != d2]
-    shape = tuple(v.shape[d] for d in keep) + (min(v.shape[d1], v.shape[d2]),)
-    strides = tuple(v.strides[d] for d in keep) + (v.strides[d1] + v.strides[d2],)
-    if isinstance(arr, np.ndarray):
-        return np.lib.stride_tricks.as_strided(v, shape, strides)
-    import cupy
-    return cupy.lib.stride_tricks.as_strided(v, shape, strides)
-
-
-def _diag_dims(nd, dim1, dim2):
-    d1, d2 = canon_dim(dim1, nd), canon_dim(dim2, nd)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return d1, d2
-
-
-class Diagonal(Function):
-    _builtin = True
-
-    # d diagonal = diagonal_scatter of the gradient into zeros
-    @staticmethod
-    def forward(ctx, a, offset=0, dim1=0, dim2=1):
-        d1, d2 = _diag_dims(a._data.ndim, dim1, dim2)
-        ctx.meta = (a._data.shape, offset, d1, d2)
-        return a._view_of(_diag_view(a._data, offset, d1, d2))
-
-    @staticmethod
-    def backward(ctx, g):
-        shape, offset, d1, d2 = ctx.meta
-        zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
-        return DiagonalScatter.apply(zeros, g, offset, d1, d2), None, None, None
-
-
-class DiagonalScatter(Function):
-    _builtin = True
-
-    # out = a with its diagonal = src:  d/da = g with a zero diagonal,  d/dsrc = diagonal(g)
-    @staticmethod
-    def forward(ctx, a, src, offset=0, dim1=0, dim2=1):
-        d1, d2 = _diag_dims(a._data.ndim, dim1, dim2)
-        out = a._data.copy()
-        region = _diag_view(out, offset, d1, d2)
-        if region.shape != src._data.shape:
-            raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
-                               f"= {list(src._data.shape)}, slice size = {list(region.shape)}")
-        region[...] = src._data
-        ctx.meta = (offset, d1, d2)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        offset, d1, d2 = ctx.meta
-        ga = gs = None
-        if ctx.needs_input_grad[0]:
-            zeros = _diag_view(g._data, offset, d1, d2)
-            zeros = g._wrap(g._xp.zeros(zeros.shape, zeros.dtype))
-            ga = DiagonalScatter.apply(g, zeros, offset, d1, d2)
-        if ctx.needs_input_grad[1]:
-            gs = Diagonal.apply(g, offset, d1, d2)
-        return ga, gs, None, None, None
-
-
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    return Diagonal.apply(input, offset, dim1, dim2)
-
-
-def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
-    return DiagonalScatter.apply(input, src, offset, dim1, dim2)
-
-
-class Diag(Function):
-    _builtin = True
-
-    # 1-d -> matrix: d = diagonal(g, k);  matrix -> 1-d: d = g placed on the k-th diagonal
-    @staticmethod
-    def forward(ctx, a, diagonal=0):
-        x = a._data
-        if x.ndim not in (1, 2):
-            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
-        ctx.meta = (x.shape, diagonal)
-        if x.ndim == 2:
-            return _diag_view(x, diagonal, 0, 1).copy()
-        n = x.shape[0] + abs(diagonal)
-        out = a._xp.zeros((n, n), x.dtype)
-        _diag_view(out, diagonal, 0, 1)[...] = x
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        shape, k = ctx.meta
-        if len(shape) == 1:
-            return Diagonal.apply(g, k, 0, 1), None
-        zeros = g._wrap(g._xp.zeros(shape, g._data.dtype))
-        return DiagonalScatter.apply(zeros, g, k, 0, 1), None
-
-
-def diag(input, diagonal=0):
-    return Diag.apply(input, diagonal)
-
-
-class Tril(Function):
-    _builtin = True
-    upper = False
-
-    # d tril(a, k) = tril(g, k)
-    @classmethod
-    def forward(cls, ctx, a, diagonal=0):
-        name = "triu" if cls.upper else "tril"
-        if a._data.ndim < 2:
-            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-        ctx.k = diagonal
-        return (a._xp.triu if cls.upper else a._xp.tril)(a._data, diagonal)
-
-    @classmethod
-    def backward(cls, ctx, g):
-        return cls.apply(g, ctx.k), None
-
-    @classmethod
-    def onnx(cls, g, ctx, a, diagonal=0):
-        return g.op("Trilu", a, g.const(np.asarray(ctx.k, np.int64)), upper=int(cls.upper))
-
-
-class Triu(Tril):
-    upper = True
-
-
-def tril(input, diagonal=0):
-    return Tril.apply(input, diagonal)
-
-
-def triu(input, diagonal=0):
-    return Triu.apply(input, diagonal)
-
-
-class Flip(Function):
-    _builtin = True
-
-    # d flip(a, dims) = flip(g, dims)
-    @staticmethod
-    def forward(ctx, a, dims):
-        dims = canon_dims(dims, a._data.ndim) if a._data.ndim else ()
-        ctx.dims = dims
-        return a._xp.flip(a._data, dims).copy() if dims else a._data.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        return Flip.apply(g, ctx.dims), None
-
-    @staticmethod
-    def onnx(g, ctx, a, dims):
-        if not ctx.dims:
-            return g.op("Identity", a)
-        n = len(ctx.dims)
-        return g.slice(a, [-1] * n, [-INT64_MAX - 1] * n, list(ctx.dims), [-1] * n)
-
-
-def flip(input, dims):
-    return Flip.apply(input, (dims,) if isinstance(dims, int) else tuple(dims))
-
-
-def fliplr(input):
-    if input._data.ndim < 2:
-        raise RuntimeError("Input must be >= 2-d.")
-    return Flip.apply(input, (1,))
-
-
-def flipud(input):
-    if input._data.ndim < 1:
-        raise RuntimeError("Input must be >= 1-d.")
-    return Flip.apply(input, (0,))
-
-
-class Roll(Function):
-    _builtin = True
-
-    # d roll(a, s) = roll(g, -s)
-    @staticmethod
-    def forward(ctx, a, shifts, dims):
-        ctx.meta = (shifts, dims)
-        return a._xp.roll(a._data, shifts, axis=dims)
-
-    @staticmethod
-    def backward(ctx, g):
-        shifts, dims = ctx.meta
-        neg = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
-        return Roll.apply(g, neg, dims), None, None
-
-    @staticmethod
-    def onnx(g, ctx, a, shifts, dims):
-        shifts, dims = ctx.meta
-        g.require_static(a)
-        flat = dims is None
-        x = g.op("Reshape", a, g.ints([-1])) if flat else a
-        if flat:
-            shifts, dims = (shifts,), (0,)
-        sizes = (int(np.prod(a.shape)),) if flat else tuple(a.shape[d] for d in dims)
-        for s, d, n in zip(shifts, dims, sizes):
-            s = s % n if n else 0
-            if s:   # the last s entries move to the front
-                x = g.op("Concat", g.slice(x, [n - s], [n], [d]), g.slice(x, [0], [n - s], [d]),
-                         axis=d)
-        return g.op("Reshape", x, g.ints(a.shape)) if flat else x
-
-
-def roll(input, shifts, dims=None):
-    shifts = (int(shifts),) if not isinstance(shifts, (tuple, list)) else tuple(map(int, shifts))
-    if dims is not None:
-        dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if not shifts:
-        raise RuntimeError("`shifts` required")
-    if (dims is None and len(shifts) != 1) or (dims is not None and len(shifts) != len(dims)):
-        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
-                           f"{0 if dims is None else len(dims)}")
-    if dims is None:
-        return Roll.apply(input, shifts[0], None)
-    nd = input._data.ndim
-    if nd == 0:
-        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
-    return Roll.apply(input, shifts, tuple(canon_dim(d, nd) for d in dims))
-
-
-def rot90(input, k=1, dims=(0, 1)):
-    """Rotate by 90 degrees ``k`` times from the first towards the second of ``dims``."""
-    dims = tuple(dims)
-    if len(dims) != 2:
-        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
-    nd = input._data.ndim
-    if nd < 2:
-        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
-    d0, d1 = canon_dim(dims[0], nd), canon_dim(dims[1], nd)
-    if d0 == d1:
-        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
-                           f"dim1 = {dims[1]}")
-    k %= 4
-    if k == 1:
-        return Flip.apply(input, (d1,)).transpose(d0, d1)
-    if k == 2:
-        return Flip.apply(input, (d0, d1))
-    if k == 3:
-        return Flip.apply(input, (d0,)).transpose(d0, d1)
-    return input.clone()
-
-
-class Repeat(Function):
-    _builtin = True
-
-    # d repeat = sum of the gradient over the copies: view g as (r0, s0, r1, s1, ...), sum the r's
-    @staticmethod
-    def forward(ctx, a, reps):
-        x = a._data
-        if len(reps) < x.ndim:
-            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
-                               "of dimensions of tensor")
-        padded = (1,) * (len(reps) - x.ndim) + x.shape
-        if any(r < 0 for r in reps):
-            raise RuntimeError(f"Trying to create tensor with negative dimension "
-                               f"{min(r * s for r, s in zip(reps, padded))}: "
-                               f"{[r * s for r, s in zip(reps, padded)]}")
-        ctx.meta = (x.shape, padded, reps)
-        return a._xp.tile(x.reshape(padded), reps) if reps else x.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        shape, padded, reps = ctx.meta
-        if not reps:
-            return g, None
-        split = tuple(n for r, s in zip(reps, padded) for n in (r, s))
-        summed = g.reshape(split).sum(dim=tuple(range(0, len(split), 2)))
-        return summed.reshape(shape), None
-
-    @staticmethod
-    def onnx(g, ctx, a, reps):
-        shape, padded, reps = ctx.meta
-        if not reps:
-            return g.op("Identity", a)
-        x = a if len(padded) == len(shape) else g.op("Reshape", a, g.ints(padded))
-        return g.op("Tile", x, g.ints(reps))
-
-
-def tile(input, dims):
-    dims = shape_arg((dims,))
-    return Repeat.apply(input, (1,) * (input._data.ndim - len(dims)) + dims)
-
-
-class RepeatInterleave(Function):
-    _builtin = True
-
-    # d repeat_interleave = the gradient summed over each run of copies (_SegmentSum)
-    @staticmethod
-    def forward(ctx, a, reps, dim):
-        ctx.meta = (reps, dim)
-        return a._xp.repeat(a._data, reps, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        reps, dim = ctx.meta
-        return _SegmentSum.apply(g, reps, dim), None, None
-
-
-class _SegmentSum(Function):
-    """Sum consecutive runs of ``reps[i]`` slices along ``dim``: repeat_interleave's backward,
-    whose own backward is repeat_interleave again."""
-
-    @staticmethod
-    def forward(ctx, g, reps, dim):
-        ctx.meta = (reps, dim)
-        x = g._data
-        shape = list(x.shape)
-        shape[dim] = len(reps)
-        out = np.zeros(shape, x.dtype)
-        full = reps > 0      # reduceat cannot express an empty run: those stay 0
-        if full.any():
-            starts = np.concatenate(([0], np.cumsum(reps)[:-1]))[full]
-            idx = (slice(None),) * dim + (full,)
-            out[idx] = np.add.reduceat(x, starts, axis=dim)
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        reps, dim = ctx.meta
-        return RepeatInterleave.apply(gg, reps, dim), None, None
-
-
-def _repeats_array(repeats):
-    from .. import _tensor
-    if not isinstance(repeats, _tensor.Tensor):
-        r = int(repeats)
-        if r < 0:
-            raise RuntimeError("Repeats must be non-negative")
-        return r, None
-    r = repeats._data
-    if r.dtype.kind not in "iu":
-        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
-                                  f"'{repeats.dtype._short}'")
-    if r.ndim > 1:
-        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
-    if r.size and r.min() < 0:
-        raise RuntimeError("repeats can not be negative")
-    return None, r.reshape(-1).astype(np.int64)
-
-
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    """Repeat each element (or slice along ``dim``) ``repeats`` times, in place order; with only
-    a 1-d count tensor, the indices 0, 1, ... each repeated that many times."""
-    from .. import _tensor
-    if repeats is None:    # repeat_interleave(repeats): the index form
-        r = input._data
-        if r.ndim != 1:
-            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        _repeats_array(input)
-        out = np.repeat(np.arange(r.shape[0], dtype=r.dtype), r)
-        if output_size is not None and output_size != out.shape[0]:
-            raise RuntimeError("allocated size does not match required size")
-        return _tensor.Tensor._wrap(out)
-    r, arr = _repeats_array(repeats)
-    if dim is None:
-        input, d = input.reshape(-1), 0
-    else:
-        d = canon_dim(dim, input._data.ndim)
-        if input._data.ndim == 0:
-            input = input.reshape(-1)
-    n = input._data.shape[d]
-    if arr is None:
-        arr = np.full(n, r, np.int64)
-    elif arr.shape[0] == 1:
-        arr = np.full(n, arr[0], np.int64)
-    elif arr.shape[0] != n:
-        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
-                           f"repeats.size(0) = {arr.shape[0]} and input.size({d}) = {n}")
-    if output_size is not None and output_size != int(arr.sum()):
-        raise RuntimeError("allocated size does not match required size")
-    return RepeatInterleave.apply(input, arr, d)
 
 
 # -- diag_embed, diagflat, atleast_nd, tensor_split and friends, tril/triu_indices ---------
@@ -837,6 +455,14 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype)
+
+
+# the families that live in their own files (imported here, below the helpers they build on)
+from .diagonal import (  # noqa: E402, I001
+    Diag, Diagonal, DiagonalScatter, Tril, Triu, _diag_dims, diag, diagonal, diagonal_scatter,
+    tril, triu)
+from .rearrange import (  # noqa: E402
+    Flip, Repeat, flip, fliplr, flipud, repeat_interleave, roll, rot90, tile)
 
 
 class ShapeMethods:

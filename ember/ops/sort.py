@@ -18,6 +18,7 @@ from ._util import canon_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "median", "nanmedian", "kthvalue", "return_types",
            "unique", "bincount", "searchsorted", "bucketize", "histc", "SortMethods"]
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
 
 
 # -- (values, indices) results -------------------------------------------------------------
@@ -61,7 +62,8 @@ class _TakeAlong(Function):
     @staticmethod
     def forward(ctx, a, idx, dim):
         idx = _idx_array(idx)
-        ctx.idx, ctx.meta = idx, (dim, a._data.shape)
+        ctx.save_for_backward(_tensor.Tensor._wrap(idx))
+        ctx.meta = (dim, a._data.shape)
         if a._data.ndim == 0:
             return a._data.copy()
         return a._data[_along(idx, dim)]
@@ -69,7 +71,8 @@ class _TakeAlong(Function):
     @staticmethod
     def backward(ctx, g):
         dim, shape = ctx.meta
-        return _PutAlong.apply(g, ctx.idx, dim, shape), None, None
+        (idx,) = ctx.saved_tensors
+        return _PutAlong.apply(g, idx, dim, shape), None, None
 
 
 class _PutAlong(Function):
@@ -80,7 +83,8 @@ class _PutAlong(Function):
     @staticmethod
     def forward(ctx, g, idx, dim, shape):
         idx = _idx_array(idx)
-        ctx.idx, ctx.dim = idx, dim
+        ctx.save_for_backward(_tensor.Tensor._wrap(idx))
+        ctx.dim = dim
         if len(shape) == 0:
             return g._data.reshape(()).copy()
         out = g._xp.zeros(shape, g._data.dtype)
@@ -89,7 +93,8 @@ class _PutAlong(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return _TakeAlong.apply(gg, ctx.idx, ctx.dim), None, None, None
+        (idx,) = ctx.saved_tensors
+        return _TakeAlong.apply(gg, idx, ctx.dim), None, None, None
 
 
 class _Selection(Function):
@@ -115,7 +120,7 @@ class _Selection(Function):
             return x.copy(), idx
         idx = cls._pick(x, d, *args)
         vals = x[_along(idx, d)]
-        ctx.idx = idx
+        ctx.save_for_backward(_tensor.Tensor._wrap(idx))
         if not keepdim:
             return vals.squeeze(d), idx.squeeze(d)
         return vals, idx
@@ -128,7 +133,8 @@ class _Selection(Function):
             return (g,) + nones
         if not keepdim:
             g = g.unsqueeze(d)
-        return (_PutAlong.apply(g, ctx.idx, d, shape),) + nones
+        (idx,) = ctx.saved_tensors
+        return (_PutAlong.apply(g, idx, d, shape),) + nones
 
 
 def _order(x, d, descending=False):

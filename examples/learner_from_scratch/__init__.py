@@ -1,4 +1,4 @@
-"""A fastai-style Learner written from scratch on ember (seed 003): python -m examples.learner_from_scratch
+"""A fastai-style Learner written from scratch on ember: python -m examples.learner_from_scratch
 
 data.py (image folder, Dataset, collate, DataLoader with worker processes, normalisation),
 model.py (Parameter, Module, ConvLayer, Linear, Sequential, AdaptivePool, simple_cnn, hooks),

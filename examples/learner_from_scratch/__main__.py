@@ -1,4 +1,4 @@
-"""Train the from-scratch Learner (seed 003): python -m examples.learner_from_scratch
+"""Train the from-scratch Learner: python -m examples.learner_from_scratch
 
 Writes a synthetic image folder (2 classes of 64x64 PNGs) to a temporary directory, loads it
 with the from-scratch DataLoader (worker processes), shows the activation statistics of the

@@ -1,4 +1,4 @@
-"""Callbacks from scratch (seed 003, steps 11 and 13): the Callback base that reads the
+"""Callbacks from scratch (steps 11 and 13 of the course): the Callback base that reads the
 learner's attributes as its own, setting up batches, tracking loss and accuracy, the LR
 finder, one-cycle scheduling, and activation statistics recorded by forward hooks."""
 import ember as torch

@@ -1,4 +1,4 @@
-"""Data for the from-scratch Learner (seed 003, steps 1-4 and 9): an image folder, a Dataset,
+"""Data for the from-scratch Learner (steps 1-4 and 9 of the course): an image folder, a Dataset,
 collate, a DataLoader with worker processes, normalisation and DataLoaders.
 
 The chapter downloads Imagenette; here make_image_folder writes a small folder of the same

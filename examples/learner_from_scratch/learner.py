@@ -1,4 +1,4 @@
-"""Loss, optimizer and the Learner from scratch (seed 003, steps 7, 8 and 10).
+"""Loss, optimizer and the Learner from scratch (steps 7, 8 and 10 of the course).
 
 The Learner runs the training loop and calls its callbacks by event name ('before_fit',
 'before_epoch', 'before_batch', 'after_batch', 'after_epoch', 'after_fit'); each callback

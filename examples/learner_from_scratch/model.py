@@ -1,4 +1,4 @@
-"""Modules and parameters from scratch (seed 003, steps 5-6): Parameter, Module, ConvLayer,
+"""Modules and parameters from scratch (steps 5-6 of the course): Parameter, Module, ConvLayer,
 Linear, Sequential, AdaptivePool and the simple CNN, with one forward hook per module.
 
 Only ember's tensors, autograd, nn.init and functional conv2d/relu are used; everything that

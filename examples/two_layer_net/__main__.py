@@ -1,4 +1,4 @@
-"""Run every stage of the two-layer-net tutorial (seed 002): python -m examples.two_layer_net"""
+"""Run every stage of the two-layer-net tutorial: python -m examples.two_layer_net"""
 from . import autograd_net, dynamic_net, module_net, nn_net, numpy_net, optim_net, tensor_net
 
 STAGES = {

@@ -1,4 +1,4 @@
-# Stage 3 (seed 002): autograd computes the backward pass; the update runs under no_grad.
+# Stage 3: autograd computes the backward pass; the update runs under no_grad.
 import ember as torch
 
 

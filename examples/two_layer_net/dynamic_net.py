@@ -1,4 +1,4 @@
-# Stage 7 (seed 002): control flow + weight sharing. Each forward pass picks 0-3 at random and
+# Stage 7: control flow + weight sharing. Each forward pass picks 0-3 at random and
 # applies the same middle Linear that many times: the graph is rebuilt on every call.
 import random
 

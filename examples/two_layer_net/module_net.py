@@ -1,4 +1,4 @@
-# Stage 6 (seed 002): a custom nn.Module subclass, trained with optim.SGD.
+# Stage 6: a custom nn.Module subclass, trained with optim.SGD.
 import ember as torch
 
 

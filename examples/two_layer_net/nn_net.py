@@ -1,4 +1,4 @@
-# Stage 4 (seed 002): the model as nn.Sequential, MSELoss(reduction='sum'), and a hand-written
+# Stage 4: the model as nn.Sequential, MSELoss(reduction='sum'), and a hand-written
 # gradient-descent update over model.parameters().
 import ember as torch
 

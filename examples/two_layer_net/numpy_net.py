@@ -1,4 +1,4 @@
-# Stage 1 of "Learning PyTorch with Examples" (seed 002): a two-layer ReLU net fitting random
+# Stage 1 of "Learning PyTorch with Examples": a two-layer ReLU net fitting random
 # data in plain NumPy, forward and backward written by hand.
 import numpy as np
 

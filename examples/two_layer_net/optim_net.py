@@ -1,4 +1,4 @@
-# Stage 5 (seed 002): the optim package does the update; here Adam.
+# Stage 5: the optim package does the update; here Adam.
 import ember as torch
 
 

@@ -1,4 +1,4 @@
-# Stage 2 (seed 002): the same net on ember Tensors, backward still written by hand.
+# Stage 2: the same net on ember Tensors, backward still written by hand.
 import ember as torch
 
 

@@ -1,0 +1,143 @@
+"""Ops whose gradient is a fused Function (forward on arrays, backward in ember ops): the plain
+gradient and the one recorded under ``create_graph=True`` agree, and the second order matches
+PyTorch's, so the fused node cannot drift from the op's formula."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn.functional as F
+
+RNG = np.random.default_rng(14)   # its own stream: other files draw from helpers.RNG
+
+# name -> (ember fn, torch fn, input shapes); every op whose backward is a fused gradient node
+CASES = {
+    "linear": (F.linear, TF.linear, [(3, 4), (5, 4), (5,)]),
+    "linear_batched": (F.linear, TF.linear, [(2, 3, 4), (5, 4), (5,)]),
+    "linear_1d": (lambda x, w: F.linear(x, w), lambda x, w: TF.linear(x, w), [(4,), (5, 4)]),
+    "mm": (ember.mm, torch.mm, [(3, 4), (4, 2)]),
+    "bmm": (ember.bmm, torch.bmm, [(2, 3, 4), (2, 4, 2)]),
+    "matmul_broadcast": (ember.matmul, torch.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
+    "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                   lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True),
+                   [(4, 3, 2), (3,), (3,)]),
+    "batch_norm_eval": (
+        lambda x, w, b: F.batch_norm(x, ember.linspace(-1, 1, 3, dtype=ember.float64),
+                                     ember.linspace(0.5, 2, 3, dtype=ember.float64), w, b),
+        lambda x, w, b: TF.batch_norm(x, torch.linspace(-1, 1, 3, dtype=torch.float64),
+                                      torch.linspace(0.5, 2, 3, dtype=torch.float64), w, b),
+        [(4, 3, 2), (3,), (3,)]),
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (2, 4), w, b),
+                   lambda x, w, b: TF.layer_norm(x, (2, 4), w, b), [(3, 2, 4), (2, 4), (2, 4)]),
+    "group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b),
+                   lambda x, w, b: TF.group_norm(x, 2, w, b), [(2, 4, 3), (4,), (4,)]),
+    "instance_norm": (lambda x: F.instance_norm(x), lambda x: TF.instance_norm(x), [(2, 3, 5)]),
+    "conv2d": (lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1),
+               [(2, 2, 4, 4), (3, 2, 3, 3)]),
+    "tanh": (ember.tanh, torch.tanh, [(3, 4)]),
+    "sigmoid": (ember.sigmoid, torch.sigmoid, [(3, 4)]),
+    "gelu": (F.gelu, TF.gelu, [(3, 4)]),
+    "elu": (F.elu, TF.elu, [(3, 4)]),
+    "softmax": (lambda x: F.softmax(x, 1), lambda x: TF.softmax(x, 1), [(3, 4)]),
+    "log_softmax": (lambda x: F.log_softmax(x, 1), lambda x: TF.log_softmax(x, 1), [(3, 4)]),
+    "cross_entropy": (lambda x: F.cross_entropy(x, ember.tensor([0, 3, 1])),
+                      lambda x: TF.cross_entropy(x, torch.tensor([0, 3, 1])), [(3, 4)]),
+    "nll_loss": (lambda x: F.nll_loss(x, ember.tensor([0, 3, 1])),
+                 lambda x: TF.nll_loss(x, torch.tensor([0, 3, 1])), [(3, 4)]),
+    "bce_with_logits": (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits,
+                        [(3, 4), (3, 4)]),
+    "binary_cross_entropy": (lambda x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+                             lambda x, y: TF.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+                             [(3, 4), (3, 4)]),
+    "binary_cross_entropy_weighted_sum": (
+        lambda x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid(),
+                                            ember.linspace(0.5, 2, 4, dtype=ember.float64),
+                                            reduction="sum"),
+        lambda x, y: TF.binary_cross_entropy(x.sigmoid(), y.sigmoid(),
+                                             torch.linspace(0.5, 2, 4, dtype=torch.float64),
+                                             reduction="sum"), [(3, 4), (3, 4)]),
+    "mse_loss": (F.mse_loss, TF.mse_loss, [(3, 4), (3, 4)]),
+    "l1_loss": (F.l1_loss, TF.l1_loss, [(3, 4), (3, 4)]),
+}
+
+
+def _inputs(shapes):
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    return ([ember.tensor(a, requires_grad=True) for a in arrays],
+            [torch.tensor(a, requires_grad=True) for a in arrays])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_plain_and_create_graph_gradients_agree(name):
+    fe, ft, shapes = CASES[name]
+    xe, xt = _inputs(shapes)
+    ye = fe(*xe)
+    g = RNG.standard_normal(tuple(ye.shape))
+    plain = ember.autograd.grad(ye, xe, ember.tensor(g), retain_graph=True)
+    graphed = ember.autograd.grad(ye, xe, ember.tensor(g), create_graph=True)
+    for p, q in zip(plain, graphed):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12)
+    # the second order (through the fused node's own backward) matches PyTorch's
+    yt = ft(*xt)
+    gt = torch.autograd.grad(yt, xt, torch.tensor(g), create_graph=True)
+    for p, q in zip(graphed, gt):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-9)
+    w = [RNG.standard_normal(tuple(p.shape)) for p in graphed]
+    se = sum((p * ember.tensor(v)).sum() for p, v in zip(graphed, w))
+    st = sum((p * torch.tensor(v)).sum() for p, v in zip(gt, w))
+    he = ember.autograd.grad(se, xe, allow_unused=True) if se.requires_grad else [None] * len(xe)
+    ht = torch.autograd.grad(st, xt, allow_unused=True)
+    for p, q, x in zip(he, ht, xt):
+        # a zero second derivative (l1, a bias) may be left unconnected: None or zeros
+        p = np.zeros(tuple(x.shape)) if p is None else p.numpy()
+        q = np.zeros(tuple(x.shape)) if q is None else q.detach().numpy(force=True)
+        np.testing.assert_allclose(p, q, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["linear", "mm", "batch_norm", "layer_norm", "group_norm"])
+def test_fused_gradient_gradgradcheck(name):
+    fe, _, shapes = CASES[name]
+    xe, _ = _inputs(shapes)
+    assert ember.autograd.gradgradcheck(fe, tuple(xe))
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_recurrent_plain_and_create_graph_gradients_agree(cell):
+    # the recurrent layers compute a plain backward on arrays and a create_graph one in ember
+    # ops: both must give the same first order, and the second order must match PyTorch's
+    em = getattr(ember.nn, cell)(3, 4, num_layers=2).double()
+    tm = getattr(torch.nn, cell)(3, 4, num_layers=2).double()
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(em.named_parameters(), tm.named_parameters()):
+            q.copy_(torch.from_numpy(p.detach().numpy()))
+    x = RNG.standard_normal((5, 2, 3))
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pe, pt = [xe] + list(em.parameters()), [xt] + list(tm.parameters())
+    g = RNG.standard_normal((5, 2, 4))
+    ye, yt = em(xe)[0], tm(xt)[0]
+    plain = ember.autograd.grad(ye, pe, ember.tensor(g), retain_graph=True)
+    graphed = ember.autograd.grad(ye, pe, ember.tensor(g), create_graph=True)
+    gt = torch.autograd.grad(yt, pt, torch.tensor(g), create_graph=True)
+    for p, q, r in zip(plain, graphed, gt):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(q.detach().numpy(), r.detach().numpy(), rtol=1e-8, atol=1e-10)
+    w = RNG.standard_normal(x.shape)
+    he = ember.autograd.grad((graphed[0] * ember.tensor(w)).sum(), pe[1:])
+    ht = torch.autograd.grad((gt[0] * torch.tensor(w)).sum(), pt[1:])
+    for p, q in zip(he, ht):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_cumprod_with_zeros_plain_and_create_graph_agree():
+    x = RNG.standard_normal((3, 5))
+    x[1, 2] = x[2, 0] = 0.0
+    xe = ember.tensor(x, requires_grad=True)
+    y = ember.cumprod(xe, 1)
+    g = ember.tensor(RNG.standard_normal((3, 5)))
+    plain = ember.autograd.grad(y, xe, g, retain_graph=True)[0]
+    graphed = ember.autograd.grad(y, xe, g, create_graph=True)[0]
+    np.testing.assert_allclose(plain.numpy(), graphed.detach().numpy(), rtol=1e-12, atol=1e-12)
+    xt = torch.tensor(x, requires_grad=True)
+    gt = torch.autograd.grad(torch.cumprod(xt, 1), xt, torch.tensor(g.numpy()))[0]
+    np.testing.assert_allclose(plain.numpy(), gt.numpy(), rtol=1e-10, atol=1e-12)
