@@ -290,7 +290,7 @@ def poisson(g, lam):
 
     Not PyTorch's stream: ATen's sampler rejects a variable number of uniforms per element,
     which chains every element's draws to all earlier ones and has no vectorised form."""
-    from .ops.unary import _lgamma_np
+    from .ops.special_functions import _lgamma_np
     lam = np.asarray(lam, np.float64)
     u = uniform01_double(g, lam.size).reshape(lam.shape)
     out = np.zeros(lam.shape)

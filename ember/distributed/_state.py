@@ -450,11 +450,12 @@ def _excepthook(etype, value, tb):
         summary = f"{etype.__name__}: {value}"
         others = [r for r in range(fc.Get_size()) if r != fc.Get_rank()]
         reqs = [fc.isend(summary, dest=r, tag=_FAULT_TAG) for r in others]
-        # wait (3 s at most) for each peer to acknowledge from its wait loop, then give the
-        # acknowledged ones a moment to print their error before the abort kills them
+        # wait (10 s at most: a loaded machine may be slow to schedule them) for each peer to
+        # acknowledge from its wait loop, then give the acknowledged ones a moment to print their
+        # error before the abort kills them
         # (a peer that failed too reports its own failure instead of acknowledging)
         acks = {r: fc.irecv(source=r, tag=_FAULT_TAG + 1) for r in others}
-        deadline = time.monotonic() + 3.0
+        deadline = time.monotonic() + 10.0
         status = MPI.Status()
         while acks and time.monotonic() < deadline:
             for r in [r for r, q in acks.items() if q.Test()]:
@@ -464,6 +465,6 @@ def _excepthook(etype, value, tb):
                 acks.pop(status.Get_source(), None)
             time.sleep(0.002)
         MPI.Request.Testall(reqs)
-        time.sleep(0.5)
+        time.sleep(1.0)
     if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
         MPI.COMM_WORLD.Abort(1)
