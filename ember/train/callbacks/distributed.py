@@ -76,6 +76,7 @@ class DistributedCallback(Callback):
     """
 
     order = -100
+    use_distributed_sampler = True   # False: the training loader is used as given (Lightning's flag)
 
     def __init__(self, backend="mpi", seed=0, sync_bn=False, **ddp_kwargs):
         self.backend, self.seed, self.sync_bn, self.ddp_kwargs = backend, seed, sync_bn, ddp_kwargs
@@ -119,8 +120,11 @@ class DistributedCallback(Callback):
             warnings.warn(f"DistributedCallback: the training loader is a {type(dl).__name__}, not "
                           "a DataLoader; it is used as it is, so it must yield this rank's shard")
             return
-        if isinstance(dl.sampler, DistributedSampler):
+        if isinstance(getattr(dl, "sampler", None), DistributedSampler):
             self.sampler = dl.sampler
+            return
+        if not self.use_distributed_sampler:
+            self.sampler = None
             return
         new = distributed_loader(dl, seed=self.seed)
         self.sampler = new.sampler
@@ -142,9 +146,9 @@ class DistributedCallback(Callback):
     def after_fit(self):
         from ... import distributed as dist
         dist.barrier()
-        if self._orig_dl is not None:
+        if self._orig_dl is not None and not getattr(self.learn, "keep_distributed_loader", False):
             _set_train_dl(self.learn, self._orig_dl)
-            self._orig_dl = None
+        self._orig_dl = None
         if self.learn.__dict__.get("save") is _no_save:
             del self.learn.save
 
