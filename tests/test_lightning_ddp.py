@@ -59,6 +59,9 @@ class Net(L.LightningModule):
             opt.step()
         return loss
 
+    def predict_step(self, batch, batch_idx):
+        return self.net(batch[0])
+
     def validation_step(self, batch, batch_idx):
         x, y = batch
         self.log("val_loss", ((self.net(x) - y) ** 2).mean(), sync_dist=True)
@@ -101,6 +104,9 @@ def main(out):
         "bar_enabled": tr.progress_bar_callback.is_enabled, "log_dir": tr.log_dir,
     }
     np.savez(os.path.join(out, f"auto{rank}.npz"), **weights(model))
+    # validate and predict read this rank's shard too; validate's sync_dist mean is the whole set's
+    rep["validate"] = tr.validate(model, DataLoader(ds, batch_size=B), verbose=False)[0]["val_loss"]
+    rep["predicted"] = sum(len(p) for p in tr.predict(model, DataLoader(ds, batch_size=5)))
     # manual optimization: manual_backward's gradients are averaged the same way
     ember.manual_seed(rank)
     manual = Net(manual=True)
@@ -206,5 +212,82 @@ def test_trainer_ddp_two_ranks(tmp_path):
             assert np.array_equal(w0[k], w1[k]), (kind, k)
             np.testing.assert_allclose(w0[k], ref[k], rtol=0, atol=1e-6, err_msg=f"{kind} {k}")
         if kind == "auto":   # the validation shards, averaged, give the whole set's loss
-            assert abs(reps[0]["metrics"]["val_loss"] - float(ref_tr.callback_metrics["val_loss"])) < 1e-6
-            assert reps[0]["metrics"]["val_loss"] == reps[1]["metrics"]["val_loss"]
+            val = float(ref_tr.callback_metrics["val_loss"])
+            for rep in reps:
+                assert abs(rep["metrics"]["val_loss"] - val) < 1e-6 and abs(rep["validate"] - val) < 1e-6
+    assert [rep["predicted"] for rep in reps] == [mod.N // 2] * 2   # predict: each sample once
+
+
+LAUNCHED = r'''
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ember  # noqa: E402
+import ember.lightning as L  # noqa: E402
+from ember.utils.data import DataLoader  # noqa: E402
+from lit_ddp_script import B, Net, dataset, weights  # noqa: E402
+
+
+class StopOnRankOne(L.Callback):
+    """Only rank 1 asks to stop (after the second epoch): every rank must stop with it."""
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        if trainer.global_rank == 1 and trainer.current_epoch == 1:
+            trainer.should_stop = True
+
+
+def quiet(**kw):
+    return dict(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                enable_model_summary=False, **kw)
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    # started as plain python: this line starts the script again under mpiexec -n 2
+    tr = L.Trainer(strategy="ddp", devices=2, max_epochs=5, accumulate_grad_batches=2,
+                   callbacks=[StopOnRankOne()], **quiet())
+    ember.manual_seed(0)
+    model = Net()
+    tr.fit(model, DataLoader(dataset(), batch_size=B))
+    rank = tr.global_rank
+    # use_distributed_sampler=False: the loader is used as given (each rank reads all of it)
+    plain = L.Trainer(strategy="ddp", devices=2, max_steps=1, use_distributed_sampler=False, **quiet())
+    plain.fit(Net(), DataLoader(dataset(), batch_size=B))
+    np.savez(os.path.join(out, f"accum{rank}.npz"), epochs=tr.current_epoch, world=tr.world_size,
+             unsharded=plain.num_training_batches, **weights(model))
+'''
+
+
+def test_plain_python_relaunches_under_mpiexec(tmp_path):
+    """``python train.py`` with Trainer(strategy="ddp", devices=2) runs as two ranks, as Lightning's
+    launcher does; gradient accumulation (no_sync between steps) and a should_stop set on one
+    rank only keep the ranks in step."""
+    import ember
+    import ember.lightning as L
+    from ember.utils.data import DataLoader
+
+    (tmp_path / "lit_ddp_script.py").write_text(SCRIPT)
+    launched = tmp_path / "launched.py"
+    launched.write_text(LAUNCHED)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "WORLD_SIZE", "RANK", "PMI_RANK"):
+        env.pop(var, None)
+    p = subprocess.run([sys.executable, str(launched), str(tmp_path)], capture_output=True, text=True,
+                       timeout=180, env=env, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = [np.load(tmp_path / f"accum{r}.npz") for r in (0, 1)]
+    mod = _load(tmp_path / "lit_ddp_script.py")
+    for g in got:
+        assert int(g["world"]) == 2 and int(g["epochs"]) == 2 and int(g["unsharded"]) == mod.N // mod.B
+    ember.manual_seed(0)
+    ref = mod.Net()
+    tr = L.Trainer(max_epochs=2, accumulate_grad_batches=2, logger=False, enable_checkpointing=False,
+                   enable_progress_bar=False, enable_model_summary=False)
+    tr.fit(ref, DataLoader(mod.dataset(), batch_size=2 * mod.B))
+    for k, v in ref.state_dict().items():
+        assert np.array_equal(got[0][k], got[1][k]), k
+        np.testing.assert_allclose(got[0][k], v.detach().numpy(), rtol=0, atol=1e-6, err_msg=k)

@@ -172,8 +172,15 @@ class _Distributed:
         DistributedSampler without shuffling for validation and test (padded to equal shards),
         every sample exactly once for predict."""
         dist = self._dist()
-        if dist is None or not self._use_distributed_sampler:
+        if dist is None or not self._use_distributed_sampler or not loaders:
             return loaders
+        if stage in ("validate", "test") and self.state.fn == stage and dist.get_world_size() > 1:
+            rank_zero.rank_zero_warn(
+                f"Using `DistributedSampler` with the dataloaders. During `trainer.{stage}()`, it is recommended "
+                "to use `Trainer(devices=1, num_nodes=1)` to ensure each sample/batch gets evaluated exactly "
+                "once. Otherwise, multi-device settings use `DistributedSampler` that replicates some samples "
+                "to make sure all devices have same batch size in case of uneven inputs."
+            )
         return [self._shard_eval(dl, stage, dist) for dl in loaders]
 
     def _shard_eval(self, dl, stage, dist):
