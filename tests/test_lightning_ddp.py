@@ -160,7 +160,8 @@ def _reference(mod, out, manual):
     tr = L.Trainer(max_epochs=mod.EPOCHS, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                    enable_model_summary=False, default_root_dir=out)
     both = 2 * mod.B   # one step of the union: rank 0's and rank 1's batches together
-    train = DataLoader(ds, batch_size=both) if manual else DataLoader(ds, batch_size=both, sampler=_EpochPerm(ds))
+    sampler = None if manual else _EpochPerm(ds)
+    train = DataLoader(ds, batch_size=both, sampler=sampler)
     tr.fit(model, train, None if manual else DataLoader(ds, batch_size=mod.B))
     return {k: v.detach().numpy() for k, v in model.state_dict().items()}, tr
 
@@ -180,7 +181,8 @@ def test_trainer_ddp_two_ranks(tmp_path):
 
     # ranks, and who does what
     for r, rep in enumerate(reps):
-        assert (rep["global_rank"], rep["module_rank"], rep["rank_zero_only"], rep["world_size"]) == (r, r, r, 2)
+        ranks = (rep["global_rank"], rep["module_rank"], rep["rank_zero_only"], rep["world_size"])
+        assert ranks == (r, r, r, 2)
         assert rep["local_rank"] == r and rep["is_global_zero"] == (r == 0)
         assert rep["num_training_batches"] == mod.N // (2 * mod.B)   # the sharded loader's length
         assert rep["bar_enabled"] == (r == 0)

@@ -77,6 +77,8 @@ class LightningModule(HyperparametersMixin, Module):
     to skip the batch) and ``configure_optimizers()``; optionally ``validation_step``,
     ``test_step``, ``predict_step`` and any of the hooks. ``self.log`` records metrics."""
 
+    prepare_data_per_node = True   # data-parallel: prepare_data on each node's local rank 0
+
     def __init__(self, *args, **kwargs):
         super().__init__()
         self.__dict__.update(

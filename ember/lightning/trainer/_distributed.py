@@ -137,6 +137,13 @@ class _Distributed:
         dist.broadcast_object_list(box, src=src)
         return box[0]
 
+    def _prepares_data(self, owner):
+        """Whether this rank calls ``owner.prepare_data()``: local rank 0 of each node, or only
+        global rank 0 when ``owner.prepare_data_per_node`` is False."""
+        if getattr(owner, "prepare_data_per_node", True):
+            return self.local_rank == 0
+        return self.local_rank == 0 and self.node_rank == 0
+
     def _barrier(self, name=None):
         dist = self._dist()
         if dist is not None:
@@ -176,10 +183,11 @@ class _Distributed:
             return loaders
         if stage in ("validate", "test") and self.state.fn == stage and dist.get_world_size() > 1:
             rank_zero.rank_zero_warn(
-                f"Using `DistributedSampler` with the dataloaders. During `trainer.{stage}()`, it is recommended "
-                "to use `Trainer(devices=1, num_nodes=1)` to ensure each sample/batch gets evaluated exactly "
-                "once. Otherwise, multi-device settings use `DistributedSampler` that replicates some samples "
-                "to make sure all devices have same batch size in case of uneven inputs."
+                f"Using `DistributedSampler` with the dataloaders. During `trainer.{stage}()`, it is "
+                "recommended to use `Trainer(devices=1, num_nodes=1)` to ensure each sample/batch gets "
+                "evaluated exactly once. Otherwise, multi-device settings use `DistributedSampler` that "
+                "replicates some samples to make sure all devices have same batch size in case of uneven "
+                "inputs."
             )
         return [self._shard_eval(dl, stage, dist) for dl in loaders]
 
@@ -187,7 +195,9 @@ class _Distributed:
         from ...train.callbacks.distributed import distributed_loader
         from ...utils.data import DataLoader, DistributedSampler
 
-        if not isinstance(dl, DataLoader) or dl.batch_size is None or isinstance(dl.sampler, DistributedSampler):
+        if not isinstance(dl, DataLoader) or dl.batch_size is None:
+            return dl
+        if isinstance(dl.sampler, DistributedSampler):
             return dl
         if stage != "predict":
             return distributed_loader(dl, shuffle=False)

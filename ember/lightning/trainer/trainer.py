@@ -421,7 +421,8 @@ class Trainer(_Distributed, _Phases, _Properties):
                 self._train_loader = _without_shuffle(self._train_loader)
                 self._val_loaders = [self._train_loader]
             else:
-                self._val_loaders = self._shard_eval_loaders(as_list(self._loader("val", val, model)), "validate")
+                val_loaders = as_list(self._loader("val", val, model))
+                self._val_loaders = self._shard_eval_loaders(val_loaders, "validate")
             self._count_train_batches()
             self.num_val_batches = [
                 self._limit(self._len(d), self.limit_val_batches, "limit_val_batches")
@@ -523,10 +524,15 @@ class Trainer(_Distributed, _Phases, _Properties):
 
     def _setup_stage(self, stage):
         m = self.lightning_module
-        if self.datamodule is not None:
-            self.datamodule.prepare_data()
+        dm = self.datamodule
+        # data-parallel: prepare_data runs once per node (or once in all, prepare_data_per_node=False),
+        # and every rank waits for it before setup, as in Lightning
+        if dm is not None and self._prepares_data(dm):
+            dm.prepare_data()
         m.__dict__["_current_fx_name"] = "prepare_data"
-        m.prepare_data()
+        if self._prepares_data(m):
+            m.prepare_data()
+        self._barrier("pre_setup")
         if self.datamodule is not None:
             self.datamodule.setup(stage=STAGE[stage])
         self._call_setup("setup", STAGE[stage])
