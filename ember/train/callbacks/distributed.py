@@ -20,7 +20,10 @@ What it does, by event (it runs first: ``order = -100``):
 
 ``learn.model`` stays the plain module, so state dicts and checkpoints have the same keys as in
 a single-process run. Validation is not sharded: every rank evaluates the whole validation set,
-so metrics, early stopping and best-model choices agree on every rank.
+so metrics, early stopping and best-model choices agree on every rank. (The Lightning-style
+Trainer shards its validation loaders itself and reduces ``sync_dist`` metrics, as Lightning
+does; it sets ``use_distributed_sampler`` here and keeps the shard after fit through the
+engine's ``keep_distributed_loader``.)
 
 The engine interface it relies on (any subclass of ``train.engine.Engine`` has it): the
 attributes ``model``, ``dls``, ``epoch``, ``training`` and ``loss_grad``, the events above and
