@@ -9,6 +9,8 @@ classes), so it runs without a download. Afterwards: ``tensorboard --logdir ligh
 
     python -m examples.lightning_mnist            # 15 epochs, as the notes
     python -m examples.lightning_mnist --epochs 1 --limit 50
+    python -m examples.lightning_mnist --ddp 2    # data-parallel: Trainer(strategy="ddp", devices=2),
+                                                  # started again under mpiexec -n 2 (ember[distributed])
 """
 import ember as torch
 import ember.lightning as pl
@@ -193,6 +195,9 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--limit", type=int, default=None, help="batches per epoch (train and valid)")
+    p.add_argument("--ddp", type=int, default=None, metavar="N", help="train on N processes (MPI)")
     a = p.parse_args()
     extra = {} if a.limit is None else dict(limit_train_batches=a.limit, limit_val_batches=a.limit)
+    if a.ddp:
+        extra.update(strategy="ddp", devices=a.ddp, accelerator="cpu")
     main(a.epochs, **extra)

@@ -76,10 +76,9 @@ def _strategy_callbacks(strategy, n_devices):
         factory = _ddp_callback_factory()
         if factory is None:
             raise MisconfigurationException(
-                f"strategy={strategy!r} needs ember's data-parallel engine callback "
-                "(ember.train.callbacks' DDP callback over ember.distributed), which this build does not "
-                "have yet. Train on one device (strategy='auto', devices=1), or launch processes yourself "
-                "with ember.distributed and DistributedDataParallel."
+                f"strategy={strategy!r} needs ember.distributed, which needs mpi4py and an MPI library: "
+                "pip install 'ember[distributed]' (mpi4py and mpich). Or train on one device "
+                "(strategy='auto', devices=1)."
             )
         return _listify(factory(strategy, n_devices))
     raise MisconfigurationException(
@@ -89,6 +88,14 @@ def _strategy_callbacks(strategy, n_devices):
 
 
 def _ddp_callback_factory():
-    """The hook for the lead to wire ember.distributed's engine callback in: a function
-    ``(strategy, n_devices) -> callback(s)``, or None while none exists."""
-    return None
+    """ember.distributed's engine callback factory ``(strategy, n_devices) -> callbacks``: under
+    mpiexec a DistributedCallback; from a plain ``python train.py`` with ``devices > 1`` it starts
+    the script again under ``mpiexec -n devices`` (Lightning's launcher does the same with
+    subprocesses). None where ember.distributed cannot run (no mpi4py)."""
+    from ..distributed import is_available
+
+    if not is_available():
+        return None
+    from ..train.callbacks.distributed import ddp_callback_factory
+
+    return ddp_callback_factory

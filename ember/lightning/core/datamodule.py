@@ -8,6 +8,7 @@ class LightningDataModule(HyperparametersMixin):
     ``val_dataloader()`` / ``test_dataloader()`` / ``predict_dataloader()`` as needed."""
 
     name = None
+    prepare_data_per_node = True   # data-parallel: prepare_data on each node's local rank 0
 
     def __init__(self):
         self.trainer = None

@@ -77,6 +77,8 @@ class LightningModule(HyperparametersMixin, Module):
     to skip the batch) and ``configure_optimizers()``; optionally ``validation_step``,
     ``test_step``, ``predict_step`` and any of the hooks. ``self.log`` records metrics."""
 
+    prepare_data_per_node = True   # data-parallel: prepare_data on each node's local rank 0
+
     def __init__(self, *args, **kwargs):
         super().__init__()
         self.__dict__.update(
@@ -130,11 +132,11 @@ class LightningModule(HyperparametersMixin, Module):
 
     @property
     def global_rank(self):
-        return 0
+        return self.trainer.global_rank if self._has_trainer else 0
 
     @property
     def local_rank(self):
-        return 0
+        return self.trainer.local_rank if self._has_trainer else 0
 
     @property
     def on_gpu(self):
@@ -165,7 +167,26 @@ class LightningModule(HyperparametersMixin, Module):
         return self.trainer.loggers if self._has_trainer else []
 
     def print(self, *args, **kwargs):
-        print(*args, **kwargs)
+        """``print`` on rank 0 only (every process of a data-parallel run calls it)."""
+        if self.global_rank == 0:
+            print(*args, **kwargs)
+
+    def all_gather(self, data, group=None, sync_grads=False):
+        """``data`` (a tensor, or a dict / list / tuple of them) from every rank, stacked along a
+        new first dimension of size world_size; unchanged in a single-process run."""
+        from ... import distributed as dist
+        from ... import stack
+
+        t = self.__dict__.get("_trainer")
+        if t is None or t._dist() is None:
+            return data
+        if isinstance(data, dict):
+            return {k: self.all_gather(v, group, sync_grads) for k, v in data.items()}
+        if isinstance(data, (list, tuple)):
+            return type(data)(self.all_gather(v, group, sync_grads) for v in data)
+        out = [data.detach().clone() for _ in range(dist.get_world_size(group))]
+        dist.all_gather(out, data.detach().contiguous(), group=group)
+        return stack(out)
 
     # ---- logging ---------------------------------------------------------------------------
     def log(
@@ -219,6 +240,7 @@ class LightningModule(HyperparametersMixin, Module):
             on_epoch=on_epoch,
             reduce_fx=reduce_fx,
             batch_size=batch_size,
+            sync_dist=bool(sync_dist) and not rank_zero_only,
         )
 
     def log_dict(
@@ -247,6 +269,9 @@ class LightningModule(HyperparametersMixin, Module):
                 reduce_fx=reduce_fx,
                 add_dataloader_idx=add_dataloader_idx,
                 batch_size=batch_size,
+                sync_dist=sync_dist,
+                sync_dist_group=sync_dist_group,
+                rank_zero_only=rank_zero_only,
             )
 
     # ---- optimization ----------------------------------------------------------------------

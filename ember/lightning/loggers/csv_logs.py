@@ -4,6 +4,7 @@ included) and ``hparams.yaml`` under ``save_dir/name/version_N``."""
 import csv
 import os
 
+from ..utilities.rank_zero import rank_zero_only
 from .logger import Logger, _next_version, _scalars, save_hparams_to_yaml
 
 
@@ -45,6 +46,7 @@ class CSVLogger(Logger):
     def experiment(self):
         return self
 
+    @rank_zero_only
     def log_metrics(self, metrics, step=None):
         row = {(f"{self._prefix}-{k}" if self._prefix else k): v for k, v in _scalars(metrics).items()}
         row["step"] = len(self.metrics) if step is None else step
@@ -52,9 +54,11 @@ class CSVLogger(Logger):
         if (row["step"] + 1) % self._flush_every == 0:
             self.save()
 
+    @rank_zero_only
     def log_hyperparams(self, params=None, *args, **kwargs):
         self.hparams.update(dict(params or {}))
 
+    @rank_zero_only
     def save(self):
         os.makedirs(self.log_dir, exist_ok=True)
         save_hparams_to_yaml(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), self.hparams)

@@ -2,6 +2,34 @@
 
 import os
 
+from ..utilities.rank_zero import rank_zero_only
+
+
+class DummyExperiment:
+    """What ``logger.experiment`` is on ranks other than 0: every call does nothing."""
+
+    def nop(self, *args, **kwargs):
+        pass
+
+    def __getattr__(self, _):
+        return self.nop
+
+    def __getitem__(self, idx):
+        return self
+
+
+def rank_zero_experiment(fn):
+    """``experiment`` properties: the real one on rank 0, a DummyExperiment elsewhere."""
+    import functools
+
+    @functools.wraps(fn)
+    def experiment(self):
+        if rank_zero_only.rank != 0:
+            return DummyExperiment()
+        return fn(self)
+
+    return experiment
+
 
 def _next_version(root):
     """One more than the largest ``version_N`` under ``root`` (0 when none)."""

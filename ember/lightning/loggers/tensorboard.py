@@ -3,7 +3,8 @@
 
 import os
 
-from .logger import Logger, _next_version, _scalars, save_hparams_to_yaml
+from ..utilities.rank_zero import rank_zero_only
+from .logger import Logger, _next_version, _scalars, rank_zero_experiment, save_hparams_to_yaml
 
 
 class TensorBoardLogger(Logger):
@@ -60,6 +61,7 @@ class TensorBoardLogger(Logger):
         return os.path.expandvars(os.path.expanduser(path))
 
     @property
+    @rank_zero_experiment
     def experiment(self):
         """The SummaryWriter (created on first use)."""
         if self._experiment is None:
@@ -69,6 +71,7 @@ class TensorBoardLogger(Logger):
             self._experiment = SummaryWriter(log_dir=self.log_dir, **self._kwargs)
         return self._experiment
 
+    @rank_zero_only
     def log_metrics(self, metrics, step=None):
         for k, v in _scalars(metrics).items():
             tag = f"{self._prefix}-{k}" if self._prefix else k
@@ -77,6 +80,7 @@ class TensorBoardLogger(Logger):
             else:
                 self.experiment.add_scalar(tag, v, step)
 
+    @rank_zero_only
     def log_hyperparams(self, params, metrics=None):
         params = dict(params or {})
         self.hparams.update(params)
@@ -85,6 +89,7 @@ class TensorBoardLogger(Logger):
         if metrics:
             self.log_metrics(metrics, 0)
 
+    @rank_zero_only
     def log_graph(self, model, input_array=None):
         if not self._log_graph:
             return
@@ -92,6 +97,7 @@ class TensorBoardLogger(Logger):
         if x is not None and hasattr(self.experiment, "add_graph"):
             self.experiment.add_graph(model, x)
 
+    @rank_zero_only
     def save(self):
         if self._experiment is not None:
             self._experiment.flush()
@@ -99,6 +105,7 @@ class TensorBoardLogger(Logger):
         if os.path.isdir(d) and not os.path.isfile(os.path.join(d, self.NAME_HPARAMS_FILE)):
             save_hparams_to_yaml(os.path.join(d, self.NAME_HPARAMS_FILE), self.hparams)
 
+    @rank_zero_only
     def finalize(self, status):
         if self._experiment is not None:
             self._experiment.flush()

@@ -74,6 +74,7 @@ class _LitEngine(Engine):
     """The engine with the LightningModule's pieces plugged in."""
 
     zero_grad_first = True  # Lightning clears gradients before the backward pass
+    keep_distributed_loader = True  # after a DDP fit the trainer keeps the shard, as Lightning's
 
     def __init__(self, trainer):
         super().__init__(model=None, dls=None)
@@ -129,6 +130,11 @@ class _LitEngine(Engine):
     def _backward(self):
         t = self.trainer
         loss = self.loss_grad if t._amp is None else t._scaler.scale(self.loss_grad)
+        ddp = self.__dict__.get("ddp")
+        if ddp is not None and not self._should_step():
+            with ddp.no_sync():   # accumulating: average once, at the batch that steps (as Lightning)
+                t._module_hook("backward", loss)
+            return
         t._module_hook("backward", loss)
 
     def _should_step(self):
@@ -149,6 +155,13 @@ class _LitEngine(Engine):
             )
         finally:
             t._in_auto_step = False
+
+    # the training loader, for the data-parallel engine callback (which shards it)
+    def get_train_dataloader(self):
+        return self.trainer._train_loader
+
+    def set_train_dataloader(self, dl):
+        self.trainer._set_train_loader(dl)
 
     # phases
     def _valid_dl(self):
@@ -173,7 +186,7 @@ def _closure(loss):
 class _Bridge(Callback):
     """Engine events → Lightning hooks (see the module docstring)."""
 
-    order = -100
+    order = -90   # after the strategy's callback (DDP: wrap, shard), before anything else
 
     # ---- fit ---------------------------------------------------------------------------------
     def before_fit(self):

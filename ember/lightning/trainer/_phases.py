@@ -106,7 +106,7 @@ class _Phases:
         stage, prefix = self._stage, self._eval_prefix
         self._verify_dataloader_idx()
         self.training = False
-        self._results = None if stage == "predict" else _Results(training=False)
+        self._results = None if stage == "predict" else _Results(training=False, sync_fn=self._reduce_metric)
         self._predictions_acc = [[] for _ in range(self._dataloader_count)]
         self._eval_log_step = 0
         if stage in ("sanity_check", "validate") and self.state.fn == "fit":
@@ -155,6 +155,8 @@ class _Phases:
             self._log_metrics(dict(metrics["log"]))
         self._results.reset()
         self._call_hooks(f"on_{prefix}_end")
+        if stage == "validate" and self.state.fn == "fit":
+            self._reduce_should_stop()
         self._module_hook(f"on_{prefix}_model_train")
         if self.state.fn == "fit":
             self.training = True
@@ -197,6 +199,9 @@ class _Phases:
     def _manual_backward(self, loss, *args, **kwargs):
         eng = self._engine
         eng.loss_grad = loss
+        ddp = eng.__dict__.get("ddp")
+        if ddp is not None:   # DDP's forward half (unused-parameter detection); hooks average
+            ddp._post_forward(loss)
         scaled = loss if self._scaler is None else self._scaler.scale(loss)
         eng._with_events(
             lambda: self._module_hook("backward", scaled, *args, **kwargs),
@@ -301,6 +306,7 @@ class _Phases:
             self._pending_step_increment = False
         self._results = self._fit_results
         self._call_hooks("on_train_epoch_end")
+        self._reduce_should_stop()
         metrics = self._fit_results.metrics(False)
         self._progress_bar_metrics.update(metrics["pbar"])
         self._callback_metrics.update(metrics["callback"])

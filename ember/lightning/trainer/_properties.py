@@ -1,5 +1,5 @@
 """What a Trainer exposes for reading: counters, metric dicts, loggers, callbacks by kind, the
-stage flags and the (single-process) distributed attributes."""
+stage flags (the ranks are in _distributed.py)."""
 import math
 import types
 
@@ -89,26 +89,6 @@ class _Properties:
         return self._stage == "predict"
 
     @property
-    def is_global_zero(self):
-        return True
-
-    @property
-    def global_rank(self):
-        return 0
-
-    @property
-    def local_rank(self):
-        return 0
-
-    @property
-    def node_rank(self):
-        return 0
-
-    @property
-    def world_size(self):
-        return 1
-
-    @property
     def precision(self):
         return self._precision
 
@@ -118,7 +98,10 @@ class _Properties:
 
     @property
     def strategy(self):
-        return types.SimpleNamespace(root_device=self._device, name=self._strategy_name)
+        return types.SimpleNamespace(root_device=self._device, name=self._strategy_name,
+                                     global_rank=self.global_rank, local_rank=self.local_rank,
+                                     world_size=self.world_size, is_global_zero=self.is_global_zero,
+                                     barrier=self._barrier, broadcast=self._broadcast)
 
     @property
     def estimated_stepping_batches(self):

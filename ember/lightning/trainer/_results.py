@@ -96,11 +96,13 @@ class _Entry:
         "count",
         "computed",
         "updated",
+        "sync",
     )
 
-    def __init__(self, name, fx, prog_bar, logger, on_step, on_epoch, reduce, metric):
+    def __init__(self, name, fx, prog_bar, logger, on_step, on_epoch, reduce, metric, sync=None):
         self.name, self.fx, self.prog_bar, self.logger = name, fx, prog_bar, logger
         self.on_step, self.on_epoch, self.reduce, self.metric = on_step, on_epoch, reduce, metric
+        self.sync = sync   # sync_dist: (value, reduce) -> the value reduced over the ranks
         self.last, self.total, self.count, self.computed, self.updated = None, None, 0, None, False
 
     def update(self, value, batch_size):
@@ -110,7 +112,9 @@ class _Entry:
             cache = getattr(self.metric, "_forward_cache", None)
             self.last = None if cache is None else _scalar(cache, self.name)
             return
-        self.last = value
+        # sync_dist: the step value is reduced when logged, as Lightning's; the epoch value
+        # accumulates locally and is reduced once, in epoch_value
+        self.last = self.sync(value, self.reduce) if self.sync is not None and self.on_step else value
         if not self.on_epoch:
             return
         if self.reduce == "mean":
@@ -130,16 +134,24 @@ class _Entry:
         if self.computed is None:
             if self.metric is not None:
                 self.computed = _scalar(self.metric.compute(), self.name)
+            elif self.total is not None and self.sync is not None and self.reduce == "mean":
+                # the weighted mean over every rank's samples: sum(values * sizes) / sum(sizes)
+                from ... import stack
+
+                both = self.sync(stack([self.total, self.total * 0 + float(self.count)]), "sum")
+                self.computed = both[0] / both[1]
             elif self.total is not None:
-                self.computed = self.total / self.count if self.reduce == "mean" else self.total
+                total = self.total if self.sync is None else self.sync(self.total, self.reduce)
+                self.computed = total / self.count if self.reduce == "mean" else total
         return self.computed
 
 
 class _Results:
     """The entries of one loop (fit, validate, test)."""
 
-    def __init__(self, training):
+    def __init__(self, training, sync_fn=None):
         self.training = training
+        self.sync_fn = sync_fn   # the Trainer's reduction over the ranks (sync_dist=True)
         self.entries = {}
         self.batch = None
         self.batch_size = None
@@ -155,6 +167,7 @@ class _Results:
         on_epoch=None,
         reduce_fx="mean",
         batch_size=None,
+        sync_dist=False,
     ):
         if fx in _STEP_FX:
             on_step = True if on_step is None else on_step
@@ -188,6 +201,7 @@ class _Results:
                 bool(on_epoch),
                 reduce,
                 metric,
+                self.sync_fn if sync_dist and metric is None else None,
             )
         if metric is None:
             value = _scalar(value, name)

@@ -14,6 +14,7 @@ from ..loggers.tensorboard import TensorBoardLogger
 from ..utilities.exceptions import MisconfigurationException
 from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from . import _checkpoint
+from ._distributed import _Distributed
 from ._engine import _LitEngine, _Source
 from ._optim import LightningOptimizer, init_optimizers
 from ._phases import _Phases
@@ -41,7 +42,7 @@ def _without_shuffle(dl):
                       drop_last=dl.drop_last, timeout=dl.timeout, worker_init_fn=dl.worker_init_fn)
 
 
-class Trainer(_Phases, _Properties):
+class Trainer(_Distributed, _Phases, _Properties):
     """Lightning's Trainer, with its arguments and defaults (``gpus`` is accepted as
     Lightning 1.x had it)."""
 
@@ -100,6 +101,7 @@ class Trainer(_Phases, _Properties):
         self._strategy_name = strategy
         self._engine_cbs = _strategy_callbacks(strategy, n_devices)
         self.num_devices, self.num_nodes = n_devices, num_nodes
+        self._use_distributed_sampler = use_distributed_sampler
         self._precision = self._parse_precision(precision)
         self._amp_dtype = None
         self._amp = None
@@ -214,7 +216,7 @@ class Trainer(_Phases, _Properties):
         self.training = self.sanity_checking = False
         self.state = types.SimpleNamespace(fn=None, stage=None, status=TrainerStatus.INITIALIZING)
         self._stage = None
-        self._results, self._fit_results = None, _Results(training=True)
+        self._results, self._fit_results = None, _Results(training=True, sync_fn=self._reduce_metric)
         self._callback_metrics, self._logged_metrics, self._progress_bar_metrics = {}, {}, {}
         self._dataloader_idx, self._batch_idx, self._dataloader_count, self._is_last_batch = 0, 0, 1, False
         self._train_loader, self._val_loaders, self._eval_loaders = None, [], []
@@ -287,7 +289,7 @@ class Trainer(_Phases, _Properties):
                 cbs = [(c, getattr(c, name)) for c in self.callbacks if not _callback_noop(getattr(c, name))]
                 monitoring = [x for x in cbs if isinstance(x[0], (ModelCheckpoint, EarlyStopping))]
                 cache[name] = (cbs, monitoring)
-        self._hook_cache = cache
+        self._hook_cache = self._rank_zero_hooks(cache)
         self._transfer_hooks = any(
             self._overrides(h)
             for h in ("on_before_batch_transfer", "on_after_batch_transfer", "transfer_batch_to_device")
@@ -385,6 +387,26 @@ class Trainer(_Phases, _Properties):
         except TypeError:
             return None
 
+    def _count_train_batches(self):
+        """num_training_batches and the validation interval, from the training loader as it is
+        now (the DDP engine callback swaps it for this rank's shard when fit starts)."""
+        self.num_training_batches = self._limit(
+            self._len(self._train_loader), self.limit_train_batches, "limit_train_batches"
+        )
+        if isinstance(self.val_check_interval, float) and self.num_training_batches != math.inf:
+            self._val_check_batch = max(1, int(self.num_training_batches * self.val_check_interval))
+        else:
+            self._val_check_batch = (
+                int(self.val_check_interval) if not isinstance(self.val_check_interval, float) else math.inf
+            )
+
+    def _set_train_loader(self, dl):
+        self._train_loader = dl
+        self._count_train_batches()
+        eng = self._engine
+        if eng is not None and eng.dls is not None:
+            eng.dls.train = _Source(self, [dl], [self.num_training_batches])
+
     def _setup_data(self, stage, model, train=None, val=None, test=None, predict=None):
         def as_list(x):
             return [] if x is None else (list(x) if isinstance(x, (list, tuple)) else [x])
@@ -399,24 +421,15 @@ class Trainer(_Phases, _Properties):
                 self._train_loader = _without_shuffle(self._train_loader)
                 self._val_loaders = [self._train_loader]
             else:
-                self._val_loaders = as_list(self._loader("val", val, model))
-            self.num_training_batches = self._limit(
-                self._len(self._train_loader), self.limit_train_batches, "limit_train_batches"
-            )
+                val_loaders = as_list(self._loader("val", val, model))
+                self._val_loaders = self._shard_eval_loaders(val_loaders, "validate")
+            self._count_train_batches()
             self.num_val_batches = [
                 self._limit(self._len(d), self.limit_val_batches, "limit_val_batches")
                 for d in self._val_loaders
             ]
             n = self.num_sanity_val_steps
             self.num_sanity_val_batches = [v if n == -1 else min(n, v) for v in self.num_val_batches]
-            if isinstance(self.val_check_interval, float) and self.num_training_batches != math.inf:
-                self._val_check_batch = max(1, int(self.num_training_batches * self.val_check_interval))
-            else:
-                self._val_check_batch = (
-                    int(self.val_check_interval)
-                    if not isinstance(self.val_check_interval, float)
-                    else math.inf
-                )
             if self._val_loaders and not self._overrides("validation_step"):
                 rank_zero_warn(
                     "You passed in a `val_dataloader` but have no `validation_step`. Skipping val loop."
@@ -425,7 +438,7 @@ class Trainer(_Phases, _Properties):
             return
         kind = {"validate": "val"}.get(stage, stage)
         given = {"validate": val, "test": test, "predict": predict}[stage]
-        loaders = as_list(self._loader(kind, given, model))
+        loaders = self._shard_eval_loaders(as_list(self._loader(kind, given, model)), stage)
         if not loaders:
             raise MisconfigurationException(
                 f"No `{kind}_dataloader()` method defined to run `Trainer.{stage}`."
@@ -476,6 +489,7 @@ class Trainer(_Phases, _Properties):
             raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
         self.lightning_module, self.datamodule = model, datamodule
         model.trainer = self
+        self._setup_distributed()
         if datamodule is not None:
             if not isinstance(datamodule, LightningDataModule):
                 raise TypeError(
@@ -498,16 +512,27 @@ class Trainer(_Phases, _Properties):
             eng.dls = types.SimpleNamespace(
                 train=_Source(self, [self._train_loader], [self.num_training_batches])
             )
-        eng.add_cbs(self._engine_cbs)
         self._engine = eng
+        from ...train.callbacks.distributed import DistributedCallback
+
+        for cb in self._engine_cbs:
+            if isinstance(cb, DistributedCallback):   # Lightning's sampler settings
+                cb.use_distributed_sampler = self._use_distributed_sampler
+                cb.seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+        eng.add_cbs(self._engine_cbs)
         return eng
 
     def _setup_stage(self, stage):
         m = self.lightning_module
-        if self.datamodule is not None:
-            self.datamodule.prepare_data()
+        dm = self.datamodule
+        # data-parallel: prepare_data runs once per node (or once in all, prepare_data_per_node=False),
+        # and every rank waits for it before setup, as in Lightning
+        if dm is not None and self._prepares_data(dm):
+            dm.prepare_data()
         m.__dict__["_current_fx_name"] = "prepare_data"
-        m.prepare_data()
+        if self._prepares_data(m):
+            m.prepare_data()
+        self._barrier("pre_setup")
         if self.datamodule is not None:
             self.datamodule.setup(stage=STAGE[stage])
         self._call_setup("setup", STAGE[stage])
@@ -603,6 +628,7 @@ class Trainer(_Phases, _Properties):
             eng = self._new_engine()
             eng.first_epoch = self._epochs_completed
             self._run_engine(eng)
+            self._after_fit_distributed()
         except BaseException as e:
             self._on_exception(e)
             raise
@@ -766,12 +792,15 @@ class Trainer(_Phases, _Properties):
                 " call `Trainer.save_checkpoint()` before calling `Trainer.{fit,validate,test,"
                 "predict}`?"
             )
+        if not self.is_global_zero:   # rank 0 writes (every rank holds the same weights)
+            return
         _checkpoint.save(_checkpoint.dump_checkpoint(self, weights_only), filepath)
         for lg in self.loggers:
             lg.after_save_checkpoint(self.checkpoint_callback)
 
     def print(self, *args, **kwargs):
-        print(*args, **kwargs)
+        if self.local_rank == 0:
+            print(*args, **kwargs)
 
     def __repr__(self):
         return (f"Trainer(device={self._device_name!r}, max_epochs={self.max_epochs}, "

@@ -1,5 +1,6 @@
-"""Rank-zero helpers: ember runs one process per Trainer, which is rank 0 (the ``dist`` layer
-sets ``rank_zero_only.rank`` when processes are launched)."""
+"""Rank-zero helpers. ``rank_zero_only.rank`` is this process's rank: read from the launcher's
+environment at import (torchrun's RANK, mpiexec's PMI_RANK / OMPI_COMM_WORLD_RANK …), and set
+by a ``Trainer(strategy="ddp")`` when it joins the process group."""
 
 import functools
 import logging
@@ -14,7 +15,8 @@ if not log.handlers:   # Lightning's console messages (INFO) show by default, on
 
 
 def _rank_from_env():
-    for key in ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
+    for key in ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK", "PMI_RANK",
+                "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
         if key in os.environ:
             return int(os.environ[key])
     return 0

@@ -20,7 +20,10 @@ What it does, by event (it runs first: ``order = -100``):
 
 ``learn.model`` stays the plain module, so state dicts and checkpoints have the same keys as in
 a single-process run. Validation is not sharded: every rank evaluates the whole validation set,
-so metrics, early stopping and best-model choices agree on every rank.
+so metrics, early stopping and best-model choices agree on every rank. (The Lightning-style
+Trainer shards its validation loaders itself and reduces ``sync_dist`` metrics, as Lightning
+does; it sets ``use_distributed_sampler`` here and keeps the shard after fit through the
+engine's ``keep_distributed_loader``.)
 
 The engine interface it relies on (any subclass of ``train.engine.Engine`` has it): the
 attributes ``model``, ``dls``, ``epoch``, ``training`` and ``loss_grad``, the events above and
@@ -76,6 +79,7 @@ class DistributedCallback(Callback):
     """
 
     order = -100
+    use_distributed_sampler = True   # False: the training loader is used as given (Lightning's flag)
 
     def __init__(self, backend="mpi", seed=0, sync_bn=False, **ddp_kwargs):
         self.backend, self.seed, self.sync_bn, self.ddp_kwargs = backend, seed, sync_bn, ddp_kwargs
@@ -119,8 +123,11 @@ class DistributedCallback(Callback):
             warnings.warn(f"DistributedCallback: the training loader is a {type(dl).__name__}, not "
                           "a DataLoader; it is used as it is, so it must yield this rank's shard")
             return
-        if isinstance(dl.sampler, DistributedSampler):
+        if isinstance(getattr(dl, "sampler", None), DistributedSampler):
             self.sampler = dl.sampler
+            return
+        if not self.use_distributed_sampler:
+            self.sampler = None
             return
         new = distributed_loader(dl, seed=self.seed)
         self.sampler = new.sampler
@@ -142,9 +149,9 @@ class DistributedCallback(Callback):
     def after_fit(self):
         from ... import distributed as dist
         dist.barrier()
-        if self._orig_dl is not None:
+        if self._orig_dl is not None and not getattr(self.learn, "keep_distributed_loader", False):
             _set_train_dl(self.learn, self._orig_dl)
-            self._orig_dl = None
+        self._orig_dl = None
         if self.learn.__dict__.get("save") is _no_save:
             del self.learn.save
 
