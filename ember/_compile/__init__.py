@@ -1,0 +1,526 @@
+"""``ember.compile``: capture a step's array work once, replay it without Python's autograd.
+
+``ember.compile(fn)`` wraps a function, typically a whole training step (zero_grad, forward,
+loss, backward, optimizer step). Each call is looked up by a guard key (the arguments' shapes,
+dtypes, strides and requires_grad, plain argument values, grad mode, autocast, the training flag
+of every module involved). For a new key the call runs eagerly while every NumPy call on the
+state's arrays is recorded (``tracer.py``); the next call records again, and when both captures
+recorded the same program (same calls, same constants) the program is *stable* and later calls
+replay it (``program.py``): one generated Python function of NumPy calls on the current arrays
+of the parameters, buffers and optimizer state, with the optimizer's step run eagerly at its
+place (so learning rates, schedulers and Adam's step count stay live). Replays compute exactly
+what eager computes, call for call, so the numbers are the same bit for bit.
+
+A call that cannot be captured (a Python value read from an array inside the step, random
+numbers, an unrecorded array method, a program that keeps changing) runs eagerly, and the
+reason is counted in ``ember.compiler.counters``; with ``fullgraph=True`` it raises instead.
+
+``ember.compile(module)`` returns an ``OptimizedModule`` (state-dict keys prefixed
+``_orig_mod.``, as PyTorch's): its forward is replayed when no gradient is recorded (inference,
+``no_grad``), and runs eagerly with grad on, where backward needs the autograd graph.
+"""
+import collections
+import functools
+import types
+
+import numpy as np
+
+from .program import Diverged, Opaque, Program, first_difference, same_program
+from .tracer import ACTIVE, Guard, Recorder, Tracer, patch_numpy, unpatch_numpy
+
+__all__ = ["compile", "counters", "reset", "is_compiling", "OptimizedModule"]
+
+# what happened to calls: captures, stable programs, replays, and eager runs by reason
+counters = {"captures": 0, "stable": 0, "replays": 0, "eager": collections.Counter()}
+cache_size_limit = 8          # programs kept per compiled function (one per guard key)
+_MAX_TRIES = 3                # captures that may differ before a key is left to eager
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_ALL = []                     # weak list of compiled callables, for reset()
+
+
+def reset():
+    """Forget every captured program and zero the counters (``torch.compiler.reset``)."""
+    for ref in _ALL:
+        c = ref()
+        if c is not None:
+            c._cache.clear()
+    counters.update(captures=0, stable=0, replays=0)
+    counters["eager"].clear()
+
+
+def is_compiling():
+    """True while a capture runs (``torch.compiler.is_compiling``)."""
+    return ACTIVE[0] is not None
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """``torch.compile``. ``fullgraph``: a step that cannot be captured raises instead of
+    running eagerly. ``dynamic``: accepted; every new set of shapes gets its own program (up to
+    ``cache_size_limit``), whatever its value. ``mode``: PyTorch's names, all meaning capture
+    and replay. ``backend``: ``"inductor"`` (default), ``"cudagraphs"`` or ``"ember"`` capture
+    and replay; ``"eager"`` / ``"aot_eager"`` run the function as is. ``options`` is
+    accepted and unused. ``disable=True`` returns the model itself."""
+    if mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
+                           f"{', '.join(m for m in _MODES if m)}")
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    if callable(backend) and not isinstance(backend, str):
+        raise RuntimeError("ember.compile has no FX graph to hand to a custom backend; use "
+                           "backend='inductor' (capture and replay) or 'eager'")
+    if backend not in ("inductor", "cudagraphs", "ember", "eager", "aot_eager"):
+        raise RuntimeError(f"invalid backend {backend!r}: expected 'inductor', 'cudagraphs', "
+                           "'ember', 'eager' or 'aot_eager'")
+    if model is None:
+        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic,
+                                 backend=backend, mode=mode, options=options, disable=disable)
+    if not callable(model):
+        raise RuntimeError("torch.compile() expects a callable or a torch.nn.Module")
+    if disable:
+        return model
+    from ..nn.modules.module import Module
+    capture = backend not in ("eager", "aot_eager")
+    if isinstance(model, Module):
+        return OptimizedModule(model, capture, fullgraph)
+    return CompiledFunction(model, capture, fullgraph)
+
+
+class CompiledFunction:
+    """A function whose calls are captured and replayed (see the module docstring)."""
+
+    def __init__(self, fn, capture=True, fullgraph=False, module=None):
+        self._fn, self._capture, self._fullgraph, self._module = fn, capture, fullgraph, module
+        self._cache = collections.OrderedDict()      # guard key -> _Entry
+        self._state = None       # what _discover found, kept while the names it read hold
+        functools.update_wrapper(self, fn, updated=())
+        import weakref
+        _ALL.append(weakref.ref(self))
+
+    def __get__(self, obj, objtype=None):      # a compiled method binds as a function does
+        return self if obj is None else types.MethodType(self, obj)
+
+    def _eager(self, reason, args, kwargs):
+        if reason is not None:
+            counters["eager"][reason] += 1
+            if self._fullgraph:
+                raise RuntimeError(f"ember.compile(fullgraph=True) cannot capture "
+                                   f"{_name(self._fn)}: {reason}")
+        return self._fn(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        if not self._capture or ACTIVE[0] is not None:
+            return self._fn(*args, **kwargs)
+        state = self._state
+        if state is None or not _watch_ok(state[4]):
+            state = self._state = _discover(self._fn, self._module)
+        key, why = _guard_key(args, kwargs, state)
+        if key is None:
+            return self._eager(why, args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            if len(self._cache) >= cache_size_limit:
+                return self._eager(f"cache_size_limit ({cache_size_limit}) reached: too many "
+                                   "different shapes or argument values", args, kwargs)
+            entry = self._cache[key] = _Entry()
+        if entry.failed is not None:
+            return self._eager(entry.failed, args, kwargs)
+        prog = entry.stable
+        if prog is not None:
+            S = prog.bind(_arg_tensors(args, kwargs))
+            if S is not None:
+                try:
+                    out = prog.run(S)
+                except Diverged as e:     # nothing of the state was written yet
+                    return self._eager(f"a Python value read in the step ({e}) changed since "
+                                       "the capture", args, kwargs)
+                counters["replays"] += 1
+                return out
+            entry.stable, entry.last = None, None     # the state changed under the program
+            counters["eager"]["state changed (a parameter, buffer or gradient was replaced, "
+                              "reshaped or set to None): recapturing"] += 1
+        state = self._state = _discover(self._fn, self._module)   # fresh: lazy modules
+        return self._capture_call(entry, state, args, kwargs)
+
+    def _capture_call(self, entry, state, args, kwargs):
+        counters["captures"] += 1
+        rec = Recorder()
+        out, prog = _capture(rec, self._fn, state, args, kwargs)
+        if prog is None:          # the run went on eagerly from where recording stopped
+            entry.failed = rec.failure
+            counters["eager"][rec.failure] += 1
+            if self._fullgraph:
+                raise RuntimeError(f"ember.compile(fullgraph=True) cannot capture "
+                                   f"{_name(self._fn)} (the call ran eagerly): {rec.failure}")
+            return out
+        if entry.last is not None and same_program(entry.last, prog):
+            entry.stable = prog
+            counters["stable"] += 1
+        else:
+            entry.tries += 1
+            if entry.tries > _MAX_TRIES:
+                entry.failed = ("the recorded program changes from call to call (Python "
+                                "control flow, random numbers or untracked state read in the "
+                                f"step; {first_difference(entry.last, prog)})")
+            entry.last = prog
+        return out
+
+
+class _Entry:
+    __slots__ = ("stable", "last", "tries", "failed")
+
+    def __init__(self):
+        self.stable = self.last = self.failed = None
+        self.tries = 0
+
+
+def _name(fn):
+    return getattr(fn, "__qualname__", type(fn).__name__)
+
+
+# -- what a step touches ------------------------------------------------------------------------
+def _watch_ok(watch):
+    for where, name, obj in watch:
+        if (where.get(name) if name is not None else _cell(where)) is not obj:
+            return False
+    return True
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
+
+
+def _discover(fn, module):
+    """The modules, optimizers and tensors a step can reach besides its arguments: the module
+    it belongs to, the globals and closure variables its code names (one level into lists,
+    tuples and dicts). Returns ``(tensors, params, modules, optimizers, watch, generators)``;
+    ``watch`` lists the globals and cells read, so that a rebinding (``model = other``) is
+    noticed."""
+    from .._tensor import Tensor
+    from ..nn.modules.module import Module
+    from ..optim.optimizer import Optimizer
+    found, roots, watch = [], [], []
+    if module is not None:
+        roots.append(module)
+    f = fn
+    while True:
+        if isinstance(f, types.MethodType):
+            roots.append(f.__self__)
+            f = f.__func__
+        elif isinstance(f, functools.partial):
+            roots.extend(f.args)
+            roots.extend(f.keywords.values())
+            f = f.func
+        else:
+            break
+    code = getattr(f, "__code__", None)
+    if code is not None:
+        g = getattr(f, "__globals__", {})
+        for name in _names(code):
+            if name in g:
+                roots.append(g[name])
+                watch.append((g, name, g[name]))
+        for cell in f.__closure__ or ():
+            roots.append(_cell(cell))
+            watch.append((cell, None, roots[-1]))
+    for r in roots:
+        if isinstance(r, (list, tuple)):
+            found.extend(r)
+        elif isinstance(r, dict):
+            found.extend(r.values())
+        else:
+            found.append(r)
+    from .._random import Generator
+    tensors, params, modules, opts, seen = [], [], [], [], set()
+    gens = [o for o in found if isinstance(o, Generator)]
+
+    def add(t, is_param):
+        if id(t) not in seen:
+            seen.add(id(t))
+            tensors.append(t)
+            if is_param:
+                params.append(t)
+    for o in found:
+        if isinstance(o, Module):
+            modules.extend(o.modules())
+            for p in o.parameters():
+                add(p, True)
+            for b in o.buffers():
+                add(b, False)
+        elif isinstance(o, Optimizer):
+            opts.append(o)
+            for group in o.param_groups:
+                for p in group["params"]:
+                    add(p, True)
+            for st in o.state.values():
+                for v in st.values():
+                    if isinstance(v, Tensor):
+                        add(v, False)
+        elif isinstance(o, Tensor):
+            add(o, o.requires_grad and o.grad_fn is None)
+    return tensors, params, modules, opts, watch, gens
+
+
+def _names(code):
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= _names(c)
+    return names
+
+
+def _guard_key(args, kwargs, state):
+    """What a program is specialised on, or ``(None, reason)`` for an argument it cannot
+    guard."""
+    from .._tensor import Tensor
+    from ..autograd.function import _AUTOCAST
+    from ..autograd.grad_mode import STATE
+    key = [STATE.enabled, _AUTOCAST[0] is None]
+    for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+        if isinstance(a, Tensor):
+            d = a._data
+            if d.__class__ is not np.ndarray:
+                return None, "an argument is not a CPU tensor"
+            key.append((d.shape, d.dtype.str, d.strides, a.requires_grad))
+        elif a is None or a.__class__ in (bool, int, float, str):
+            key.append((a.__class__, a))
+        elif a.__class__ in (list, tuple) and all(isinstance(x, Tensor) for x in a):
+            key.append(tuple((x._data.shape, x._data.dtype.str, x._data.strides,
+                              x.requires_grad) for x in a))
+        else:
+            return None, f"an argument of type {type(a).__name__} (only tensors, lists of " \
+                         "tensors and plain Python values are guarded)"
+    key.append(tuple(m.training for m in state[2]))
+    for t in state[0]:
+        if t._data.__class__ is not np.ndarray:
+            return None, "the step uses a tensor that is not on the CPU"
+    return tuple(key), None
+
+
+# -- one capture -----------------------------------------------------------------------------
+def _capture(rec, fn, state, args, kwargs):
+    """Run ``fn`` eagerly with its state's arrays traced; returns ``(result, Program)``."""
+    from .._tensor import Tensor
+    tensors, params, _, opts, _, _ = state
+    orig = {}                    # id(tensor) -> its array before the capture
+    grads_in = {}                # id(param) -> its .grad tensor and array before the capture
+    externals = []
+    arg_tensors = _arg_tensors(args, kwargs)
+    everything = arg_tensors + [t for t in tensors if all(t is not u for u in arg_tensors)]
+    for i, t in enumerate(everything):
+        d = t._data
+        if id(t) in orig:
+            continue
+        tr = rec.new_slot(d)
+        rec.ext_bases.append((tr._slot, d))
+        orig[id(t)] = (t, d, tr)
+        t._data = tr
+        get = _arg_getter(i) if i < len(arg_tensors) else _getter(t)
+        externals.append((tr._slot, get, d.shape, d.dtype, d.strides))
+    for p in params:
+        g = p.grad
+        if g is not None and id(g) not in orig:
+            d = g._data
+            grads_in[id(p)] = (g, d)
+            tr = rec.new_slot(d)
+            rec.ext_bases.append((tr._slot, d))
+            g._data = tr
+            externals.append((tr._slot, _grad_getter(p), d.shape, d.dtype, d.strides))
+    steps = [(o, o.__dict__.get("step")) for o in opts]
+    for o, own in steps:
+        o.step = _opaque_step(rec, o, own if own is not None else o.step, everything, params)
+    gens = _generators(state)
+    before = [_rng_state(g) for g in gens]
+    ACTIVE[0] = rec
+    patch_numpy()
+    try:
+        out = fn(*args, **kwargs)
+        result = _result_spec(rec, out)
+    finally:
+        unpatch_numpy()
+        ACTIVE[0] = None
+        for o, own in steps:
+            if own is None:
+                del o.step
+            else:
+                o.step = own
+        fixups = _restore(orig, grads_in, params)
+    # random numbers are drawn by C code NumPy does not let us see: a moved generator means
+    # the step's values include draws that a replay would repeat
+    if any(_rng_state(g) != b for g, b in zip(gens, before)):
+        rec.fail("random numbers drawn inside the step (dropout, random ops)")
+    if rec.failure is not None:
+        return out, None
+    used = _used_slots(rec.calls) | rec.snap
+    externals = [e for e in externals if e[0] in used]
+    return out, Program(rec.calls, rec.n, externals, fixups, result, sorted(rec.snap))
+
+
+def _generators(state):
+    from .. import _random
+    return [np.random.mtrand._rand, _random.default_generator] + list(state[5])
+
+
+def _rng_state(g):
+    if isinstance(g, np.random.RandomState):
+        st = g.get_state()
+        return st[1].tobytes(), st[2], st[3], st[4]
+    return g._rng.bit_generator.state["state"]
+
+
+def _arg_tensors(args, kwargs):
+    """The tensor arguments of a call, in order (lists and tuples of tensors flattened)."""
+    from .._tensor import Tensor
+    out = []
+    for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+        if isinstance(a, Tensor):
+            out.append(a)
+        elif isinstance(a, (list, tuple)):
+            out.extend(x for x in a if isinstance(x, Tensor))
+    return out
+
+
+def _arg_getter(i):
+    return lambda args: args[i]._data
+
+
+def _getter(t):
+    return lambda args: t._data
+
+
+def _grad_getter(p):
+    return lambda args: p.grad._data
+
+
+def _opaque_step(rec, opt, step, everything, params):
+    """``opt.step`` during a capture: runs eagerly on plain arrays and is recorded as one
+    opaque call, after the parameters' gradients so far."""
+    def wrapper(*args, **kwargs):
+        if args or kwargs:
+            rec.fail("optimizer.step() with a closure or arguments")
+        if rec.paused:
+            return step(*args, **kwargs)
+        grads = []
+        for p in params:
+            g = p.grad
+            if g is None:
+                grads.append((p, None, None))
+            elif g._data.__class__ is Tracer:
+                grads.append((p, g, g._data._slot))
+            else:
+                rec.fail("a parameter's .grad not computed from the step's arrays")
+                return step()
+        rec.calls.append(Opaque(step, (), {}, grads))
+        rec.mutated = True
+        swapped = []
+        for t in list(everything) + [p.grad for p in params if p.grad is not None]:
+            d = t._data
+            if d.__class__ is Tracer:
+                t._data = plain = np.ndarray.view(d, np.ndarray)
+                swapped.append((t, d, plain))
+        rec.paused += 1
+        try:
+            return step()
+        finally:
+            rec.paused -= 1
+            for t, d, plain in swapped:
+                if t._data is plain:
+                    t._data = d
+    return wrapper
+
+
+def _result_spec(rec, out):
+    from .._tensor import Tensor
+    if isinstance(out, Tensor):
+        d = out._data
+        if d.__class__ is Tracer:
+            out._data = np.ndarray.view(d, np.ndarray)
+            return ("slot", d._slot)
+        return ("const", out)
+    if isinstance(out, (list, tuple)) and out.__class__ in (list, tuple):
+        return ("list" if out.__class__ is list else "tuple",
+                [_result_spec(rec, o) for o in out])
+    if isinstance(out, Tracer):
+        rec.fail("the step returned a NumPy array")
+    elif out is None or out.__class__ in (bool, int, float, str):
+        return ("const", out)
+    rec.fail(f"the step returned a {type(out).__name__} (tensors, lists and tuples of them and "
+             "plain Python values are supported)")
+
+
+def _restore(orig, grads_in, params):
+    """Put plain arrays back into the state after a capture; returns the fixups a replay
+    applies at its end (the state rebound to the replay's arrays)."""
+    fixups = []
+    for t, d, tr in orig.values():
+        cur = t._data
+        if cur is tr:
+            t._data = d
+        elif cur.__class__ is Tracer:      # the step gave the tensor a new array
+            t._data = np.ndarray.view(cur, np.ndarray)
+            fixups.append(_set_data(t, cur._slot))
+    for g, d in grads_in.values():
+        if g._data.__class__ is Tracer:
+            g._data = d
+    for p in params:
+        g = p.grad
+        if g is None:
+            fixups.append(_set_grad(p, None, None))
+        elif g._data.__class__ is Tracer:
+            slot = g._data._slot
+            g._data = np.ndarray.view(g._data, np.ndarray)
+            fixups.append(_set_grad(p, g, slot))
+        elif any(g is x for x, _ in grads_in.values()):
+            fixups.append(_set_grad(p, g, None))
+        else:
+            fixups.append(_fail_fixup)
+    return fixups
+
+
+def _fail_fixup(S):
+    raise RuntimeError("ember.compile: a parameter's .grad was set from outside the recorded "
+                       "arrays; compile the step with backend='eager'")
+
+
+def _set_data(t, slot):
+    def fix(S):
+        t._data = S[slot]
+    return fix
+
+
+def _set_grad(p, g, slot):
+    def fix(S):
+        if g is not None and slot is not None:
+            g._data = S[slot]
+        p.grad = g
+    return fix
+
+
+def _used_slots(calls):
+    used = set()
+
+    def walk(v):
+        if v.__class__.__name__ == "Slot":
+            used.add(v.i)
+        elif v.__class__ in (tuple, list):
+            for x in v:
+                walk(x)
+        elif v.__class__ is dict:
+            for x in v.values():
+                walk(x)
+    for c in calls:
+        if c.__class__ is Opaque:
+            used.update(s for _, _, s in c.grads if s is not None)
+        elif c.__class__ is Guard:
+            used.add(c.slot)
+        else:
+            walk(c[1])
+            walk(c[2])
+    return used
+
+
+from .module import OptimizedModule  # noqa: E402  (it uses CompiledFunction)

@@ -1,0 +1,277 @@
+"""ember.compile: capture and replay of a whole training step, bit for bit against eager, and the
+eager fallbacks with their reasons."""
+import copy
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+from ember._compile import counters, reset
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    reset()
+    yield
+    reset()
+
+
+def _make_step(model, opt, loss_fn, zero_first=True):
+    def step(x, y):
+        if zero_first:
+            opt.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        opt.step()
+        if not zero_first:
+            opt.zero_grad()
+        return loss
+    return step
+
+
+def _same(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _run_pair(build, make_opt, loss_fn, batches, zero_first=True, expect_replays=True):
+    """Train two copies, one eagerly and one through ember.compile, on the same batches;
+    every loss, parameter, gradient and buffer must agree bit for bit after every step."""
+    ember.manual_seed(0)
+    m_eager = build()
+    m_comp = copy.deepcopy(m_eager)
+    o_eager, o_comp = make_opt(m_eager.parameters()), make_opt(m_comp.parameters())
+    eager = _make_step(m_eager, o_eager, loss_fn, zero_first)
+    compiled = ember.compile(_make_step(m_comp, o_comp, loss_fn, zero_first))
+    for i, (x, y) in enumerate(batches):
+        ember.manual_seed(100 + i)      # the same random numbers for both (dropout)
+        le = eager(x, y)
+        ember.manual_seed(100 + i)
+        lc = compiled(x, y)
+        assert _same(le.detach().numpy(), lc.detach().numpy())
+        for (n, pe), pc in zip(m_eager.named_parameters(), m_comp.parameters()):
+            assert _same(pe.detach().numpy(), pc.detach().numpy()), n
+            assert (pe.grad is None) == (pc.grad is None), n
+            if pe.grad is not None:
+                assert _same(pe.grad.numpy(), pc.grad.numpy()), n
+        for be, bc in zip(m_eager.buffers(), m_comp.buffers()):
+            assert _same(be.numpy(), bc.numpy())
+    if expect_replays:
+        assert counters["replays"] >= len(batches) - 3, dict(counters)
+    return compiled
+
+
+def _batches(shape_x, n_out, steps, seed=0, classes=False):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(steps):
+        x = ember.tensor(rng.standard_normal(shape_x).astype(np.float32))
+        if classes:
+            y = ember.tensor(rng.integers(0, n_out, shape_x[0]))
+        else:
+            y = ember.tensor(rng.standard_normal((shape_x[0], n_out)).astype(np.float32))
+        out.append((x, y))
+    return out
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(),
+                         nn.Linear(16, 3))
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda p: ember.optim.SGD(p, lr=0.05, momentum=0.9),
+    lambda p: ember.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda p: ember.optim.Adam(p, lr=1e-2),
+    lambda p: ember.optim.AdamW(p, lr=1e-2, amsgrad=True),
+], ids=["sgd_momentum", "sgd_nesterov_wd", "adam", "adamw_amsgrad"])
+def test_mlp_bit_for_bit(make_opt):
+    _run_pair(_mlp, make_opt, nn.MSELoss(), _batches((8, 5), 3, 8))
+
+
+def test_mlp_cross_entropy_zero_grad_last():
+    _run_pair(_mlp, lambda p: ember.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(),
+              _batches((8, 5), 3, 8, classes=True), zero_first=False)
+
+
+def test_xor_batch2_bit_for_bit():
+    """Seed 000's XOR model: 2-4-4-1 MLP, Sigmoid, BCELoss on the first output column."""
+    def build():
+        return nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(),
+                             nn.Linear(4, 1), nn.Sigmoid())
+    rng = np.random.default_rng(1)
+    batches = []
+    for _ in range(10):
+        x = rng.uniform(-1, 1, (2, 2)).astype(np.float32)
+        y = (x[:, 0] * x[:, 1] >= 0).astype(np.float32)
+        batches.append((ember.tensor(x), ember.tensor(y)))
+    bce = nn.BCELoss()
+    _run_pair(build, lambda p: ember.optim.SGD(p, lr=0.015), lambda out, y: bce(out[:, 0], y),
+              batches, zero_first=False)
+
+
+def test_small_cnn_with_batchnorm_bit_for_bit():
+    def build():
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    _run_pair(build, lambda p: ember.optim.Adam(p, lr=1e-2), nn.CrossEntropyLoss(),
+              _batches((4, 1, 8, 8), 3, 6, classes=True))
+
+
+def test_tiny_op_loop_gradients_accumulate():
+    rng = np.random.default_rng(0)
+    a0, b0 = rng.standard_normal(10).astype(np.float32), rng.standard_normal(10).astype(np.float32)
+    a, b = ember.tensor(a0, requires_grad=True), ember.tensor(b0, requires_grad=True)
+    a2, b2 = ember.tensor(a0, requires_grad=True), ember.tensor(b0, requires_grad=True)
+
+    def loop():
+        (a * b + a).relu().sum().backward()
+
+    compiled = ember.compile(loop)
+    for _ in range(6):
+        compiled()
+        (a2 * b2 + a2).relu().sum().backward()
+        assert _same(a.grad.numpy(), a2.grad.numpy()) and _same(b.grad.numpy(), b2.grad.numpy())
+    assert counters["replays"] == 3 and counters["stable"] == 1
+
+
+def test_lr_scheduler_stays_live():
+    """The optimizer's step runs at replay: a changing learning rate is honoured."""
+    ember.manual_seed(0)
+    m1 = _mlp()
+    m2 = copy.deepcopy(m1)
+    o1, o2 = ember.optim.SGD(m1.parameters(), lr=0.1), ember.optim.SGD(m2.parameters(), lr=0.1)
+    s1 = ember.optim.lr_scheduler.StepLR(o1, 2, 0.5)
+    s2 = ember.optim.lr_scheduler.StepLR(o2, 2, 0.5)
+    f1, f2 = _make_step(m1, o1, nn.MSELoss()), ember.compile(_make_step(m2, o2, nn.MSELoss()))
+    for x, y in _batches((8, 5), 3, 8):
+        f1(x, y)
+        f2(x, y)
+        s1.step()
+        s2.step()
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        assert _same(p1.detach().numpy(), p2.detach().numpy())
+    assert counters["replays"] >= 5
+
+
+def test_shape_change_recaptures():
+    ember.manual_seed(0)
+    batches = _batches((8, 5), 3, 5) + _batches((4, 5), 3, 5, seed=1) + _batches((8, 5), 3, 2)
+    _run_pair(_mlp, lambda p: ember.optim.SGD(p, lr=0.05, momentum=0.9), nn.MSELoss(), batches,
+              expect_replays=False)
+    # each shape was captured on its own; the first one's program is replayed again at the end
+    assert counters["stable"] == 2 and counters["replays"] >= 6, dict(counters)
+
+
+def test_item_inside_step_falls_back_with_reason():
+    ember.manual_seed(0)
+    model = _mlp()
+    opt = ember.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.MSELoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        if loss.item() > 1e9:          # data-dependent Python control flow
+            return loss
+        loss.backward()
+        opt.step()
+        return loss
+
+    ref = copy.deepcopy(model)
+    ref_opt = ember.optim.SGD(ref.parameters(), lr=0.05)
+    compiled = ember.compile(step)
+    for x, y in _batches((8, 5), 3, 4):
+        compiled(x, y)
+        ref_opt.zero_grad()
+        loss_fn(ref(x), y).backward()
+        ref_opt.step()
+    for p1, p2 in zip(model.parameters(), ref.parameters()):
+        assert _same(p1.detach().numpy(), p2.detach().numpy())
+    # the value read by .item() is a guard: each replay finds another loss and gives up (before
+    # writing anything) to run eagerly, with the reason counted
+    assert counters["replays"] == 0
+    assert any(".item()" in r and "changed" in r for r in counters["eager"]), dict(counters)
+    reset()
+    f = ember.compile(step, fullgraph=True)
+    with pytest.raises(RuntimeError, match=r"fullgraph=True.*\.item\(\)"):
+        for x, y in _batches((8, 5), 3, 4):
+            f(x, y)
+
+
+def test_item_after_the_update_is_not_captured():
+    ember.manual_seed(0)
+    model = _mlp()
+    opt = ember.optim.SGD(model.parameters(), lr=0.05)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    f = ember.compile(step)
+    for x, y in _batches((8, 5), 3, 3):
+        assert isinstance(f(x, y), float)
+    assert counters["replays"] == 0
+    assert any("after the step updated its state" in r for r in counters["eager"])
+
+
+def test_dropout_random_numbers_fall_back():
+    ember.manual_seed(0)
+    build = lambda: nn.Sequential(nn.Linear(5, 16), nn.Dropout(0.5), nn.Linear(16, 3))  # noqa
+    _run_pair(build, lambda p: ember.optim.SGD(p, lr=0.05), nn.MSELoss(),
+              _batches((8, 5), 3, 8), expect_replays=False)
+    assert counters["replays"] == 0
+    assert any("random numbers" in r for r in counters["eager"]), dict(counters)
+
+
+def test_grad_mode_is_guarded():
+    ember.manual_seed(0)
+    model = _mlp()
+    f = ember.compile(lambda x: model(x) * 2)
+    x = ember.randn(4, 5)
+    with ember.no_grad():
+        outs = [f(x) for _ in range(4)]
+    assert counters["replays"] == 2
+    y = f(x)                      # grad mode on: another key, captured eagerly with a graph
+    assert y.requires_grad and y.grad_fn is not None
+    for o in outs:
+        assert _same(o.numpy(), y.detach().numpy())
+
+
+def test_compiled_module_api():
+    ember.manual_seed(0)
+    model = _mlp()
+    cm = ember.compile(model)
+    assert isinstance(cm, nn.Module) and cm._orig_mod is model
+    assert list(cm.state_dict()) == ["_orig_mod." + k for k in model.state_dict()]
+    model.note = "kept"
+    assert cm.note == "kept"           # attributes reach the original module
+    x = ember.randn(4, 5)
+    out = cm(x)                        # grad mode: eager, with a graph
+    out.sum().backward()
+    assert model[0].weight.grad is not None
+    assert any("grad mode on" in r for r in counters["eager"])
+    cm.eval()
+    assert not model.training
+    with ember.no_grad():
+        ref = model(x)
+        for _ in range(4):
+            assert _same(cm(x).numpy(), ref.numpy())
+    assert counters["replays"] == 2
+
+
+def test_compile_arguments():
+    f = lambda x: x + 1  # noqa: E731
+    assert ember.compile(f, disable=True) is f
+    assert ember.compile(mode="max-autotune")(f)(ember.ones(2)).tolist() == [2.0, 2.0]
+    assert ember.compile(f, backend="eager", dynamic=True)(ember.ones(2)).tolist() == [2.0, 2.0]
+    with pytest.raises(RuntimeError, match="Unrecognized mode"):
+        ember.compile(f, mode="fastest")
+    with pytest.raises(RuntimeError, match="expects a callable"):
+        ember.compile(3)
+    with pytest.raises(RuntimeError, match="invalid backend"):
+        ember.compile(f, backend="tvm")
