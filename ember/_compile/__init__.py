@@ -304,7 +304,6 @@ def _guard_key(args, kwargs, state):
 # -- one capture -----------------------------------------------------------------------------
 def _capture(rec, fn, state, args, kwargs):
     """Run ``fn`` eagerly with its state's arrays traced; returns ``(result, Program)``."""
-    from .._tensor import Tensor
     tensors, params, _, opts, _, _ = state
     orig = {}                    # id(tensor) -> its array before the capture
     grads_in = {}                # id(param) -> its .grad tensor and array before the capture
