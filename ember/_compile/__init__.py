@@ -25,6 +25,13 @@ import types
 
 import numpy as np
 
+from .. import _random
+from .._random import Generator
+from .._tensor import Tensor
+from ..autograd.function import _AUTOCAST
+from ..autograd.grad_mode import STATE
+from ..nn.modules.module import Module
+from ..optim.optimizer import Optimizer
 from .program import Diverged, Opaque, Program, first_difference, same_program
 from .tracer import ACTIVE, Guard, Recorder, Tracer, patch_numpy, unpatch_numpy
 
@@ -80,7 +87,6 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise RuntimeError("torch.compile() expects a callable or a torch.nn.Module")
     if disable:
         return model
-    from ..nn.modules.module import Module
     capture = backend not in ("eager", "aot_eager")
     if isinstance(model, Module):
         return OptimizedModule(model, capture, fullgraph)
@@ -200,9 +206,6 @@ def _discover(fn, module):
     tuples and dicts). Returns ``(tensors, params, modules, optimizers, watch, generators)``;
     ``watch`` lists the globals and cells read, so that a rebinding (``model = other``) is
     noticed."""
-    from .._tensor import Tensor
-    from ..nn.modules.module import Module
-    from ..optim.optimizer import Optimizer
     found, roots, watch = [], [], []
     if module is not None:
         roots.append(module)
@@ -234,7 +237,6 @@ def _discover(fn, module):
             found.extend(r.values())
         else:
             found.append(r)
-    from .._random import Generator
     tensors, params, modules, opts, seen = [], [], [], [], set()
     gens = [o for o in found if isinstance(o, Generator)]
 
@@ -276,9 +278,6 @@ def _names(code):
 def _guard_key(args, kwargs, state):
     """What a program is specialised on, or ``(None, reason)`` for an argument it cannot
     guard."""
-    from .._tensor import Tensor
-    from ..autograd.function import _AUTOCAST
-    from ..autograd.grad_mode import STATE
     key = [STATE.enabled, _AUTOCAST[0] is None]
     for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
         if isinstance(a, Tensor):
@@ -356,11 +355,30 @@ def _capture(rec, fn, state, args, kwargs):
         return out, None
     used = _used_slots(rec.calls) | rec.snap
     externals = [e for e in externals if e[0] in used]
-    return out, Program(rec.calls, rec.n, externals, fixups, result, sorted(rec.snap))
+    return out, Program(rec.calls, rec.n, externals, fixups, result, sorted(rec.snap),
+                        _hoisted(rec, fixups, result))
+
+
+def _hoisted(rec, fixups, result):
+    """The data-free slots a replay can take from the capture: never written, never handed
+    to the state or the caller (an array handed out must be a new one at every call)."""
+    out_slots = {f.slot for f in fixups if getattr(f, "slot", None) is not None}
+    out_slots |= {s for c in rec.calls if c.__class__ is Opaque for _, _, s in c.grads
+                  if s is not None}
+
+    def walk(spec):
+        if spec[0] == "slot":
+            out_slots.add(spec[1])
+        elif spec[0] in ("list", "tuple"):
+            for x in spec[1]:
+                walk(x)
+    walk(result)
+    handed = [np.ndarray.view(rec.keep[k], np.ndarray) for k in out_slots]
+    return {k: a for k, a in rec.fixed.items() if k not in rec.fixed_written and
+            not any(np.may_share_memory(a, h) for h in handed)}
 
 
 def _generators(state):
-    from .. import _random
     return [np.random.mtrand._rand, _random.default_generator] + list(state[5])
 
 
@@ -373,7 +391,6 @@ def _rng_state(g):
 
 def _arg_tensors(args, kwargs):
     """The tensor arguments of a call, in order (lists and tuples of tensors flattened)."""
-    from .._tensor import Tensor
     out = []
     for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
         if isinstance(a, Tensor):
@@ -433,7 +450,6 @@ def _opaque_step(rec, opt, step, everything, params):
 
 
 def _result_spec(rec, out):
-    from .._tensor import Tensor
     if isinstance(out, Tensor):
         d = out._data
         if d.__class__ is Tracer:
@@ -488,6 +504,7 @@ def _fail_fixup(S):
 def _set_data(t, slot):
     def fix(S):
         t._data = S[slot]
+    fix.slot = slot
     return fix
 
 
@@ -496,6 +513,7 @@ def _set_grad(p, g, slot):
         if g is not None and slot is not None:
             g._data = S[slot]
         p.grad = g
+    fix.slot = slot
     return fix
 
 

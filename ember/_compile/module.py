@@ -8,6 +8,8 @@ which a replay does not build (compile the whole training step with ``ember.comp
 replay the backward too). Under ``no_grad`` / ``inference_mode`` / for inputs and parameters
 without grad, the forward is captured and replayed.
 """
+from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
 from ..nn.modules.module import Module
 
 __all__ = ["OptimizedModule"]
@@ -25,8 +27,6 @@ class OptimizedModule(Module):
                                                                module=mod))
 
     def forward(self, *args, **kwargs):
-        from .._tensor import Tensor
-        from ..autograd.grad_mode import STATE
         from . import counters
         mod = self._orig_mod
         if STATE.enabled and self._compiled._capture and (

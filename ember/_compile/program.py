@@ -48,17 +48,22 @@ class Opaque:
 
 
 class Program:
-    def __init__(self, calls, n_slots, externals, fixups, result, snap=()):
+    def __init__(self, calls, n_slots, externals, fixups, result, snap=(), hoisted=None):
         self.calls, self.n_slots = calls, n_slots
         self.snap = snap         # state slots written before a value guard (undone on failure)
+        # data-free arrays (ones_like ...) computed once, at the capture, and only read since
+        self.hoisted = hoisted or {}
+        self._template = [None] * n_slots
+        for k, a in self.hoisted.items():
+            self._template[k] = a
         self.externals = externals      # [(slot, getter(), shape, dtype, strides)]
         self.fixups, self.result = fixups, result
-        self._replay = _generate(calls)
+        self._replay = _generate(calls, self.hoisted)
 
     def bind(self, args):
         """The slot list with the externals bound (``args``: the call's tensor arguments), or
         None when one no longer matches."""
-        S = [None] * self.n_slots
+        S = self._template[:]
         for slot, get, shape, dtype, strides in self.externals:
             try:
                 a = get(args)
@@ -97,8 +102,9 @@ def _build(spec, S):
     return items if kind == "list" else tuple(items)
 
 
-def _generate(calls):
-    """One Python function running every call in order on the slot list ``S``."""
+def _generate(calls, hoisted):
+    """One Python function running every call in order on the slot list ``S`` (but those
+    whose result is hoisted)."""
     consts, lines = {}, ["def _replay(S):"]
 
     def const(v):
@@ -128,6 +134,8 @@ def _generate(calls):
             lines.append(f"        raise {const(Diverged(call.what))}")
             continue
         fn, args, kwargs, out, scalar = call
+        if out is not None and out.__class__ is not tuple and out in hoisted:
+            continue
         parts = [render(a) for a in args] + [f"{k}={render(v)}" for k, v in kwargs.items()]
         expr = f"{const(fn)}({', '.join(parts)})"
         if out is None:

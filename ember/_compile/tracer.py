@@ -64,6 +64,10 @@ class Recorder:
         self.written = set()     # slots of the state's arrays written so far
         self.snap = set()        # ... written before a value guard: saved at replay, to undo
         self.mutated = False     # whether the optimizer's step has run (nothing to undo then)
+        # slots whose value depends on no data (ones_like, full, ... and pure calls on them):
+        # unless written or handed out, a replay takes the captured array (program.py)
+        self.fixed = {}
+        self.fixed_written = set()
 
     def fail(self, reason):
         """Stop recording (the run goes on eagerly, so the call's results and the state stay
@@ -138,6 +142,8 @@ class Recorder:
         if isinstance(res, (np.ndarray, np.generic)):
             t = self.new_slot(_asarray(res))
             self.calls.append((fn, enc_args, enc_kw, t._slot, isinstance(res, np.generic)))
+            if outs is None and fn not in _INPLACE and self._data_free(fn, enc_args, enc_kw):
+                self.fixed[t._slot] = np.ndarray.view(t, np.ndarray)
             return t
         if res.__class__ in (tuple, list) and res and \
                 all(isinstance(r, (np.ndarray, np.generic)) for r in res):
@@ -155,6 +161,16 @@ class Recorder:
         return res
 
 
+    def _data_free(self, fn, enc_args, enc_kw):
+        name = getattr(fn, "__name__", None)
+        if name in _METADATA_ONLY:
+            return True
+        slots = _slots_in((enc_args, enc_kw))
+        if not slots:
+            return name in _FILLED
+        return name != "at" and all(k in self.fixed and k not in self.fixed_written
+                                    for k in slots)
+
     def _note_writes(self, fn, run_args, outs):
         targets = list(outs) if isinstance(outs, tuple) else [outs] if outs is not None else []
         if (fn in _INPLACE or getattr(fn, "__name__", None) == "at") and run_args:
@@ -163,6 +179,8 @@ class Recorder:
             if isinstance(t, np.ndarray):
                 self.written.update(slot for slot, b in self.ext_bases
                                     if np.may_share_memory(t, b))
+                self.fixed_written.update(k for k, b in self.fixed.items()
+                                          if np.may_share_memory(t, b))
 
     def to_python(self, arr, convert, what):
         """A Python value read from a recorded array (``.item()``, ``float()``, ``if t:``): kept
@@ -189,6 +207,24 @@ class Guard:
 
     def __init__(self, slot, convert, value, what):
         self.slot, self.convert, self.value, self.what = slot, convert, value, what
+
+
+def _slots_in(v, acc=None):
+    acc = set() if acc is None else acc
+    if v.__class__ is Slot:
+        acc.add(v.i)
+    elif v.__class__ in (tuple, list):
+        for x in v:
+            _slots_in(x, acc)
+    elif v.__class__ is dict:
+        for x in v.values():
+            _slots_in(x, acc)
+    return acc
+
+
+# results that read only their arguments' shapes and dtypes, or nothing but constants
+_METADATA_ONLY = {"zeros_like", "ones_like", "full_like"}
+_FILLED = {"zeros", "ones", "full", "arange", "eye", "asarray", "array", "ascontiguousarray"}
 
 
 def _plain(v):
@@ -272,13 +308,13 @@ def _prop(name):
     return property(lambda self: _record(get, (self,), {}))
 
 
-# ndarray methods implemented in C that neither dispatch nor go through ufuncs
+# ndarray methods implemented in C that neither dispatch nor go through ufuncs (sum, max, min,
+# prod, any, all and clip reach their ufunc, which is recorded: the replay calls it directly)
 for _name in ("__getitem__", "__setitem__", "copy", "astype", "reshape", "view", "transpose",
               "ravel", "flatten", "squeeze", "swapaxes", "diagonal", "repeat", "take", "dot",
               "conj", "conjugate", "argmax", "argmin", "cumsum", "cumprod", "nonzero", "argsort",
               "round", "fill", "sort", "put", "partition", "argpartition", "searchsorted",
-              "compress", "choose", "trace", "__copy__", "__deepcopy__", "clip", "max", "min",
-              "sum", "prod", "mean", "any", "all", "std", "var"):
+              "compress", "choose", "trace", "__copy__", "__deepcopy__", "mean", "std", "var"):
     setattr(Tracer, _name, _method(_name))
 for _name in ("T", "mT", "real", "imag"):
     setattr(Tracer, _name, _prop(_name))
