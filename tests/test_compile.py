@@ -119,6 +119,42 @@ def test_small_cnn_with_batchnorm_bit_for_bit():
               _batches((4, 1, 8, 8), 3, 6, classes=True))
 
 
+class _LstmLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 8)
+        self.rnn = nn.LSTM(8, 16, batch_first=True, num_layers=2)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        h, _ = self.rnn(self.emb(x))
+        return self.fc(h[:, -1])
+
+
+class _Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        return self.fc(self.enc(x).mean(1))
+
+
+def test_lstm_with_embedding_bit_for_bit():
+    rng = np.random.default_rng(0)
+    batches = [(ember.tensor(rng.integers(0, 20, (4, 6))), ember.tensor(rng.integers(0, 5, 4)))
+               for _ in range(6)]
+    _run_pair(_LstmLM, lambda p: ember.optim.Adam(p, lr=1e-2), nn.CrossEntropyLoss(), batches)
+
+
+def test_transformer_encoder_layer_bit_for_bit():
+    batches = _batches((4, 6, 16), 5, 6)
+    batches = [(x, ember.tensor(np.arange(4) % 5)) for x, _ in batches]
+    _run_pair(_Encoder, lambda p: ember.optim.RMSprop(p, lr=1e-2), nn.CrossEntropyLoss(),
+              batches)
+
+
 def test_tiny_op_loop_gradients_accumulate():
     rng = np.random.default_rng(0)
     a0, b0 = rng.standard_normal(10).astype(np.float32), rng.standard_normal(10).astype(np.float32)
