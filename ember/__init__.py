@@ -38,6 +38,7 @@ from . import metrics, nn, onnx, optim, serialization, utils  # noqa: E402
 from . import amp, distributions, fft, special, testing  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import train  # noqa: E402
+from . import compiler  # noqa: E402  (ember.compile's controls)
 from .serialization import load, save  # noqa: E402
 from .linalg import cholesky_solve  # noqa: E402
 

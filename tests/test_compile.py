@@ -311,3 +311,23 @@ def test_compile_arguments():
         ember.compile(3)
     with pytest.raises(RuntimeError, match="invalid backend"):
         ember.compile(f, backend="tvm")
+
+
+def test_compiler_namespace():
+    assert ember.compiler.counters is counters and not ember.compiler.is_compiling()
+    seen = []
+
+    @ember.compiler.disable
+    def log(t):
+        seen.append(ember.compiler.is_compiling())
+        return t
+
+    a = ember.ones(3, requires_grad=True)
+    f = ember.compile(lambda: log(a * 2).sum().backward())
+    for _ in range(3):
+        f()
+    assert counters["replays"] == 0 and seen == [True, False, False]
+    assert any("ember.compiler.disable" in r for r in counters["eager"])
+    assert a.grad.tolist() == [6.0, 6.0, 6.0]
+    ember.compiler.reset()
+    assert counters["replays"] == 0 and not counters["eager"]
