@@ -155,6 +155,36 @@ def test_transformer_encoder_layer_bit_for_bit():
               batches)
 
 
+class _Trainer:
+    """Model and optimizer behind a plain object: found when called, not by discovery."""
+
+    def __init__(self, model):
+        self.model, self.loss_fn = model, nn.CrossEntropyLoss()
+        self.opt = ember.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+    def step(self, x, y):
+        self.opt.zero_grad()
+        loss = self.loss_fn(self.model(x), y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def test_state_behind_a_plain_object_bit_for_bit():
+    ember.manual_seed(0)
+    build = lambda: nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(),  # noqa: E731
+                                  nn.Linear(8, 3))
+    t1 = _Trainer(build())
+    t2 = _Trainer(copy.deepcopy(t1.model))
+    f = ember.compile(t2.step)
+    for x, y in _batches((8, 5), 3, 7, classes=True):
+        assert _same(t1.step(x, y).detach().numpy(), f(x, y).detach().numpy())
+        for a, b in zip(list(t1.model.parameters()) + list(t1.model.buffers()),
+                        list(t2.model.parameters()) + list(t2.model.buffers())):
+            assert _same(a.detach().numpy(), b.detach().numpy())
+    assert counters["replays"] >= 4, dict(counters)
+
+
 def test_tiny_op_loop_gradients_accumulate():
     rng = np.random.default_rng(0)
     a0, b0 = rng.standard_normal(10).astype(np.float32), rng.standard_normal(10).astype(np.float32)

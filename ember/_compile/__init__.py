@@ -301,38 +301,73 @@ def _guard_key(args, kwargs, state):
 
 
 # -- one capture -----------------------------------------------------------------------------
+class _Tracking:
+    """The state of one capture: which tensors carry Tracers of their arrays (and what to put
+    back), the slots the replay binds to them, the parameters whose ``.grad`` it rebinds."""
+
+    def __init__(self, rec):
+        self.rec = rec
+        self.orig = {}           # id(tensor) -> (tensor, its array before, its Tracer)
+        self.grads_in = {}       # id(param) -> its .grad tensor and array before the capture
+        self.externals = []      # (slot, getter, shape, dtype, strides)
+        self.params = []
+        self._param_ids = set()
+
+    def track(self, t, get=None):
+        if id(t) in self.orig:
+            return
+        d = t._data
+        if d.__class__ is not np.ndarray:
+            return               # a Tracer already (an alias), or not a CPU array
+        tr = self.rec.new_slot(d)
+        self.rec.ext_bases.append((tr._slot, d))
+        self.orig[id(t)] = (t, d, tr)
+        t._data = tr
+        self.externals.append((tr._slot, get or _getter(t), d.shape, d.dtype, d.strides))
+
+    def param(self, p):
+        self.track(p)
+        if id(p) in self._param_ids:
+            return
+        self._param_ids.add(id(p))
+        self.params.append(p)
+        g = p.grad
+        if g is not None and id(g) not in self.orig and id(p) not in self.grads_in \
+                and g._data.__class__ is np.ndarray:
+            d = g._data
+            self.grads_in[id(p)] = (g, d)
+            tr = self.rec.new_slot(d)
+            self.rec.ext_bases.append((tr._slot, d))
+            g._data = tr
+            self.externals.append((tr._slot, _grad_getter(p), d.shape, d.dtype, d.strides))
+
+    def module(self, m):
+        """A module called during the capture: its parameters and buffers join the state (a
+        module the discovery missed is found here, before it reads them)."""
+        for p in m.parameters():
+            self.param(p)
+        for b in m.buffers():
+            self.track(b)
+
+    def everything(self):
+        return [t for t, _, _ in self.orig.values()]
+
+
 def _capture(rec, fn, state, args, kwargs):
     """Run ``fn`` eagerly with its state's arrays traced; returns ``(result, Program)``."""
-    tensors, params, _, opts, _, _ = state
-    orig = {}                    # id(tensor) -> its array before the capture
-    grads_in = {}                # id(param) -> its .grad tensor and array before the capture
-    externals = []
-    arg_tensors = _arg_tensors(args, kwargs)
-    everything = arg_tensors + [t for t in tensors if all(t is not u for u in arg_tensors)]
-    for i, t in enumerate(everything):
-        d = t._data
-        if id(t) in orig:
-            continue
-        tr = rec.new_slot(d)
-        rec.ext_bases.append((tr._slot, d))
-        orig[id(t)] = (t, d, tr)
-        t._data = tr
-        get = _arg_getter(i) if i < len(arg_tensors) else _getter(t)
-        externals.append((tr._slot, get, d.shape, d.dtype, d.strides))
-    for p in params:
-        g = p.grad
-        if g is not None and id(g) not in orig:
-            d = g._data
-            grads_in[id(p)] = (g, d)
-            tr = rec.new_slot(d)
-            rec.ext_bases.append((tr._slot, d))
-            g._data = tr
-            externals.append((tr._slot, _grad_getter(p), d.shape, d.dtype, d.strides))
-    steps = [(o, o.__dict__.get("step")) for o in opts]
-    for o, own in steps:
-        o.step = _opaque_step(rec, o, own if own is not None else o.step, everything, params)
+    tensors, params, _, _, _, _ = state
+    tk = _Tracking(rec)
+    for i, t in enumerate(_arg_tensors(args, kwargs)):
+        tk.track(t, _arg_getter(i))
+    pids = {id(p) for p in params}
+    for t in tensors:
+        if id(t) in pids:
+            tk.param(t)
+        else:
+            tk.track(t)
     gens = _generators(state)
     before = [_rng_state(g) for g in gens]
+    patches = _patch_classes(tk)
     ACTIVE[0] = rec
     patch_numpy()
     try:
@@ -341,12 +376,9 @@ def _capture(rec, fn, state, args, kwargs):
     finally:
         unpatch_numpy()
         ACTIVE[0] = None
-        for o, own in steps:
-            if own is None:
-                del o.step
-            else:
-                o.step = own
-        fixups = _restore(orig, grads_in, params)
+        for cls, name, f in patches:
+            setattr(cls, name, f)
+        fixups = _restore(tk)
     # random numbers are drawn by C code NumPy does not let us see: a moved generator means
     # the step's values include draws that a replay would repeat
     if any(_rng_state(g) != b for g, b in zip(gens, before)):
@@ -354,9 +386,33 @@ def _capture(rec, fn, state, args, kwargs):
     if rec.failure is not None:
         return out, None
     used = _used_slots(rec.calls) | rec.snap
-    externals = [e for e in externals if e[0] in used]
+    externals = [e for e in tk.externals if e[0] in used]
     return out, Program(rec.calls, rec.n, externals, fixups, result, sorted(rec.snap),
                         _hoisted(rec, fixups, result))
+
+
+def _patch_classes(tk):
+    """For the capture: every module call tracks the module's state first; every optimizer's
+    ``step`` becomes an opaque call. Returns what to put back."""
+    patches = [(Module, "__call__", Module.__call__)]
+    call = Module.__call__
+
+    def module_call(self, *args, **kwargs):
+        if not tk.rec.paused:
+            tk.module(self)
+        return call(self, *args, **kwargs)
+    Module.__call__ = module_call
+    todo, seen = [Optimizer], set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        if "step" in cls.__dict__:
+            patches.append((cls, "step", cls.__dict__["step"]))
+            setattr(cls, "step", _opaque_step(tk, cls.__dict__["step"]))
+    return patches
 
 
 def _hoisted(rec, fixups, result):
@@ -412,16 +468,21 @@ def _grad_getter(p):
     return lambda args: p.grad._data
 
 
-def _opaque_step(rec, opt, step, everything, params):
-    """``opt.step`` during a capture: runs eagerly on plain arrays and is recorded as one
-    opaque call, after the parameters' gradients so far."""
-    def wrapper(*args, **kwargs):
+def _opaque_step(tk, step):
+    """An optimizer's ``step`` during a capture: runs eagerly on plain arrays and is recorded
+    as one opaque call, after handing the parameters the gradients recorded so far."""
+    rec = tk.rec
+
+    def wrapper(opt, *args, **kwargs):
+        if rec.paused:
+            return step(opt, *args, **kwargs)
         if args or kwargs:
             rec.fail("optimizer.step() with a closure or arguments")
-        if rec.paused:
-            return step(*args, **kwargs)
+            return step(opt, *args, **kwargs)
         grads = []
+        params = [p for group in opt.param_groups for p in group["params"]]
         for p in params:
+            tk.param(p)
             g = p.grad
             if g is None:
                 grads.append((p, None, None))
@@ -429,18 +490,18 @@ def _opaque_step(rec, opt, step, everything, params):
                 grads.append((p, g, g._data._slot))
             else:
                 rec.fail("a parameter's .grad not computed from the step's arrays")
-                return step()
-        rec.calls.append(Opaque(step, (), {}, grads))
+                return step(opt)
+        rec.calls.append(Opaque(types.MethodType(step, opt), (), {}, grads))
         rec.mutated = True
         swapped = []
-        for t in list(everything) + [p.grad for p in params if p.grad is not None]:
+        for t in tk.everything() + [p.grad for p in params if p.grad is not None]:
             d = t._data
             if d.__class__ is Tracer:
                 t._data = plain = np.ndarray.view(d, np.ndarray)
                 swapped.append((t, d, plain))
         rec.paused += 1
         try:
-            return step()
+            return step(opt)
         finally:
             rec.paused -= 1
             for t, d, plain in swapped:
@@ -467,21 +528,21 @@ def _result_spec(rec, out):
              "plain Python values are supported)")
 
 
-def _restore(orig, grads_in, params):
+def _restore(tk):
     """Put plain arrays back into the state after a capture; returns the fixups a replay
     applies at its end (the state rebound to the replay's arrays)."""
     fixups = []
-    for t, d, tr in orig.values():
+    for t, d, tr in tk.orig.values():
         cur = t._data
         if cur is tr:
             t._data = d
         elif cur.__class__ is Tracer:      # the step gave the tensor a new array
             t._data = np.ndarray.view(cur, np.ndarray)
             fixups.append(_set_data(t, cur._slot))
-    for g, d in grads_in.values():
+    for g, d in tk.grads_in.values():
         if g._data.__class__ is Tracer:
             g._data = d
-    for p in params:
+    for p in tk.params:
         g = p.grad
         if g is None:
             fixups.append(_set_grad(p, None, None))
@@ -489,7 +550,7 @@ def _restore(orig, grads_in, params):
             slot = g._data._slot
             g._data = np.ndarray.view(g._data, np.ndarray)
             fixups.append(_set_grad(p, g, slot))
-        elif any(g is x for x, _ in grads_in.values()):
+        elif any(g is x for x, _ in tk.grads_in.values()):
             fixups.append(_set_grad(p, g, None))
         else:
             fixups.append(_fail_fixup)
