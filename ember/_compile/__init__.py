@@ -21,6 +21,7 @@ reason is counted in ``ember.compiler.counters``; with ``fullgraph=True`` it rai
 """
 import collections
 import functools
+import threading
 import types
 
 import numpy as np
@@ -398,7 +399,7 @@ def _patch_classes(tk):
     call = Module.__call__
 
     def module_call(self, *args, **kwargs):
-        if not tk.rec.paused:
+        if not tk.rec.paused and tk.rec.thread == threading.get_ident():
             tk.module(self)
         return call(self, *args, **kwargs)
     Module.__call__ = module_call
@@ -474,7 +475,7 @@ def _opaque_step(tk, step):
     rec = tk.rec
 
     def wrapper(opt, *args, **kwargs):
-        if rec.paused:
+        if rec.paused or rec.thread != threading.get_ident():
             return step(opt, *args, **kwargs)
         if args or kwargs:
             rec.fail("optimizer.step() with a closure or arguments")

@@ -20,6 +20,7 @@ compared by value between two captures before any replay (see ``program.same_pro
 """
 import operator
 import sys
+import threading
 
 import numpy as np
 
@@ -58,6 +59,7 @@ class Recorder:
         self.n = 0               # slots handed out
         self.keep = []           # every Tracer made, kept alive so ids stay unique
         self.depth = 0           # > 0 while a recorded call runs (its inner calls are its own)
+        self.thread = threading.get_ident()   # other threads (data loading) are not recorded
         self.paused = 0          # > 0 inside an opaque call (the optimizer's step)
         self.failure = None
         self.ext_bases = []      # (slot, array) of the state's arrays
@@ -240,14 +242,14 @@ def _plain(v):
 
 def _record(fn, args, kwargs):
     rec = ACTIVE[0]
-    if rec is None:
+    if rec is None or rec.thread != threading.get_ident():
         return fn(*_plain(args), **_plain(kwargs))
     return rec.call(fn, args, kwargs)
 
 
 def _to_python(arr, convert, what):
     rec = ACTIVE[0]
-    if rec is None:
+    if rec is None or rec.thread != threading.get_ident():
         return convert(np.ndarray.view(arr, np.ndarray))
     return rec.to_python(arr, convert, what)
 
@@ -341,7 +343,7 @@ def _patched(name, orig):
         rec = ACTIVE[0]
         # only ember's own calls are recorded: a buffer another library (or C code such as
         # NumPy's random generators) creates here is filled where no recorder can see it
-        if rec is None or rec.depth or rec.paused or \
+        if rec is None or rec.depth or rec.paused or rec.thread != threading.get_ident() or \
                 not sys._getframe(1).f_globals.get("__name__", "").startswith("ember."):
             return orig(*args, **kwargs)
         if name.startswith("as") and args and args[0].__class__ is Tracer and len(args) == 1 \
