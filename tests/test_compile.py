@@ -361,3 +361,34 @@ def test_compiler_namespace():
     assert a.grad.tolist() == [6.0, 6.0, 6.0]
     ember.compiler.reset()
     assert counters["replays"] == 0 and not counters["eager"]
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(5, 3)
+
+    @ember.compile
+    def forward(self, x):
+        return self.fc(x).relu()
+
+
+def test_compiled_method_and_plain_object_state():
+    ember.manual_seed(0)
+    net = _Net()
+    x = ember.randn(4, 5)
+    with ember.no_grad():
+        ref = net.fc(x).relu()
+        for _ in range(4):
+            assert _same(net(x).numpy(), ref.numpy())
+    assert counters["replays"] == 2
+
+    class Holder:
+        pass
+    h = Holder()
+    h.w = ember.randn(3, requires_grad=True)
+    f = ember.compile(lambda: (h.w * h.w).sum().backward())
+    for i in range(5):
+        f()
+        assert h.w.grad.tolist() == (2 * (i + 1) * h.w.detach()).tolist()
+    assert counters["replays"] == 4

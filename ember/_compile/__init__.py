@@ -121,7 +121,7 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         state = self._state
         if state is None or not _watch_ok(state[4]):
-            state = self._state = _discover(self._fn, self._module)
+            state = self._state = _discover(self._fn, self._module, _objects(args, kwargs))
         key, why = _guard_key(args, kwargs, state)
         if key is None:
             return self._eager(why, args, kwargs)
@@ -147,7 +147,8 @@ class CompiledFunction:
             entry.stable, entry.last = None, None     # the state changed under the program
             counters["eager"]["state changed (a parameter, buffer or gradient was replaced, "
                               "reshaped or set to None): recapturing"] += 1
-        state = self._state = _discover(self._fn, self._module)   # fresh: lazy modules
+        # discovered afresh for each capture (a lazy module has its parameters by now)
+        state = self._state = _discover(self._fn, self._module, _objects(args, kwargs))
         return self._capture_call(entry, state, args, kwargs)
 
     def _capture_call(self, entry, state, args, kwargs):
@@ -187,6 +188,10 @@ def _name(fn):
 
 
 # -- what a step touches ------------------------------------------------------------------------
+def _objects(args, kwargs):
+    return [a for a in list(args) + list(kwargs.values()) if isinstance(a, (Module, Optimizer))]
+
+
 def _watch_ok(watch):
     for where, name, obj in watch:
         if (where.get(name) if name is not None else _cell(where)) is not obj:
@@ -201,13 +206,13 @@ def _cell(cell):
         return None
 
 
-def _discover(fn, module):
+def _discover(fn, module, extra=()):
     """The modules, optimizers and tensors a step can reach besides its arguments: the module
     it belongs to, the globals and closure variables its code names (one level into lists,
     tuples and dicts). Returns ``(tensors, params, modules, optimizers, watch, generators)``;
     ``watch`` lists the globals and cells read, so that a rebinding (``model = other``) is
     noticed."""
-    found, roots, watch = [], [], []
+    found, roots, watch = [], list(extra), []
     if module is not None:
         roots.append(module)
     f = fn
@@ -236,6 +241,13 @@ def _discover(fn, module):
             found.extend(r)
         elif isinstance(r, dict):
             found.extend(r.values())
+        elif isinstance(r, (Module, Optimizer, Tensor)):
+            found.append(r)
+        elif hasattr(r, "__dict__") and not isinstance(r, (type, types.ModuleType,
+                                                            types.FunctionType)):
+            found.append(r)                      # a plain object (a trainer): its attributes
+            found.extend(v for v in vars(r).values()
+                         if isinstance(v, (Module, Optimizer, Tensor, Generator)))
         else:
             found.append(r)
     tensors, params, modules, opts, seen = [], [], [], [], set()
@@ -291,9 +303,13 @@ def _guard_key(args, kwargs, state):
         elif a.__class__ in (list, tuple) and all(isinstance(x, Tensor) for x in a):
             key.append(tuple((x._data.shape, x._data.dtype.str, x._data.strides,
                               x.requires_grad) for x in a))
+        elif isinstance(a, Module):      # e.g. self of a compiled forward: by identity
+            key.append((id(a), tuple(m.training for m in a.modules())))
+        elif isinstance(a, Optimizer):
+            key.append(id(a))
         else:
             return None, f"an argument of type {type(a).__name__} (only tensors, lists of " \
-                         "tensors and plain Python values are guarded)"
+                         "tensors, modules, optimizers and plain Python values are guarded)"
     key.append(tuple(m.training for m in state[2]))
     for t in state[0]:
         if t._data.__class__ is not np.ndarray:
