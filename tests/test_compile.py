@@ -392,3 +392,51 @@ def test_compiled_method_and_plain_object_state():
         f()
         assert h.w.grad.tolist() == (2 * (i + 1) * h.w.detach()).tolist()
     assert counters["replays"] == 4
+
+
+def test_freezing_or_replacing_a_parameter_recaptures():
+    ember.manual_seed(0)
+    m1 = _mlp()
+    m2 = copy.deepcopy(m1)
+    o1 = ember.optim.SGD(m1.parameters(), lr=0.05, momentum=0.9)
+    o2 = ember.optim.SGD(m2.parameters(), lr=0.05, momentum=0.9)
+    f1 = _make_step(m1, o1, nn.MSELoss(), zero_first=False)
+    f2 = ember.compile(_make_step(m2, o2, nn.MSELoss(), zero_first=False))
+    for i, (x, y) in enumerate(_batches((8, 5), 3, 12)):
+        if i == 5:                       # freeze the first layer
+            for m in (m1, m2):
+                m[0].weight.requires_grad_(False)
+        if i == 9:                       # a new parameter object, in both
+            w = ember.randn(3, 16)
+            m1[4].weight = nn.Parameter(w.clone())
+            m2[4].weight = nn.Parameter(w.clone())
+            o1.param_groups[0]["params"][4] = m1[4].weight
+            o2.param_groups[0]["params"][4] = m2[4].weight
+        assert _same(f1(x, y).detach().numpy(), f2(x, y).detach().numpy())
+        for p1, p2 in zip(m1.parameters(), m2.parameters()):
+            assert _same(p1.detach().numpy(), p2.detach().numpy())
+            assert (p1.grad is None) == (p2.grad is None)
+    assert counters["eager"] and all("state changed" in r for r in counters["eager"])
+    assert counters["stable"] == 3, dict(counters)
+
+
+def test_zero_grad_to_zeros():
+    ember.manual_seed(0)
+    m1 = _mlp()
+    m2 = copy.deepcopy(m1)
+    o1, o2 = ember.optim.Adam(m1.parameters()), ember.optim.Adam(m2.parameters())
+
+    def make(m, o):
+        def step(x, y):
+            o.zero_grad(set_to_none=False)
+            nn.functional.mse_loss(m(x), y).backward()
+            o.step()
+        return step
+    f1, f2 = make(m1, o1), ember.compile(make(m2, o2))
+    for x, y in _batches((8, 5), 3, 6):
+        f1(x, y)
+        f2(x, y)
+        for p1, p2 in zip(m1.parameters(), m2.parameters()):
+            assert _same(p1.detach().numpy(), p2.detach().numpy())
+            assert _same(p1.grad.numpy(), p2.grad.numpy())
+    assert counters["replays"] >= 3

@@ -144,7 +144,7 @@ class CompiledFunction:
                                        "the capture", args, kwargs)
                 counters["replays"] += 1
                 return out
-            entry.stable, entry.last = None, None     # the state changed under the program
+            entry.stable, entry.last, entry.tries = None, None, 0   # the state changed
             counters["eager"]["state changed (a parameter, buffer or gradient was replaced, "
                               "reshaped or set to None): recapturing"] += 1
         # discovered afresh for each capture (a lazy module has its parameters by now)
@@ -170,7 +170,9 @@ class CompiledFunction:
             if entry.tries > _MAX_TRIES:
                 entry.failed = ("the recorded program changes from call to call (Python "
                                 "control flow, random numbers or untracked state read in the "
-                                f"step; {first_difference(entry.last, prog)})")
+                                f"step; {first_difference(entry.last, prog)})"
+                                if entry.last is not None else
+                                "the recorded program changes from call to call")
             entry.last = prog
         return out
 
@@ -329,6 +331,8 @@ class _Tracking:
         self.externals = []      # (slot, getter, shape, dtype, strides)
         self.params = []
         self._param_ids = set()
+        self._modules = set()
+        self.owners = []         # (a module's registry, name, tensor) for the guard
 
     def track(self, t, get=None):
         if id(t) in self.orig:
@@ -359,12 +363,21 @@ class _Tracking:
             self.externals.append((tr._slot, _grad_getter(p), d.shape, d.dtype, d.strides))
 
     def module(self, m):
-        """A module called during the capture: its parameters and buffers join the state (a
-        module the discovery missed is found here, before it reads them)."""
-        for p in m.parameters():
-            self.param(p)
-        for b in m.buffers():
-            self.track(b)
+        """A module's parameters and buffers join the state (also for a module first met when
+        called during the capture, before it reads them). Each is guarded where it is
+        registered: a tensor replaced in its module makes the program stale."""
+        if id(m) in self._modules:
+            return
+        for sub in m.modules():
+            if id(sub) in self._modules:
+                continue
+            self._modules.add(id(sub))
+            for reg, is_param in ((sub._parameters, True), (sub._buffers, False)):
+                for name, t in reg.items():
+                    if t is None:
+                        continue
+                    self.param(t) if is_param else self.track(t)
+                    self.owners.append((reg, name, t))
 
     def everything(self):
         return [t for t, _, _ in self.orig.values()]
@@ -372,10 +385,12 @@ class _Tracking:
 
 def _capture(rec, fn, state, args, kwargs):
     """Run ``fn`` eagerly with its state's arrays traced; returns ``(result, Program)``."""
-    tensors, params, _, _, _, _ = state
+    tensors, params, modules, _, _, _ = state
     tk = _Tracking(rec)
     for i, t in enumerate(_arg_tensors(args, kwargs)):
         tk.track(t, _arg_getter(i))
+    for m in modules:
+        tk.module(m)
     pids = {id(p) for p in params}
     for t in tensors:
         if id(t) in pids:
@@ -404,8 +419,13 @@ def _capture(rec, fn, state, args, kwargs):
         return out, None
     used = _used_slots(rec.calls) | rec.snap
     externals = [e for e in tk.externals if e[0] in used]
-    return out, Program(rec.calls, rec.n, externals, fixups, result, sorted(rec.snap),
-                        _hoisted(rec, fixups, result))
+    prog = Program(rec.calls, rec.n, externals, fixups, result, sorted(rec.snap),
+                   _hoisted(rec, fixups, result))
+    # guards besides the arrays' metadata: each tensor still registered where it was, each
+    # parameter still (not) requiring grad
+    prog.owners = tk.owners
+    prog.requires = [(p, p._rg) for p in tk.params]
+    return out, prog
 
 
 def _patch_classes(tk):

@@ -53,6 +53,7 @@ class Program:
         self.snap = snap         # state slots written before a value guard (undone on failure)
         # data-free arrays (ones_like ...) computed once, at the capture, and only read since
         self.hoisted = hoisted or {}
+        self.owners, self.requires = [], []      # set by the capture (see _capture)
         self._template = [None] * n_slots
         for k, a in self.hoisted.items():
             self._template[k] = a
@@ -63,6 +64,12 @@ class Program:
     def bind(self, args):
         """The slot list with the externals bound (``args``: the call's tensor arguments), or
         None when one no longer matches."""
+        for reg, name, t in self.owners:
+            if reg.get(name) is not t:
+                return None
+        for p, rg in self.requires:
+            if p._rg is not rg:
+                return None
         S = self._template[:]
         for slot, get, shape, dtype, strides in self.externals:
             try:
