@@ -590,13 +590,8 @@ def _restore(tk):
         elif any(g is x for x, _ in tk.grads_in.values()):
             fixups.append(_set_grad(p, g, None))
         else:
-            fixups.append(_fail_fixup)
+            tk.rec.fail("a parameter's .grad was set to a tensor not computed in the step")
     return fixups
-
-
-def _fail_fixup(S):
-    raise RuntimeError("ember.compile: a parameter's .grad was set from outside the recorded "
-                       "arrays; compile the step with backend='eager'")
 
 
 def _set_data(t, slot):

@@ -168,6 +168,8 @@ class Recorder:
         if name in _METADATA_ONLY:
             return True
         slots = _slots_in((enc_args, enc_kw))
+        if _holds_array((enc_args, enc_kw)):
+            return False         # a plain array's contents may change between calls
         if not slots:
             return name in _FILLED
         return name != "at" and all(k in self.fixed and k not in self.fixed_written
@@ -222,6 +224,16 @@ def _slots_in(v, acc=None):
         for x in v.values():
             _slots_in(x, acc)
     return acc
+
+
+def _holds_array(v):
+    if isinstance(v, np.ndarray):
+        return True
+    if v.__class__ in (tuple, list):
+        return any(_holds_array(x) for x in v)
+    if v.__class__ is dict:
+        return any(_holds_array(x) for x in v.values())
+    return False
 
 
 # results that read only their arguments' shapes and dtypes, or nothing but constants
