@@ -440,3 +440,50 @@ def test_zero_grad_to_zeros():
             assert _same(p1.detach().numpy(), p2.detach().numpy())
             assert _same(p1.grad.numpy(), p2.grad.numpy())
     assert counters["replays"] >= 3
+
+
+def test_value_guard_after_buffer_writes_undoes_them():
+    """A branch on the data after BatchNorm updated its running stats: replays where the branch
+    goes the captured way; elsewhere the replay undoes the stats and the call runs eagerly."""
+    ember.manual_seed(0)
+    build = lambda: nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.Linear(8, 3))  # noqa
+
+    def make(m, o):
+        def step(x, y):
+            o.zero_grad()
+            out = m(x)
+            if bool((out[0, 0] > 0).item()):      # data-dependent, after the buffers changed
+                out = out * 2
+            loss = nn.functional.mse_loss(out, y)
+            loss.backward()
+            o.step()
+            return loss
+        return step
+    m1 = build()
+    m2 = copy.deepcopy(m1)
+    f1 = make(m1, ember.optim.SGD(m1.parameters(), lr=0.01))
+    f2 = ember.compile(make(m2, ember.optim.SGD(m2.parameters(), lr=0.01)))
+    for x, y in _batches((6, 5), 3, 16):
+        assert _same(f1(x, y).detach().numpy(), f2(x, y).detach().numpy())
+        for a, b in zip(list(m1.parameters()) + list(m1.buffers()),
+                        list(m2.parameters()) + list(m2.buffers())):
+            assert _same(a.detach().numpy(), b.detach().numpy())
+    assert counters["replays"] >= 1
+    assert any("changed since the capture" in r for r in counters["eager"]), dict(counters)
+
+
+def test_in_place_on_an_input():
+    a = ember.ones(4, requires_grad=True)
+
+    def step(x):
+        x.mul_(2)
+        (a * x).sum().backward()
+        return x
+
+    f = ember.compile(step)
+    xs = [ember.full((4,), float(i)) for i in range(5)]
+    for i, x in enumerate(xs):
+        f(x)
+        assert x.tolist() == [2.0 * i] * 4
+    assert a.grad.tolist() == [2.0 * sum(range(5))] * 4
+    assert counters["replays"] == 2
