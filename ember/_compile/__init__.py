@@ -11,9 +11,18 @@ of the parameters, buffers and optimizer state, with the optimizer's step run ea
 place (so learning rates, schedulers and Adam's step count stay live). Replays compute exactly
 what eager computes, call for call, so the numbers are the same bit for bit.
 
-A call that cannot be captured (a Python value read from an array inside the step, random
+A Python value read from an array (``.item()``, ``if t:``) becomes a *value guard*: the replay
+reads it again and, when it differs, undoes what it wrote into the state so far and runs the
+call eagerly. A call that cannot be captured (such a read after the optimizer stepped, random
 numbers, an unrecorded array method, a program that keeps changing) runs eagerly, and the
 reason is counted in ``ember.compiler.counters``; with ``fullgraph=True`` it raises instead.
+
+What a replay does not redo, as with CUDA graphs: Python side effects inside the step (appending
+to a list, printing, hooks that only log) happen during the captures only; tensors the step
+creates are new ones at each replay but carry no autograd graph (the returned loss has no
+grad_fn); version counters of tensors written by recorded calls do not move. The state a step
+uses is found from its arguments, the globals and closure variables its code names, plain
+objects one level deep, every module called during the capture and every optimizer stepped.
 
 ``ember.compile(module)`` returns an ``OptimizedModule`` (state-dict keys prefixed
 ``_orig_mod.``, as PyTorch's): its forward is replayed when no gradient is recorded (inference,
