@@ -87,8 +87,9 @@ def _register_modules():
                optim.optimizer_step, training.mnist1d_cnn_fit, training.xor_tiny_batches,
                overhead.tiny_op_loop, overhead.xor_batch2):
         WORKLOADS[fn.__name__] = fn
-    from . import compile as compile_bench   # ember.compile (capture and replay)
-    for fn in (compile_bench.compile_tiny_loop, compile_bench.compile_xor_batch2):
+    from . import compile as compile_bench  # ember.compile (capture and replay)
+    for fn in (compile_bench.compile_tiny_loop, compile_bench.compile_xor_batch2,
+               compile_bench.compile_xor_program):
         WORKLOADS[fn.__name__] = fn
 
 
