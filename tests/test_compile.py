@@ -302,8 +302,12 @@ def test_grad_mode_is_guarded():
     with ember.no_grad():
         outs = [f(x) for _ in range(4)]
     assert counters["replays"] == 2
-    y = f(x)                      # grad mode on: another key, captured eagerly with a graph
-    assert y.requires_grad and y.grad_fn is not None
+    for _ in range(3):            # grad mode on: the graph is needed outside, so eager
+        y = f(x)
+        assert y.requires_grad and y.grad_fn is not None
+        y.sum().backward()
+    assert counters["replays"] == 2
+    assert any("graph is still needed" in r for r in counters["eager"]), dict(counters)
     for o in outs:
         assert _same(o.numpy(), y.detach().numpy())
 

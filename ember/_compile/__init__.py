@@ -559,6 +559,11 @@ def _opaque_step(tk, step):
 def _result_spec(rec, out):
     if isinstance(out, Tensor):
         d = out._data
+        node = out.grad_fn
+        if node is not None and getattr(node, "_saved", None) is not None:
+            # its graph is alive: a backward outside the function needs it, a replay has none
+            rec.fail("the function returns a tensor whose autograd graph is still needed (its "
+                     "backward runs outside the compiled function)")
         if d.__class__ is Tracer:
             out._data = np.ndarray.view(d, np.ndarray)
             return ("slot", d._slot)
