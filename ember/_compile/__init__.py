@@ -1,15 +1,16 @@
 """``ember.compile``: capture a step's array work once, replay it without Python's autograd.
 
 ``ember.compile(fn)`` wraps a function, typically a whole training step (zero_grad, forward,
-loss, backward, optimizer step). Each call is looked up by a guard key (``discover.py``) (the arguments' shapes,
-dtypes, strides and requires_grad, plain argument values, grad mode, autocast, the training flag
-of every module involved). For a new key the call runs eagerly while every NumPy call on the
-state's arrays is recorded (``capture.py``, ``tracer.py``); the next call records again, and when both captures
-recorded the same program (same calls, same constants) the program is *stable* and later calls
-replay it (``program.py``): one generated Python function of NumPy calls on the current arrays
-of the parameters, buffers and optimizer state, with the optimizer's step run eagerly at its
-place (so learning rates, schedulers and Adam's step count stay live). Replays compute exactly
-what eager computes, call for call, so the numbers are the same bit for bit.
+loss, backward, optimizer step). Each call is looked up by a guard key (``discover.py``: the
+arguments' shapes, dtypes, strides and requires_grad, plain argument values, grad mode,
+autocast, the training flag of every module involved). For a new key the call runs eagerly
+while every NumPy call on the state's arrays is recorded (``capture.py``, ``tracer.py``); the
+next call records again, and when both captures recorded the same program (same calls, same
+constants) the program is *stable* and later calls replay it (``program.py``): one generated
+Python function of NumPy calls on the current arrays of the parameters, buffers and optimizer
+state, with the optimizer's step run eagerly at its place (so learning rates, schedulers and
+Adam's step count stay live). Replays compute exactly what eager computes, call for call, so
+the numbers are the same bit for bit.
 
 A Python value read from an array (``.item()``, ``if t:``) becomes a *value guard*: the replay
 reads it again and, when it differs, undoes what it wrote into the state so far and runs the
