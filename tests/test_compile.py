@@ -491,3 +491,17 @@ def test_in_place_on_an_input():
         assert x.tolist() == [2.0 * i] * 4
     assert a.grad.tolist() == [2.0 * sum(range(5))] * 4
     assert counters["replays"] == 2
+
+
+def test_cache_size_limit_and_eager_backend(monkeypatch):
+    import ember._compile as C
+    monkeypatch.setattr(C, "cache_size_limit", 2)
+    f = ember.compile(lambda x: x * 2)
+    for n in (1, 2, 3, 3):
+        assert f(ember.ones(n)).tolist() == [2.0] * n
+    assert any("cache_size_limit" in r for r in counters["eager"]), dict(counters)
+    g = ember.compile(lambda x: x * 2, backend="eager")
+    reset()
+    for _ in range(3):
+        g(ember.ones(2))
+    assert counters["captures"] == 0 and counters["replays"] == 0

@@ -32,6 +32,7 @@ objects one level deep, every module called during the capture and every optimiz
 import collections
 import functools
 import types
+import weakref
 
 from ..nn.modules.module import Module
 from .capture import _arg_tensors, _capture
@@ -46,15 +47,13 @@ counters = {"captures": 0, "stable": 0, "replays": 0, "eager": collections.Count
 cache_size_limit = 8          # programs kept per compiled function (one per guard key)
 _MAX_TRIES = 3                # captures that may differ before a key is left to eager
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
-_ALL = []                     # weak list of compiled callables, for reset()
+_ALL = weakref.WeakSet()      # the compiled callables alive, for reset()
 
 
 def reset():
     """Forget every captured program and zero the counters (``torch.compiler.reset``)."""
-    for ref in _ALL:
-        c = ref()
-        if c is not None:
-            c._cache.clear()
+    for c in list(_ALL):
+        c._cache.clear()
     counters.update(captures=0, stable=0, replays=0)
     counters["eager"].clear()
 
@@ -105,8 +104,7 @@ class CompiledFunction:
         self._cache = collections.OrderedDict()      # guard key -> _Entry
         self._state = None       # what _discover found, kept while the names it read hold
         functools.update_wrapper(self, fn, updated=())
-        import weakref
-        _ALL.append(weakref.ref(self))
+        _ALL.add(self)
 
     def __get__(self, obj, objtype=None):      # a compiled method binds as a function does
         return self if obj is None else types.MethodType(self, obj)
