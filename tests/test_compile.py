@@ -505,3 +505,26 @@ def test_cache_size_limit_and_eager_backend(monkeypatch):
     for _ in range(3):
         g(ember.ones(2))
     assert counters["captures"] == 0 and counters["replays"] == 0
+
+
+def test_untracked_state_changed_in_place_is_not_replayed():
+    """A tensor out of discovery's reach, halved in place with plain NumPy each step: the two
+    captures read it with different contents, so the step stays eager (and right)."""
+    class Box:
+        pass
+    outer, inner = Box(), Box()
+    outer.inner = inner
+    inner.scale = ember.ones(3)           # two levels down: not discovered
+    a = ember.ones(3, requires_grad=True)
+
+    def step():
+        s = outer.inner.scale
+        s.mul_(0.5)
+        (a * s).sum().backward()
+
+    f = ember.compile(step)
+    for _ in range(5):
+        f()
+    assert inner.scale.tolist() == [0.5 ** 5] * 3
+    assert a.grad.tolist() == [sum(0.5 ** k for k in range(1, 6))] * 3
+    assert counters["replays"] == 0

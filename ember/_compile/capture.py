@@ -111,6 +111,8 @@ def _capture(rec, fn, state, args, kwargs):
     # the step's values include draws that a replay would repeat
     if any(_rng_state(g) != b for g, b in zip(gens, before)):
         rec.fail("random numbers drawn inside the step (dropout, random ops)")
+    rec.check_consts({id(d) for _, d, _ in tk.orig.values()} |
+                     {id(d) for _, d in tk.grads_in.values()})
     if rec.failure is not None:
         return out, None
     used = _used_slots(rec.calls) | rec.snap
@@ -120,6 +122,7 @@ def _capture(rec, fn, state, args, kwargs):
     # guards besides the arrays' metadata: each tensor still registered where it was, each
     # parameter still (not) requiring grad
     prog.owners = tk.owners
+    prog.first = {i: first for i, (_, first) in rec.consts.items()}
     prog.requires = [(p, p._rg) for p in tk.params]
     return out, prog
 

@@ -54,6 +54,7 @@ class Program:
         # data-free arrays (ones_like ...) computed once, at the capture, and only read since
         self.hoisted = hoisted or {}
         self.owners, self.requires = [], []      # set by the capture (see _capture)
+        self.first = {}          # id(plain array read) -> its contents when first read
         self._template = [None] * n_slots
         for k, a in self.hoisted.items():
             self._template[k] = a
@@ -178,7 +179,8 @@ def same_program(a, b):
                 return False
             continue
         if x[3] != y[3] or x[4] != y[4] or not _same_fn(x[0], y[0]) or \
-                not _same(x[1], y[1]) or not _same(x[2], y[2]):
+                not _same(x[1], y[1], a.first, b.first) or \
+                not _same(x[2], y[2], a.first, b.first):
             return False
     return _same(a.result, b.result)
 
@@ -190,8 +192,8 @@ def first_difference(a, b):
             if x.__class__ is not y.__class__:
                 return f"call {i}: {_describe(x)} vs {_describe(y)}"
             continue
-        if not (_same_fn(x[0], y[0]) and _same(x[1], y[1]) and _same(x[2], y[2]) and
-                x[3] == y[3]):
+        if not (_same_fn(x[0], y[0]) and _same(x[1], y[1], a.first, b.first) and
+                _same(x[2], y[2], a.first, b.first) and x[3] == y[3]):
             return f"call {i}: {_describe(x)} vs {_describe(y)}"
     if len(a.calls) != len(b.calls):
         return f"{len(a.calls)} calls vs {len(b.calls)}"
@@ -211,18 +213,21 @@ def _same_fn(f, g):
     return f is g or f == g
 
 
-def _same(u, v):
+def _same(u, v, fa=None, fb=None):
+    """Equal constants. ``fa``/``fb`` map a plain array's id to its contents when the capture
+    first read it: one array object read by both captures compares as it was then."""
+    if isinstance(u, np.ndarray) and isinstance(v, np.ndarray):   # equal bytes (NaN too)
+        u, v = (fa or {}).get(id(u), u), (fb or {}).get(id(v), v)
+        return u.shape == v.shape and u.dtype == v.dtype and \
+            np.ascontiguousarray(u).tobytes() == np.ascontiguousarray(v).tobytes()
     if u is v:
         return True
     if u.__class__ is not v.__class__:
         return False
-    if isinstance(u, np.ndarray):     # a constant array: equal bytes (a NaN equals itself)
-        return u.shape == v.shape and u.dtype == v.dtype and \
-            np.ascontiguousarray(u).tobytes() == np.ascontiguousarray(v).tobytes()
     if u.__class__ in (tuple, list):
-        return len(u) == len(v) and all(_same(x, y) for x, y in zip(u, v))
+        return len(u) == len(v) and all(_same(x, y, fa, fb) for x, y in zip(u, v))
     if u.__class__ is dict:
-        return u.keys() == v.keys() and all(_same(u[k], v[k]) for k in u)
+        return u.keys() == v.keys() and all(_same(u[k], v[k], fa, fb) for k in u)
     if isinstance(u, (float, complex, np.generic)):
         return np.asarray(u).tobytes() == np.asarray(v).tobytes()
     try:

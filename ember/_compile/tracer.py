@@ -70,6 +70,7 @@ class Recorder:
         # unless written or handed out, a replay takes the captured array (program.py)
         self.fixed = {}
         self.fixed_written = set()
+        self.consts = {}         # id -> (plain array read as a constant, its first contents)
 
     def fail(self, reason):
         """Stop recording (the run goes on eagerly, so the call's results and the state stay
@@ -105,11 +106,25 @@ class Recorder:
         if cls is dict:
             pairs = {k: self.encode(x) for k, x in v.items()}
             return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
-        if cls is not np.ndarray and not isinstance(v, (np.generic, type)) and (
-                hasattr(v, "__array_interface__") or
-                                      hasattr(v, "__array_struct__")):
+        if cls is np.ndarray:
+            if id(v) not in self.consts:      # a plain array: its contents as first seen
+                self.consts[id(v)] = (v, v.copy())
+        elif not isinstance(v, (np.generic, type)) and (hasattr(v, "__array_interface__") or
+                                                         hasattr(v, "__array_struct__")):
             self.fail("a raw array interface (a pointer into memory) was passed to NumPy")
         return v, v
+
+    def check_consts(self, state_arrays):
+        """Fail when a plain array the program reads changed during the capture (written
+        where no recorder sees it: the replay would read it as it is now, not as it was);
+        the state's own arrays (updated by the optimizer's step) excepted."""
+        for v, first in self.consts.values():
+            if id(v) in state_arrays:
+                continue
+            if v.shape != first.shape or v.tobytes() != first.tobytes():
+                self.fail("an array the step reads was written where the compiler cannot see "
+                          "it (plain NumPy on untracked state)")
+                return
 
     def call(self, fn, args, kwargs):
         """Run ``fn`` on plain arrays and record it; returns the result with Tracers."""
