@@ -95,6 +95,10 @@ def _register_modules():
     from . import scale
     for name, fn in scale.WORKLOADS.items():
         WORKLOADS["scale_" + name] = fn
+    from . import compile as compile_bench  # ember.compile (capture and replay)
+    for fn in (compile_bench.compile_tiny_loop, compile_bench.compile_xor_batch2,
+               compile_bench.compile_xor_program):
+        WORKLOADS[fn.__name__] = fn
 
 
 def main(names):

@@ -45,6 +45,7 @@ from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocas
 from . import train  # noqa: E402
 from . import _C, sparse  # noqa: E402
 from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402
+from . import compiler  # noqa: E402  (ember.compile's controls)
 from .serialization import load, save  # noqa: E402
 from .linalg import cholesky_solve  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Process-wide switches scripts set. ember's ops are deterministic and run in full float32,
 so the determinism and matmul-precision settings are recorded and read back, and change no
-result; ``compile`` returns what it is given (there is no compiler: the model runs as is)."""
+result; ``compile`` lives in ``ember/_compile/`` (capture and replay of a step's array work)."""
 import warnings
 
 __all__ = ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
@@ -39,9 +39,7 @@ def get_float32_matmul_precision():
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, disable=False):
-    """``torch.compile``: the model or function itself (also as ``@compile(...)``)."""
-    if model is None:
-        return lambda m: m
-    if not callable(model):
-        raise RuntimeError("torch.compile() expects a callable or a torch.nn.Module")
-    return model
+    """``torch.compile``: capture and replay (ember/_compile/)."""
+    from ._compile import compile as _compile
+    return _compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                    options=options, disable=disable)

@@ -17,7 +17,7 @@ class Embedding(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         w, idx = weight._data, indices._data
-        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= w.shape[0]):
+        if idx.size and ((idx < 0) | (idx >= w.shape[0])).any():   # one yes/no (compile)
             raise IndexError("index out of range in self")
         ctx.meta = (tuple(w.shape), padding_idx, scale_grad_by_freq)
         ctx.save_for_backward(indices)

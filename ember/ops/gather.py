@@ -29,11 +29,14 @@ def _zeros(g, shape):
 
 def _first_bad(idx, size):
     """The first index outside ``[0, size)`` (PyTorch does not wrap negative indices here), or
-    None. Cheap when all are fine: two reductions."""
-    if idx.size == 0 or (int(idx.min()) >= 0 and int(idx.max()) < size):
+    None. When all are fine: two comparisons and one any()."""
+    if idx.size == 0:
         return None
     flat = idx.reshape(-1)
-    return int(flat[int(((flat < 0) | (flat >= size)).argmax())])
+    bad = (flat < 0) | (flat >= size)
+    if not bad.any():       # one yes/no read of the data (ember.compile guards on it)
+        return None
+    return int(flat[int(bad.argmax())])
 
 
 def _check_bounds(idx, size, dim):

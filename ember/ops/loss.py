@@ -100,8 +100,10 @@ class _Targets:
     def __init__(self, t, ignore_index, n_classes, wb, dtype):
         idx = t if t.dtype == np.intp else t.astype(np.intp)
         valid = None
-        lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, 0)
-        if lo < 0 or hi >= n_classes or lo <= ignore_index <= hi:
+        # one yes/no read of the data (not min/max values): ember.compile keeps it as a guard
+        # that holds from batch to batch
+        if ((idx < 0) | (idx >= n_classes)).any() or \
+                (0 <= ignore_index < n_classes and (idx == ignore_index).any()):
             valid = idx != ignore_index
             bad = valid & ((idx < 0) | (idx >= n_classes))
             if bad.any():
