@@ -17,7 +17,7 @@ from ._config import show_config
 from .ops.memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                                 memory_format, preserve_format)
 from . import _config as __config__  # torch.__config__.show()
-from ._flags import (are_deterministic_algorithms_enabled, compile,  # noqa: A004
+from ._flags import (are_deterministic_algorithms_enabled,
                      get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
                      set_float32_matmul_precision, use_deterministic_algorithms)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -46,6 +46,7 @@ from . import train  # noqa: E402
 from . import _C, sparse  # noqa: E402
 from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402
 from . import compiler  # noqa: E402  (ember.compile's controls)
+from ._compile import compile  # noqa: E402, A004  (torch.compile: capture and replay)
 from .serialization import load, save  # noqa: E402
 from .linalg import cholesky_solve  # noqa: E402
 

@@ -7,6 +7,9 @@ __all__ = ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled
            "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
            "get_float32_matmul_precision", "compile"]
 
+# The recorder of an ember.compile capture in progress (ember._compile), or None. Code that keeps
+# arrays across calls (conv's scratch workspace) must not hand them out while a capture records.
+CAPTURING = [None]
 _FLAGS = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
 
 
@@ -36,10 +39,3 @@ def set_float32_matmul_precision(precision):
 def get_float32_matmul_precision():
     return _FLAGS["matmul_precision"]
 
-
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
-            options=None, disable=False):
-    """``torch.compile``: capture and replay (ember/_compile/)."""
-    from ._compile import compile as _compile
-    return _compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
-                    options=options, disable=disable)

@@ -178,7 +178,7 @@ def _rng_state(g):
     if isinstance(g, np.random.RandomState):
         st = g.get_state()
         return st[1].tobytes(), st[2], st[3], st[4]
-    return g._rng.bit_generator.state["state"]
+    return g.get_state().numpy().tobytes()   # PyTorch's byte layout: MT words, position, caches
 
 
 def _arg_tensors(args, kwargs):

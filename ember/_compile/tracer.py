@@ -28,7 +28,7 @@ __all__ = ["Tracer", "Recorder", "Slot", "Guard", "ACTIVE"]
 
 _asarray = np.asarray    # the real one (np.asarray itself is patched during a capture)
 
-ACTIVE = [None]          # the recorder of the capture in progress, or None
+from .._flags import CAPTURING as ACTIVE  # the recorder of the capture in progress, or None
 
 
 class Slot:
@@ -374,8 +374,8 @@ def _patched(name, orig):
                 not sys._getframe(1).f_globals.get("__name__", "").startswith("ember."):
             return orig(*args, **kwargs)
         if name.startswith("as") and args and args[0].__class__ is Tracer and len(args) == 1 \
-                and not kwargs:
-            return args[0]       # already an array: asarray is the identity
+                and not kwargs and (name != "ascontiguousarray" or args[0].flags.c_contiguous):
+            return args[0]       # already an array (contiguous, if asked): the identity
         return rec.call(orig, args, kwargs)
     fn.__name__ = name
     return fn

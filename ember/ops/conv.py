@@ -34,6 +34,7 @@ import math
 import threading
 from typing import NamedTuple
 
+from .._flags import CAPTURING
 from ..autograd.function import Function
 from .memory_format import channels_last, channels_last_3d, to_format
 
@@ -159,8 +160,9 @@ def _block_size():
 
 
 def _workspace(xp, n, dtype):
-    """A scratch array of ``n`` elements, reused across calls on the CPU (per thread)."""
-    if xp.__name__ != "numpy" or n > 2 * _BLOCK_THREADED:
+    """A scratch array of ``n`` elements, reused across calls on the CPU (per thread); a fresh
+    one while ember.compile records (a replay must not share memory with eager calls)."""
+    if xp.__name__ != "numpy" or n > 2 * _BLOCK_THREADED or CAPTURING[0] is not None:
         return xp.empty(n, dtype)
     cache = _LOCAL.__dict__.setdefault("ws", {})
     buf = cache.get(dtype)

@@ -16,6 +16,7 @@ from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from . import _checkpoint
 from ._distributed import _Distributed
 from ._engine import _LitEngine, _Source
+from ._limits import limit_batches
 from ._optim import LightningOptimizer, init_optimizers
 from ._phases import _Phases
 from ._properties import _Properties
@@ -359,27 +360,7 @@ class Trainer(_Distributed, _Phases, _Properties):
                 return fn()
         return None
 
-    @staticmethod
-    def _limit(n_batches, limit, name):
-        if n_batches is None:
-            n_batches = math.inf
-        if isinstance(limit, bool) or (isinstance(limit, float) and not 0.0 <= limit <= 1.0):
-            raise MisconfigurationException(
-                f"`{name}` must be a float in the range [0.0, 1.0] or an int, got {limit}."
-            )
-        if isinstance(limit, int):
-            return int(min(n_batches, limit))
-        if n_batches == math.inf:
-            return math.inf if limit == 1.0 else 0
-        n = int(n_batches * limit)
-        if limit > 0 and n == 0:
-            raise MisconfigurationException(
-                f"You requested to check {limit} of the "
-                f"`{name.replace('limit_', '').replace('_batches', '')}_dataloader`"
-                f" but {limit} * {n_batches} < 1. Please increase the `{name}` argument. Try at least "
-                f"`{name}={1 / n_batches}`"
-            )
-        return n
+    _limit = staticmethod(limit_batches)
 
     def _len(self, dl):
         try:
