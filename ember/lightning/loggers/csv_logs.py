@@ -5,10 +5,10 @@ import csv
 import os
 
 from ..utilities.rank_zero import rank_zero_only
-from .logger import Logger, _next_version, _scalars, save_hparams_to_yaml
+from .logger import _FolderLogger, _scalars, save_hparams_to_yaml
 
 
-class CSVLogger(Logger):
+class CSVLogger(_FolderLogger):
     NAME_METRICS_FILE = "metrics.csv"
     NAME_HPARAMS_FILE = "hparams.yaml"
 
@@ -18,24 +18,6 @@ class CSVLogger(Logger):
         self._save_dir, self._name, self._version = os.fspath(save_dir), name or "", version
         self._prefix, self._flush_every = prefix, flush_logs_every_n_steps
         self.metrics, self.metrics_keys, self.hparams = [], [], {}
-
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def root_dir(self):
-        return os.path.join(self.save_dir, self.name)
-
-    @property
-    def save_dir(self):
-        return self._save_dir
-
-    @property
-    def version(self):
-        if self._version is None:
-            self._version = _next_version(self.root_dir)
-        return self._version
 
     @property
     def log_dir(self):

@@ -120,3 +120,26 @@ class Logger:
 
     def after_save_checkpoint(self, checkpoint_callback):
         pass
+
+
+class _FolderLogger(Logger):
+    """A logger writing under ``save_dir/name/version_N`` (N the next free number, found on
+    first use): what CSVLogger and TensorBoardLogger share."""
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def root_dir(self):
+        return os.path.join(self.save_dir, self.name)
+
+    @property
+    def save_dir(self):
+        return self._save_dir
+
+    @property
+    def version(self):
+        if self._version is None:
+            self._version = _next_version(self.root_dir)
+        return self._version

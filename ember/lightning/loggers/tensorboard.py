@@ -4,10 +4,10 @@
 import os
 
 from ..utilities.rank_zero import rank_zero_only
-from .logger import Logger, _next_version, _scalars, rank_zero_experiment, save_hparams_to_yaml
+from .logger import _FolderLogger, _scalars, rank_zero_experiment, save_hparams_to_yaml
 
 
-class TensorBoardLogger(Logger):
+class TensorBoardLogger(_FolderLogger):
     """Lightning's default logger. Scalars are written with the step the Trainer passes (the
     number of optimizer steps so far); ``hp_metric`` is -1 at step 0 unless
     ``default_hp_metric=False``."""
@@ -31,26 +31,8 @@ class TensorBoardLogger(Logger):
         self._experiment, self.hparams = None, {}
 
     @property
-    def name(self):
-        return self._name
-
-    @property
-    def root_dir(self):
-        return os.path.join(self.save_dir, self.name)
-
-    @property
-    def save_dir(self):
-        return self._save_dir
-
-    @property
     def sub_dir(self):
         return self._sub_dir
-
-    @property
-    def version(self):
-        if self._version is None:
-            self._version = _next_version(self.root_dir)
-        return self._version
 
     @property
     def log_dir(self):
