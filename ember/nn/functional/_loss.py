@@ -11,7 +11,7 @@ from ...ops._number import number
 from ...ops._util import broadcast_error
 from ...ops.activation import _kernel_error
 from ...ops.gather import where
-from ._misc import pairwise_distance
+from ._distance import pairwise_distance
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "mse_loss", "l1_loss", "smooth_l1_loss",

@@ -8,13 +8,10 @@ import numpy as np
 from ... import _dtype as D
 from ...ops._number import number
 from ...ops.norm import NativeBatchNorm, NativeGroupNorm, NativeLayerNorm, NormGeom
+from ._helpers import _lst
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm",
            "local_response_norm"]
-
-
-def _lst(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
 def _verify_batch_size(size):
@@ -170,7 +167,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
                          f"(got {dim} dimensions)")
     if input.numel() == 0:
         return input
-    from ._misc import pad
+    from ._padding import pad
     C = input.shape[1]
     sq = input.mul(input)
     lead = [0, 0] * (dim - 2)

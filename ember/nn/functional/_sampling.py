@@ -11,24 +11,14 @@ import numpy as np
 
 from ... import _creation
 from ... import _dtype as D
-from ..._tensor import Tensor
 from ...ops.gather import where
+from ._helpers import _const, _lst
 
 __all__ = ["affine_grid", "grid_sample", "gumbel_softmax"]
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False "
                   "since 1.3.0. Please specify align_corners=True if the old behavior is desired. "
                   "See the documentation of grid_sample for details.")
-
-
-def _lst(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
-def _const(arr, like):
-    """A constant array (base grid, indices, masks) as a tensor on ``like``'s device."""
-    xp = like._xp
-    return Tensor._wrap(arr if xp is np else xp.asarray(arr))
 
 
 # -- affine_grid --------------------------------------------------------------------------------------
