@@ -196,3 +196,27 @@ def test_cumprod_with_zeros_plain_and_create_graph_agree():
     np.testing.assert_allclose(he.numpy(), ht.numpy(), rtol=1e-9, atol=1e-10)
     assert ember.autograd.gradgradcheck(lambda v: ember.cumprod(v, 1),
                                         (ember.tensor(x, requires_grad=True),))
+
+
+@pytest.mark.parametrize("op", ["lstm_cell", "cumprod"])
+def test_third_order_through_fused_nodes_matches_torch(op):
+    # the fused node's own backward is recorded under create_graph: a third derivative is exact
+    x = RNG.standard_normal((2, 3))
+    if op == "lstm_cell":
+        x[0, 1] = 0.0
+        em, tm = ember.nn.LSTMCell(3, 2).double(), torch.nn.LSTMCell(3, 2).double()
+        _copy_params(em, tm)
+        fe, ft = (lambda v: em(v)[0].sum()), (lambda v: tm(v)[0].sum())
+    else:
+        x[1, 1] = 0.0
+        fe, ft = (lambda v: ember.cumprod(v, 1).sum()), (lambda v: torch.cumprod(v, 1).sum())
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    w = RNG.standard_normal(x.shape)
+    results = []
+    for f, v, T, grad in ((fe, xe, ember.tensor, ember.autograd.grad),
+                          (ft, xt, torch.tensor, torch.autograd.grad)):
+        (g1,) = grad(f(v), v, create_graph=True)
+        (g2,) = grad((g1 * T(w)).sum(), v, create_graph=True)
+        (g3,) = grad((g2 * g2).sum(), v)
+        results.append(g3.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-8, atol=1e-10)

@@ -34,8 +34,11 @@ def vjp_of(formula, inputs, need, upstream):
     None); None for the other inputs and where nothing connects."""
     from ..autograd import grad
     create = STATE.enabled
+    # not recorded: fresh leaves keep autograd.grad's walk inside the recomputed formula;
+    # recorded: aliases, so that the gradients are functions of the inputs themselves
     with enable_grad():
-        xs = [_Alias.apply(x) if n else x for x, n in zip(inputs, need)]
+        xs = [(_Alias.apply(x) if create else x.detach().requires_grad_()) if n else x
+              for x, n in zip(inputs, need)]
         outs = formula(*xs)
     pairs = [(o, u) for o, u in zip(outs, upstream)
              if o is not None and u is not None and o.requires_grad]
