@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from torch.nn.utils.rnn import pack_padded_sequence as pt_pack
 
 import ember
 import ember.nn.functional as F
+from ember.nn.utils.rnn import pack_padded_sequence as pe_pack
 
 RNG = np.random.default_rng(14)   # its own stream: other files draw from helpers.RNG
 
@@ -163,8 +165,6 @@ def test_recurrent_cell_plain_and_create_graph_gradients_agree(cell):
 
 
 def test_packed_lstm_plain_and_create_graph_gradients_agree():
-    from ember.nn.utils.rnn import pack_padded_sequence as pe_pack
-    from torch.nn.utils.rnn import pack_padded_sequence as pt_pack
     em, tm = ember.nn.LSTM(3, 4).double(), torch.nn.LSTM(3, 4).double()
     _copy_params(em, tm)
     x = RNG.standard_normal((4, 3, 3))
