@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from torch.nn.utils.rnn import pack_padded_sequence as pt_pack
 
 import ember
 import ember.nn.functional as F
+from ember.nn.utils.rnn import pack_padded_sequence as pe_pack
 
 RNG = np.random.default_rng(14)   # its own stream: other files draw from helpers.RNG
 
@@ -102,31 +104,74 @@ def test_fused_gradient_gradgradcheck(name):
     assert ember.autograd.gradgradcheck(fe, tuple(xe))
 
 
-@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
-def test_recurrent_plain_and_create_graph_gradients_agree(cell):
-    # the recurrent layers compute a plain backward on arrays and a create_graph one in ember
-    # ops: both must give the same first order, and the second order must match PyTorch's
-    em = getattr(ember.nn, cell)(3, 4, num_layers=2).double()
-    tm = getattr(torch.nn, cell)(3, 4, num_layers=2).double()
+def _copy_params(em, tm):
     with torch.no_grad():
         for (_, p), (_, q) in zip(em.named_parameters(), tm.named_parameters()):
             q.copy_(torch.from_numpy(p.detach().numpy()))
-    x = RNG.standard_normal((5, 2, 3))
-    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    pe, pt = [xe] + list(em.parameters()), [xt] + list(tm.parameters())
-    g = RNG.standard_normal((5, 2, 4))
-    ye, yt = em(xe)[0], tm(xt)[0]
+
+
+def _check_orders(pe, pt, ye, yt, x_shape):
+    """Plain and create_graph gradients of ``ye`` agree; they, and the second order through
+    the first input's gradient, match PyTorch's."""
+    g = RNG.standard_normal(tuple(ye.shape))
     plain = ember.autograd.grad(ye, pe, ember.tensor(g), retain_graph=True)
     graphed = ember.autograd.grad(ye, pe, ember.tensor(g), create_graph=True)
     gt = torch.autograd.grad(yt, pt, torch.tensor(g), create_graph=True)
     for p, q, r in zip(plain, graphed, gt):
         np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(q.detach().numpy(), r.detach().numpy(), rtol=1e-8, atol=1e-10)
-    w = RNG.standard_normal(x.shape)
+    w = RNG.standard_normal(x_shape)
     he = ember.autograd.grad((graphed[0] * ember.tensor(w)).sum(), pe[1:])
     ht = torch.autograd.grad((gt[0] * torch.tensor(w)).sum(), pt[1:])
     for p, q in zip(he, ht):
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("cell,kw", [("LSTM", {}), ("GRU", {}), ("RNN", {}),
+                                     ("LSTM", {"proj_size": 2, "bidirectional": True}),
+                                     ("GRU", {"bidirectional": True})])
+def test_recurrent_plain_and_create_graph_gradients_agree(cell, kw):
+    # the recurrent ops' fused gradient nodes (LSTMLayerGrad, GRUCellGrad): plain and
+    # create_graph gradients agree, and the second order (their own backward) is PyTorch's
+    em = getattr(ember.nn, cell)(3, 4, num_layers=2, **kw).double()
+    tm = getattr(torch.nn, cell)(3, 4, num_layers=2, **kw).double()
+    _copy_params(em, tm)
+    x = RNG.standard_normal((5, 2, 3))
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    _check_orders([xe] + list(em.parameters()), [xt] + list(tm.parameters()), em(xe)[0],
+                  tm(xt)[0], x.shape)
+
+
+@pytest.mark.parametrize("cell", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_recurrent_cell_plain_and_create_graph_gradients_agree(cell):
+    em = getattr(ember.nn, cell)(3, 4).double()
+    tm = getattr(torch.nn, cell)(3, 4).double()
+    _copy_params(em, tm)
+    x, h = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 4))
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    he, ht = ember.tensor(h, requires_grad=True), torch.tensor(h, requires_grad=True)
+    pe, pt = [xe, he] + list(em.parameters()), [xt, ht] + list(tm.parameters())
+    if cell == "LSTMCell":
+        c = RNG.standard_normal((2, 4))
+        ce, ct = ember.tensor(c, requires_grad=True), torch.tensor(c, requires_grad=True)
+        pe.insert(2, ce)
+        pt.insert(2, ct)
+        ye, yt = em(xe, (he, ce)), tm(xt, (ht, ct))
+        # h' and c' together: both outputs' upstream gradients reach the fused node
+        ye, yt = ye[0] * 2 + ye[1], yt[0] * 2 + yt[1]
+    else:
+        ye, yt = em(xe, he), tm(xt, ht)
+    _check_orders(pe, pt, ye, yt, x.shape)
+
+
+def test_packed_lstm_plain_and_create_graph_gradients_agree():
+    em, tm = ember.nn.LSTM(3, 4).double(), torch.nn.LSTM(3, 4).double()
+    _copy_params(em, tm)
+    x = RNG.standard_normal((4, 3, 3))
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye = em(pe_pack(xe, [4, 2, 1]))[1][0]
+    yt = tm(pt_pack(xt, torch.tensor([4, 2, 1])))[1][0]
+    _check_orders([xe] + list(em.parameters()), [xt] + list(tm.parameters()), ye, yt, x.shape)
 
 
 def test_cumprod_with_zeros_plain_and_create_graph_agree():
@@ -141,3 +186,37 @@ def test_cumprod_with_zeros_plain_and_create_graph_agree():
     xt = torch.tensor(x, requires_grad=True)
     gt = torch.autograd.grad(torch.cumprod(xt, 1), xt, torch.tensor(g.numpy()))[0]
     np.testing.assert_allclose(plain.numpy(), gt.numpy(), rtol=1e-10, atol=1e-12)
+    # second order through CumprodGrad's own backward (the exact form), against PyTorch's
+    gg = ember.autograd.grad(y, xe, g, create_graph=True)[0]
+    gtt = torch.autograd.grad(torch.cumprod(xt, 1), xt, torch.tensor(g.numpy()),
+                              create_graph=True)[0]
+    w = RNG.standard_normal((3, 5))
+    he = ember.autograd.grad((gg * ember.tensor(w)).sum(), xe)[0]
+    ht = torch.autograd.grad((gtt * torch.tensor(w)).sum(), xt)[0]
+    np.testing.assert_allclose(he.numpy(), ht.numpy(), rtol=1e-9, atol=1e-10)
+    assert ember.autograd.gradgradcheck(lambda v: ember.cumprod(v, 1),
+                                        (ember.tensor(x, requires_grad=True),))
+
+
+@pytest.mark.parametrize("op", ["lstm_cell", "cumprod"])
+def test_third_order_through_fused_nodes_matches_torch(op):
+    # the fused node's own backward is recorded under create_graph: a third derivative is exact
+    x = RNG.standard_normal((2, 3))
+    if op == "lstm_cell":
+        x[0, 1] = 0.0
+        em, tm = ember.nn.LSTMCell(3, 2).double(), torch.nn.LSTMCell(3, 2).double()
+        _copy_params(em, tm)
+        fe, ft = (lambda v: em(v)[0].sum()), (lambda v: tm(v)[0].sum())
+    else:
+        x[1, 1] = 0.0
+        fe, ft = (lambda v: ember.cumprod(v, 1).sum()), (lambda v: torch.cumprod(v, 1).sum())
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    w = RNG.standard_normal(x.shape)
+    results = []
+    for f, v, T, grad in ((fe, xe, ember.tensor, ember.autograd.grad),
+                          (ft, xt, torch.tensor, torch.autograd.grad)):
+        (g1,) = grad(f(v), v, create_graph=True)
+        (g2,) = grad((g1 * T(w)).sum(), v, create_graph=True)
+        (g3,) = grad((g2 * g2).sum(), v)
+        results.append(g3.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-8, atol=1e-10)

@@ -6,11 +6,6 @@ from helpers import RNG, check_error, check_op, randn
 import ember
 
 
-def both(f, *inputs, **kw):
-    """check_op of ``f(lib, *tensors)`` with lib = ember, then torch."""
-    return check_op(lambda *a: f(ember, *a), lambda *a: f(torch, *a), *inputs, **kw)
-
-
 def gradchecks(fn, *arrays):
     ins = tuple(ember.tensor(a, requires_grad=True) for a in arrays)
     assert ember.autograd.gradcheck(fn, ins)
@@ -43,16 +38,20 @@ def T(a):
 ])
 def test_gather(shape, dim, ishape):
     size = shape[dim] if shape else 1
-    both(lambda M, a, i: M.gather(a, dim, i), randn(*shape), idx(size, *ishape),
+    check_op(lambda a, i: ember.gather(a, dim, i),
+             lambda a, i: torch.gather(a, dim, i), randn(*shape), idx(size, *ishape),
          gradgradcheck=True)
 
 
 def test_gather_variants():
     a, i = randn(4, 3), idx(3, 4, 5)
-    both(lambda M, a, i: a.t().gather(0, i), a, idx(3, 2, 4), gradgradcheck=True)   # non-contig
-    both(lambda M, a, i: a.gather(1, i), a, i.astype(np.int32))
-    both(lambda M, a, i: a.gather(1, i), (a * 10).astype(np.int64), i, grad=False)
-    both(lambda M, a, i: M.gather(a, 1, i, sparse_grad=False), a, i)
+    check_op(lambda a, i: a.t().gather(0, i),
+             lambda a, i: a.t().gather(0, i), a, idx(3, 2, 4), gradgradcheck=True)   # non-contig
+    check_op(lambda a, i: a.gather(1, i), lambda a, i: a.gather(1, i), a, i.astype(np.int32))
+    check_op(lambda a, i: a.gather(1, i),
+             lambda a, i: a.gather(1, i), (a * 10).astype(np.int64), i, grad=False)
+    check_op(lambda a, i: ember.gather(a, 1, i, sparse_grad=False),
+             lambda a, i: torch.gather(a, 1, i, sparse_grad=False), a, i)
 
 
 def test_gather_errors():
@@ -82,18 +81,23 @@ def test_scatter(shape, dim, ishape, sshape):
     i = perm_idx(size, ishape, dim % max(len(shape), 1)) if shape else np.array(0)
     a, s = randn(*shape), randn(*sshape)
     if sshape == ishape:
-        both(lambda M, a, i, s: M.scatter(a, dim, i, s), a, i, s, gradgradcheck=True)
+        check_op(lambda a, i, s: ember.scatter(a, dim, i, s),
+                 lambda a, i, s: torch.scatter(a, dim, i, s), a, i, s, gradgradcheck=True)
     else:   # torch's backward fails when src is larger than index; ember pads src's grad
-        both(lambda M, a, i, s: M.scatter(a, dim, i, s), a, i, s, grad=False)
+        check_op(lambda a, i, s: ember.scatter(a, dim, i, s),
+                 lambda a, i, s: torch.scatter(a, dim, i, s), a, i, s, grad=False)
         gradchecks(lambda a, s: ember.scatter(a, dim, E(i), s), a, s)
-    both(lambda M, a, i: M.scatter(a, dim, i, 2.5), a, i, gradgradcheck=True)
-    both(lambda M, a, i: a.scatter(dim, i, value=-1.0), a, i)
+    check_op(lambda a, i: ember.scatter(a, dim, i, 2.5),
+             lambda a, i: torch.scatter(a, dim, i, 2.5), a, i, gradgradcheck=True)
+    check_op(lambda a, i: a.scatter(dim, i, value=-1.0), lambda a, i: a.scatter(dim, i, value=-1.0), a, i)
     # duplicates are fine for scatter_add
     i = idx(size, *ishape)
     if sshape == ishape:
-        both(lambda M, a, i, s: M.scatter_add(a, dim, i, s), a, i, s, gradgradcheck=True)
+        check_op(lambda a, i, s: ember.scatter_add(a, dim, i, s),
+                 lambda a, i, s: torch.scatter_add(a, dim, i, s), a, i, s, gradgradcheck=True)
     else:
-        both(lambda M, a, i, s: M.scatter_add(a, dim, i, s), a, i, s, grad=False)
+        check_op(lambda a, i, s: ember.scatter_add(a, dim, i, s),
+                 lambda a, i, s: torch.scatter_add(a, dim, i, s), a, i, s, grad=False)
         gradchecks(lambda a, s: ember.scatter_add(a, dim, E(i), s), a, s)
 
 
@@ -101,15 +105,21 @@ def test_scatter(shape, dim, ishape, sshape):
 def test_scatter_variants():
     a = randn(4, 3)
     i = perm_idx(4, (2, 4), 1)
-    both(lambda M, a, i, s: a.t().scatter(1, i, s.t()), a, i, randn(4, 2), gradgradcheck=True)
-    both(lambda M, a, i, s: a.t().scatter_add(1, i, s.t()), a, i, randn(4, 2))
-    both(lambda M, a, i: a.scatter(0, i, 2.5), np.arange(12).reshape(3, 4), perm_idx(3, (2, 4), 0),
+    check_op(lambda a, i, s: a.t().scatter(1, i, s.t()),
+             lambda a, i, s: a.t().scatter(1, i, s.t()), a, i, randn(4, 2), gradgradcheck=True)
+    check_op(lambda a, i, s: a.t().scatter_add(1, i, s.t()),
+             lambda a, i, s: a.t().scatter_add(1, i, s.t()), a, i, randn(4, 2))
+    check_op(lambda a, i: a.scatter(0, i, 2.5),
+             lambda a, i: a.scatter(0, i, 2.5), np.arange(12).reshape(3, 4), perm_idx(3, (2, 4), 0),
          grad=False)
-    both(lambda M, a, i: a.scatter(0, i, 2.5, reduce="multiply"), randn(3, 4), idx(3, 2, 4),
+    check_op(lambda a, i: a.scatter(0, i, 2.5, reduce="multiply"),
+             lambda a, i: a.scatter(0, i, 2.5, reduce="multiply"), randn(3, 4), idx(3, 2, 4),
          grad=False)
-    both(lambda M, a, i, s: a.scatter(0, i, s, reduce="add"), randn(3, 4), idx(3, 2, 4),
+    check_op(lambda a, i, s: a.scatter(0, i, s, reduce="add"),
+             lambda a, i, s: a.scatter(0, i, s, reduce="add"), randn(3, 4), idx(3, 2, 4),
          randn(2, 4), grad=False)
-    both(lambda M, a, i, s: a.scatter(1, i, s), randn(3, 4), perm_idx(4, (3, 2), 1).astype(np.int32),
+    check_op(lambda a, i, s: a.scatter(1, i, s),
+             lambda a, i, s: a.scatter(1, i, s), randn(3, 4), perm_idx(4, (3, 2), 1).astype(np.int32),
          randn(3, 2))
 
 
@@ -178,30 +188,42 @@ def test_scatter_inplace():
 def test_index_select_add(shape, dim, n):
     size = shape[dim] if shape else 1
     i = idx(size, n)
-    both(lambda M, a, i: M.index_select(a, dim, i), randn(*shape), i, gradgradcheck=True)
+    check_op(lambda a, i: ember.index_select(a, dim, i),
+             lambda a, i: torch.index_select(a, dim, i), randn(*shape), i, gradgradcheck=True)
     sshape = list(shape) or [1]
     sshape[dim] = n
     src = randn(*sshape) if shape else randn()
-    both(lambda M, a, i, s: M.index_add(a, dim, i, s), randn(*shape), i, src, gradgradcheck=True)
-    both(lambda M, a, i, s: a.index_add(dim, i, s, alpha=-2.0), randn(*shape), i, src)
+    check_op(lambda a, i, s: ember.index_add(a, dim, i, s),
+             lambda a, i, s: torch.index_add(a, dim, i, s), randn(*shape), i, src, gradgradcheck=True)
+    check_op(lambda a, i, s: a.index_add(dim, i, s, alpha=-2.0),
+             lambda a, i, s: a.index_add(dim, i, s, alpha=-2.0), randn(*shape), i, src)
 
 
 def test_index_select_variants():
-    both(lambda M, a, i: a.t().index_select(0, i), randn(3, 4), idx(4, 6), gradgradcheck=True)
-    both(lambda M, a, i: a.index_select(1, i), randn(3, 4), np.array(2))   # 0-d index
-    both(lambda M, a, i: a.index_select(1, i), randn(3, 4), idx(4, 3, dtype=np.int32))
-    both(lambda M, a, i: a.index_select(0, i), np.arange(12).reshape(3, 4), idx(3, 2), grad=False)
-    both(lambda M, a, i, s: a.t().index_add(0, i, s.t()), randn(3, 4), idx(4, 2), randn(3, 2))
+    check_op(lambda a, i: a.t().index_select(0, i),
+             lambda a, i: a.t().index_select(0, i), randn(3, 4), idx(4, 6), gradgradcheck=True)
+    check_op(lambda a, i: a.index_select(1, i), lambda a, i: a.index_select(1, i), randn(3, 4),
+             np.array(2))   # 0-d index
+    check_op(lambda a, i: a.index_select(1, i),
+             lambda a, i: a.index_select(1, i), randn(3, 4), idx(4, 3, dtype=np.int32))
+    check_op(lambda a, i: a.index_select(0, i),
+             lambda a, i: a.index_select(0, i), np.arange(12).reshape(3, 4), idx(3, 2), grad=False)
+    check_op(lambda a, i, s: a.t().index_add(0, i, s.t()),
+             lambda a, i, s: a.t().index_add(0, i, s.t()), randn(3, 4), idx(4, 2), randn(3, 2))
 
 
 def test_index_fill():
-    both(lambda M, a, i: M.index_fill(a, 1, i, 2.5), randn(3, 4), np.array([0, -1, 0]),
+    check_op(lambda a, i: ember.index_fill(a, 1, i, 2.5),
+             lambda a, i: torch.index_fill(a, 1, i, 2.5), randn(3, 4), np.array([0, -1, 0]),
          gradgradcheck=True)
-    both(lambda M, a, i, v: a.index_fill(0, i, v), randn(3, 4), np.array([2, 2, 0]), randn(),
+    check_op(lambda a, i, v: a.index_fill(0, i, v),
+             lambda a, i, v: a.index_fill(0, i, v), randn(3, 4), np.array([2, 2, 0]), randn(),
          gradgradcheck=True)
-    both(lambda M, a, i: M.index_fill(a, 0, i, 1.5), np.zeros((2, 3), np.int64), np.array(1),
+    check_op(lambda a, i: ember.index_fill(a, 0, i, 1.5),
+             lambda a, i: torch.index_fill(a, 0, i, 1.5), np.zeros((2, 3), np.int64), np.array(1),
          grad=False)
-    both(lambda M, a, i: M.index_fill(a, 0, i, 3.0), randn(), np.array([0]))
+    check_op(lambda a, i: ember.index_fill(a, 0, i, 3.0),
+             lambda a, i: torch.index_fill(a, 0, i, 3.0), randn(), np.array([0]))
     x = ember.zeros(3, 4)
     check_error(lambda: x.index_fill(0, E([0, 7]), 2.0), IndexError,
                 "index 7 is out of bounds for dimension 0 with size 3")
@@ -248,9 +270,11 @@ def test_index_errors():
                                    ((0, 4), (4,)), ((2, 3), ())])
 def test_masked_select_scatter(sa, sm):
     m = np.asarray(RNG.random(sm) > 0.4)
-    both(lambda M, a, m: M.masked_select(a, m), randn(*sa), m, gradgradcheck=True)
+    check_op(lambda a, m: ember.masked_select(a, m),
+             lambda a, m: torch.masked_select(a, m), randn(*sa), m, gradgradcheck=True)
     n = int(np.broadcast_to(m, np.broadcast_shapes(sa, sm)).sum())
-    both(lambda M, a, m, s: M.masked_scatter(a, m, s), randn(*sa), m, randn(n + 2),
+    check_op(lambda a, m, s: ember.masked_scatter(a, m, s),
+             lambda a, m, s: torch.masked_scatter(a, m, s), randn(*sa), m, randn(n + 2),
          gradgradcheck=True)
 
 
@@ -259,8 +283,10 @@ def test_masked_select_scatter(sa, sm):
 @pytest.mark.parametrize("value", [0, 0.0, -2.5])
 def test_masked_fill(sa, sm, value):
     m = np.asarray(RNG.random(sm) > 0.4)
-    both(lambda M, a, m: a.masked_fill(m, value), randn(*sa), m, gradgradcheck=True)
-    both(lambda M, a, m, v: M.masked_fill(a, m, v.sum()), randn(*sa), m, randn(2))
+    check_op(lambda a, m: a.masked_fill(m, value),
+             lambda a, m: a.masked_fill(m, value), randn(*sa), m, gradgradcheck=True)
+    check_op(lambda a, m, v: ember.masked_fill(a, m, v.sum()),
+             lambda a, m, v: torch.masked_fill(a, m, v.sum()), randn(*sa), m, randn(2))
 
 
 def test_masked_fill_zero_keeps_torch_semantics():
@@ -281,9 +307,12 @@ def test_masked_fill_zero_keeps_torch_semantics():
 
 def test_masked_variants():
     m = RNG.random((4, 3)) > 0.5
-    both(lambda M, a, m: a.t().masked_select(m.t()), randn(4, 3), m, gradgradcheck=True)
-    both(lambda M, a, m, s: a.masked_scatter(m, s.t()), randn(4, 3), m, randn(3, 4))
-    both(lambda M, a, m: a.masked_select(m), np.arange(12).reshape(4, 3), m, grad=False)
+    check_op(lambda a, m: a.t().masked_select(m.t()),
+             lambda a, m: a.t().masked_select(m.t()), randn(4, 3), m, gradgradcheck=True)
+    check_op(lambda a, m, s: a.masked_scatter(m, s.t()),
+             lambda a, m, s: a.masked_scatter(m, s.t()), randn(4, 3), m, randn(3, 4))
+    check_op(lambda a, m: a.masked_select(m),
+             lambda a, m: a.masked_select(m), np.arange(12).reshape(4, 3), m, grad=False)
     x, t = ember.zeros(4, 3), torch.zeros(4, 3)
     x.masked_scatter_(E(m[0]), ember.arange(20.0))
     t.masked_scatter_(T(m[0]), torch.arange(20.0))
@@ -307,26 +336,33 @@ def test_masked_variants():
                                       ((4,), (2, 1, 4), ()), ((), (2, 3), (3,)), ((0, 3), (3,), (1,))])
 def test_where(sc, sx, sy):
     c = np.asarray(RNG.random(sc) > 0.5)
-    both(lambda M, c, x, y: M.where(c, x, y), c, randn(*sx), randn(*sy), gradgradcheck=True)
+    check_op(lambda c, x, y: ember.where(c, x, y),
+             lambda c, x, y: torch.where(c, x, y), c, randn(*sx), randn(*sy), gradgradcheck=True)
 
 
 def test_where_scalars_and_dtypes():
     c = RNG.random((3, 4)) > 0.5
     x = randn(3, 4)
-    both(lambda M, c, x: M.where(c, x, 0.0), c, x, gradgradcheck=True)
-    both(lambda M, c, y: M.where(c, 2, y), c, x, gradgradcheck=True)
-    both(lambda M, c, x: x.where(c, -1.0), c, x)
-    both(lambda M, c, x: M.where(c.t(), x.t(), 0.0), c, x)                  # non-contiguous
-    both(lambda M, c, x, y: M.where(c, x, y), c, x.astype(np.float32), randn(4))
-    both(lambda M, c: M.where(c, 1, 0), c, grad=False)
-    both(lambda M, c: M.where(c, 1.0, 0), c, grad=False)
-    both(lambda M, c: M.where(c, True, False), c, grad=False)
-    both(lambda M, c, x: M.where(c, x, 2.5), c, np.arange(12).reshape(3, 4), grad=False)
-    both(lambda M, c, x, y: M.where(c, x, y), c, np.arange(4, dtype=np.uint8),
+    check_op(lambda c, x: ember.where(c, x, 0.0),
+             lambda c, x: torch.where(c, x, 0.0), c, x, gradgradcheck=True)
+    check_op(lambda c, y: ember.where(c, 2, y), lambda c, y: torch.where(c, 2, y), c, x, gradgradcheck=True)
+    check_op(lambda c, x: x.where(c, -1.0), lambda c, x: x.where(c, -1.0), c, x)
+    check_op(lambda c, x: ember.where(c.t(), x.t(), 0.0),   # non-contiguous
+             lambda c, x: torch.where(c.t(), x.t(), 0.0), c, x)
+    check_op(lambda c, x, y: ember.where(c, x, y),
+             lambda c, x, y: torch.where(c, x, y), c, x.astype(np.float32), randn(4))
+    check_op(lambda c: ember.where(c, 1, 0), lambda c: torch.where(c, 1, 0), c, grad=False)
+    check_op(lambda c: ember.where(c, 1.0, 0), lambda c: torch.where(c, 1.0, 0), c, grad=False)
+    check_op(lambda c: ember.where(c, True, False), lambda c: torch.where(c, True, False), c, grad=False)
+    check_op(lambda c, x: ember.where(c, x, 2.5),
+             lambda c, x: torch.where(c, x, 2.5), c, np.arange(12).reshape(3, 4), grad=False)
+    check_op(lambda c, x, y: ember.where(c, x, y),
+             lambda c, x, y: torch.where(c, x, y), c, np.arange(4, dtype=np.uint8),
          np.array(1, np.int8), grad=False)
-    both(lambda M, c, x, y: M.where(c, x, y), c, np.arange(4, dtype=np.int32), np.array(1.5),
+    check_op(lambda c, x, y: ember.where(c, x, y),
+             lambda c, x, y: torch.where(c, x, y), c, np.arange(4, dtype=np.int32), np.array(1.5),
          grad=False)
-    both(lambda M, c: M.where(c), c, grad=False)
+    check_op(lambda c: ember.where(c), lambda c: torch.where(c), c, grad=False)
     check_error(lambda: ember.where(ember.ones(2), ember.ones(2), ember.ones(2)), RuntimeError,
                 "where expected condition to be a boolean tensor, but got a tensor with dtype Float")
     check_error(lambda: ember.where(E(c), ember.ones(5), 0.0), RuntimeError,
@@ -337,20 +373,27 @@ def test_where_scalars_and_dtypes():
 @pytest.mark.parametrize("shape", [(3, 4), (5,), (), (2, 0), (2, 3, 2)])
 def test_nonzero(shape):
     a = np.asarray(RNG.random(shape) > 0.5).astype(np.float32)
-    both(lambda M, a: M.nonzero(a), a, grad=False)
-    both(lambda M, a: M.nonzero(a, as_tuple=True), a, grad=False)
-    both(lambda M, a: a.nonzero(), a, grad=False)
-    both(lambda M, a: M.argwhere(a), a, grad=False)
-    both(lambda M, a: M.nonzero(a, as_tuple=True), np.array(0.0), grad=False)
+    check_op(lambda a: ember.nonzero(a), lambda a: torch.nonzero(a), a, grad=False)
+    check_op(lambda a: ember.nonzero(a, as_tuple=True),
+             lambda a: torch.nonzero(a, as_tuple=True), a, grad=False)
+    check_op(lambda a: a.nonzero(), lambda a: a.nonzero(), a, grad=False)
+    check_op(lambda a: ember.argwhere(a), lambda a: torch.argwhere(a), a, grad=False)
+    check_op(lambda a: ember.nonzero(a, as_tuple=True),
+             lambda a: torch.nonzero(a, as_tuple=True), np.array(0.0), grad=False)
 
 
 def test_take_along_dim():
     a = randn(3, 4)
-    both(lambda M, a, i: M.take_along_dim(a, i), a, idx(12, 2, 5), gradgradcheck=True)
-    both(lambda M, a, i: M.take_along_dim(a, i, 1), a, idx(4, 3, 6), gradgradcheck=True)
-    both(lambda M, a, i: M.take_along_dim(a, i, -1), a, idx(4, 1, 2), gradgradcheck=True)
-    both(lambda M, a, i: M.take_along_dim(a, i, 0), randn(3, 1), idx(3, 2, 5), gradgradcheck=True)
-    both(lambda M, a, i: a.t().take_along_dim(i, 0), a, idx(4, 2, 3))
+    check_op(lambda a, i: ember.take_along_dim(a, i),
+             lambda a, i: torch.take_along_dim(a, i), a, idx(12, 2, 5), gradgradcheck=True)
+    check_op(lambda a, i: ember.take_along_dim(a, i, 1),
+             lambda a, i: torch.take_along_dim(a, i, 1), a, idx(4, 3, 6), gradgradcheck=True)
+    check_op(lambda a, i: ember.take_along_dim(a, i, -1),
+             lambda a, i: torch.take_along_dim(a, i, -1), a, idx(4, 1, 2), gradgradcheck=True)
+    check_op(lambda a, i: ember.take_along_dim(a, i, 0),
+             lambda a, i: torch.take_along_dim(a, i, 0), randn(3, 1), idx(3, 2, 5), gradgradcheck=True)
+    check_op(lambda a, i: a.t().take_along_dim(i, 0),
+             lambda a, i: a.t().take_along_dim(i, 0), a, idx(4, 2, 3))
     x = ember.zeros(3, 4)
     check_error(lambda: x.take_along_dim(E([[0, 2]]).int(), 0), RuntimeError,
                 "torch.take_along_dim(): dtype of indices should be Long but got Int")

@@ -8,14 +8,16 @@ place where it can be.
 
 Backward: the gradient of the gates is one formula per cell, written once for NumPy arrays and
 ember Tensors alike (the ``_*_pointwise`` functions; LSTMLayer's loop back over time,
-``_lstm_reverse``, too). In a plain backward (grad mode off, nothing is recorded) it runs on the
-activations forward kept; under ``create_graph`` the activations are recomputed from the inputs
-with ember ops and the same formulas build a differentiable graph, so double backward is exact.
+``_lstm_reverse``, too). Each op's backward is a fused gradient node (``LSTMCellGrad``,
+``LSTMLayerGrad``, ``GRUCellGrad``) whose forward runs the formula on the activations forward
+kept, at array speed, in plain and ``create_graph`` backward alike. Its own backward (double
+backward) runs the same formula on Tensors, the activations recomputed from the inputs with
+ember ops, and differentiates it (``_vjp.vjp_of``), so every order is exact.
 """
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
+from ._vjp import vjp_of
 from .join import cat, stack
 from .unary import TanhBackward
 
@@ -103,19 +105,7 @@ class LSTMCell(Function):
     @staticmethod
     def backward(ctx, gh, gc):
         gi, h, c, w_hh, b_hh, gates, tc = ctx.saved_tensors
-        if STATE.enabled:   # create_graph: the activations as functions of the inputs
-            i, f, g, o = (gi + h.matmul(w_hh.t()) + (b_hh if b_hh is not None else 0)) \
-                .chunk(4, -1)
-            i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-            tc = (f * c + i * g).tanh()
-            dg, dc = _lstm_pointwise(gh, gc, c, i, f, g, o, tc, _tensor_cat)
-        else:
-            n = c._data.shape[-1]
-            a = gates._data
-            dg, dc = _lstm_pointwise(gh._data, gc._data, c._data, a[..., :n], a[..., n:2 * n],
-                                     a[..., 2 * n:3 * n], a[..., 3 * n:], tc._data,
-                                     _array_cat(gi._xp))
-            dg, dc = _wrap(gi, dg), _wrap(gi, dc)
+        dg, dc = LSTMCellGrad.apply(gh, gc, gi, h, c, w_hh, b_hh, gates._data, tc._data)
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
         dh, dw, db = _weight_grads(dg, h, w_hh, need[1], need[3], need[4])
         return (dg if need[0] else None), dh, (dc if need[2] else None), dw, db
@@ -128,6 +118,34 @@ class LSTMCell(Function):
         gg, o = graph.op("Tanh", gg), graph.op("Sigmoid", o)
         c_new = graph.op("Add", graph.op("Mul", f, c), graph.op("Mul", i, gg))
         return graph.op("Mul", o, graph.op("Tanh", c_new)), c_new
+
+
+class LSTMCellGrad(Function):
+    """(d gates, dc): ``_lstm_pointwise`` on the activations LSTMCell kept (arrays). Its own
+    gradient: the same formula on Tensors, activations recomputed from the inputs (``vjp_of``)."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, gh, gc, gi, h, c, w_hh, b_hh, gates, tc):
+        n = c._data.shape[-1]
+        a = gates
+        ctx.save_for_backward(gh, gc, gi, h, c, w_hh, b_hh)
+        ctx.set_materialize_grads(False)
+        return _lstm_pointwise(gh._data, gc._data, c._data, a[..., :n], a[..., n:2 * n],
+                               a[..., 2 * n:3 * n], a[..., 3 * n:], tc, _array_cat(gi._xp))
+
+    @staticmethod
+    def backward(ctx, u_dg, u_dc):
+        return tuple(vjp_of(_lstm_cell_grad, ctx.saved_tensors, ctx.needs_input_grad[:7],
+                            (u_dg, u_dc))) + (None, None)
+
+
+def _lstm_cell_grad(gh, gc, gi, h, c, w_hh, b_hh):
+    """LSTMCellGrad's outputs in ember ops, the activations recomputed from the inputs."""
+    pre = gi + h.matmul(w_hh.t())
+    i, f, g, o = (pre if b_hh is None else pre + b_hh).chunk(4, -1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    return _lstm_pointwise(gh, gc, c, i, f, g, o, (f * c + i * g).tanh(), _tensor_cat)
 
 
 def _lstm_reverse(order, g_out, dh, dc, acts, w_hh, w_hr, cat, keep, mask=None):
@@ -207,47 +225,11 @@ class LSTMLayer(Function):
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
         gi, h0, c0, w_hh, w_hr, *kept = ctx.saved_tensors
-        gates, hs, cs, tcs, raw = (None if a is None else a._data for a in kept)
         need = tuple(ctx.needs_input_grad) + (False, False)   # w_hr, reverse may be left out
-        T = gi.shape[0]
-        order = range(T - 1, -1, -1) if ctx.reverse else range(T)
-        if STATE.enabled:
-            dgi, dh, dc, dw, dwr = _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, ctx.reverse,
-                                                     ctx.mask, g_out, g_h, g_c)
-        else:
-            xp = gi._xp
-            G = gi._data.shape[-1]
-            n = G // 4
-            a = gates
-            dG = xp.empty_like(a)
-            dH = xp.empty(hs[1:].shape, a.dtype) if w_hr is not None else None
-
-            def acts(k):
-                g = a[k]
-                return cs[k], g[:, :n], g[:, n:2 * n], g[:, 2 * n:3 * n], g[:, 3 * n:], tcs[k]
-
-            def keep(k, dg, dh):
-                dG[k] = dg
-                if dH is not None:
-                    dH[k] = dh
-            mask = None
-            if ctx.mask is not None:
-                rows = ctx.mask.astype(a.dtype)[:, :, None]
-
-                def mask(t):
-                    return rows[t]
-            dh, dc = _lstm_reverse(order, g_out._data, g_h._data, g_c._data, acts, w_hh._data,
-                                   None if w_hr is None else w_hr._data,
-                                   _array_cat(xp), keep, mask)
-            dw = dG.reshape(-1, G).T @ hs[:-1].reshape(-1, hs.shape[-1]) \
-                if need[3] else None
-            dwr = dH.reshape(-1, dH.shape[-1]).T @ raw.reshape(-1, n) \
-                if w_hr is not None and need[4] else None
-            dgi = xp.ascontiguousarray(dG[::-1]) if ctx.reverse else dG
-            dgi, dh, dc, dw, dwr = (None if v is None else _wrap(gi, v)
-                                    for v in (dgi, dh, dc, dw, dwr))
-        return (dgi if need[0] else None, dh if need[1] else None, dc if need[2] else None,
-                dw if need[3] else None, dwr if need[4] else None, None, None)
+        grads = LSTMLayerGrad.apply(g_out, g_h, g_c, gi, h0, c0, w_hh, w_hr, ctx.reverse,
+                                    ctx.mask, need[:5], *(None if a is None else a._data
+                                                          for a in kept))
+        return tuple(v if n else None for v, n in zip(grads, need[:5])) + (None, None)
 
     # ONNX's LSTM node over gi as its input: W is the permutation from PyTorch's gate order
     # (i, f, g, o) to ONNX's (i, o, f, c), so gi W^T just reorders gi (exactly); R is W_hh in
@@ -267,10 +249,66 @@ class LSTMLayer(Function):
         return graph.squeeze(y, [1]), graph.squeeze(hn, [0]), graph.squeeze(cn, [0])
 
 
-def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, order, reverse, mask, g_out, g_h, g_c):
-    """LSTMLayer's gradients under create_graph: the activations recomputed from the inputs
-    with ember ops, then the same backward recurrence on Tensors."""
+class LSTMLayerGrad(Function):
+    """(d gi, d h0, d c0, d W_hh, d W_hr) of LSTMLayer for ``want``: ``_lstm_reverse`` on the
+    activations forward kept (arrays), then W_hh's gradient (and W_hr's) in one matmul over all
+    steps. Its own gradient: the same recurrence on Tensors, the activations recomputed from
+    the inputs (``_lstm_layer_graph``, ``vjp_of``)."""
+    _ctx_arrays = ('mask',)   # freed with the saved tensors
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g_out, g_h, g_c, gi, h0, c0, w_hh, w_hr, reverse, mask, want,
+                gates, hs, cs, tcs, raw):
+        ctx.reverse, ctx.mask = reverse, mask
+        ctx.save_for_backward(g_out, g_h, g_c, gi, h0, c0, w_hh, w_hr)
+        ctx.set_materialize_grads(False)
+        xp = gi._xp
+        T, _, G = gi._data.shape
+        n = G // 4
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        dG = xp.empty_like(gates)
+        dH = xp.empty(hs[1:].shape, gates.dtype) if w_hr is not None else None
+
+        def acts(k):
+            g = gates[k]
+            return cs[k], g[:, :n], g[:, n:2 * n], g[:, 2 * n:3 * n], g[:, 3 * n:], tcs[k]
+
+        def keep(k, dg, dh):
+            dG[k] = dg
+            if dH is not None:
+                dH[k] = dh
+        step_mask = None
+        if mask is not None:
+            rows = mask.astype(gates.dtype)[:, :, None]
+
+            def step_mask(t):
+                return rows[t]
+        dh, dc = _lstm_reverse(order, g_out._data, g_h._data, g_c._data, acts, w_hh._data,
+                               None if w_hr is None else w_hr._data, _array_cat(xp), keep,
+                               step_mask)
+        dw = dG.reshape(-1, G).T @ hs[:-1].reshape(-1, hs.shape[-1]) if want[3] else None
+        dwr = dH.reshape(-1, dH.shape[-1]).T @ raw.reshape(-1, n) \
+            if w_hr is not None and want[4] else None
+        dgi = (xp.ascontiguousarray(dG[::-1]) if reverse else dG) if want[0] else None
+        return dgi, (dh if want[1] else None), (dc if want[2] else None), dw, dwr
+
+    @staticmethod
+    def backward(ctx, *us):
+        def formula(g_out, g_h, g_c, gi, h0, c0, w_hh, w_hr):
+            return _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, ctx.reverse, ctx.mask,
+                                     g_out, g_h, g_c)
+        return tuple(vjp_of(formula, ctx.saved_tensors, ctx.needs_input_grad[:8], us)) + \
+            (None,) * 8
+
+
+def _lstm_layer_graph(gi, h0, c0, w_hh, w_hr, reverse, mask, g_out, g_h, g_c):
+    """LSTMLayerGrad's outputs in ember ops: the activations recomputed from the inputs, then
+    the same backward recurrence on Tensors."""
     from .gather import where
+    T = gi.shape[0]
+    order = range(T - 1, -1, -1) if reverse else range(T)
     rows = None if mask is None else gi._wrap(mask[:, :, None])
     steps, h, c = [], h0, c0
     for t in order:
@@ -338,21 +376,8 @@ class GRUCell(Function):
 
     @staticmethod
     def backward(ctx, g):
-        gi, h, w_hh, b_hh, *kept = ctx.saved_tensors
-        if STATE.enabled:   # create_graph: the activations as functions of the inputs
-            hg = h.matmul(w_hh.t())
-            if b_hh is not None:
-                hg = hg + b_hh
-            xr, xz, xn = gi.chunk(3, -1)
-            hr, hz, hn = hg.chunk(3, -1)
-            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
-            n = (xn + r * hn).tanh()
-            dgi, dhg, dh = _gru_pointwise(g, h, r, z, n, hn, _tensor_cat)
-        else:
-            k = h._data.shape[-1]
-            rz, n, hn = (a._data for a in kept)
-            dgi, dhg, dh = (_wrap(gi, a) for a in _gru_pointwise(
-                g._data, h._data, rz[..., :k], rz[..., k:], n, hn, _array_cat(gi._xp)))
+        gi, h, w_hh, b_hh, rz, n, hn = ctx.saved_tensors
+        dgi, dhg, dh = GRUCellGrad.apply(g, gi, h, w_hh, b_hh, rz._data, n._data, hn._data)
         need = tuple(ctx.needs_input_grad) + (False, False)   # b_hh, relu may be left out
         dh2, dw, db = _weight_grads(dhg, h, w_hh, need[1], need[2], need[3])
         if dh2 is not None:
@@ -369,6 +394,37 @@ class GRUCell(Function):
         z = graph.op("Sigmoid", graph.op("Add", xz, hz))
         nn_ = graph.op("Tanh", graph.op("Add", xn, graph.op("Mul", r, hn)))
         return graph.op("Add", graph.op("Mul", graph.op("Sub", h, nn_), z), nn_)
+
+
+class GRUCellGrad(Function):
+    """(d gi, d hg, the direct part of d h): ``_gru_pointwise`` on the activations GRUCell kept
+    (arrays), hg = h W_hh^T + b_hh. Its own gradient: the same formula on Tensors, activations
+    recomputed from the inputs (``vjp_of``)."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, gi, h, w_hh, b_hh, rz, n, hn):
+        k = h._data.shape[-1]
+        ctx.save_for_backward(g, gi, h, w_hh, b_hh)
+        ctx.set_materialize_grads(False)
+        return _gru_pointwise(g._data, h._data, rz[..., :k], rz[..., k:], n, hn,
+                              _array_cat(gi._xp))
+
+    @staticmethod
+    def backward(ctx, *us):
+        return tuple(vjp_of(_gru_cell_grad, ctx.saved_tensors, ctx.needs_input_grad[:5], us)) \
+            + (None,) * 3
+
+
+def _gru_cell_grad(g, gi, h, w_hh, b_hh):
+    """GRUCellGrad's outputs in ember ops, the activations recomputed from the inputs."""
+    hg = h.matmul(w_hh.t())
+    if b_hh is not None:
+        hg = hg + b_hh
+    xr, xz, xn = gi.chunk(3, -1)
+    hr, hz, hn = hg.chunk(3, -1)
+    r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+    return _gru_pointwise(g, h, r, z, (xn + r * hn).tanh(), hn, _tensor_cat)
 
 
 # -- Elman RNN -------------------------------------------------------------------------------

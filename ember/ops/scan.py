@@ -4,10 +4,10 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ._number import index
 from ._util import canon_dim, check_tensor
 from ._util import conj as _conj
+from ._vjp import vjp_of
 from .reduce import _acc, _acc_array, _as, _const
 from .sort import return_types
 
@@ -73,9 +73,26 @@ class Cumprod(Function):
         zero = a._data == 0
         if not zero.any():
             return Cumsum.apply(g * _conj(out), d, None, not reverse) / _conj(a), None, None, None
-        if STATE.enabled:   # create_graph: a form whose own derivative is right at zeros too
-            return _cumprod_grad_exact(g, a, d, reverse), None, None, None
-        return _cumprod_grad_zeros(g, a, out, zero, d, reverse), None, None, None
+        return CumprodGrad.apply(g, a, out._data, zero, d, reverse), None, None, None
+
+
+class CumprodGrad(Function):
+    """Cumprod's gradient where x has zeros: the O(n) form (``_cumprod_grad_zeros``), right to
+    first order. Its own gradient is that of the O(n^2) form written out with differentiable
+    ops (``_cumprod_grad_exact``, the same values), so double backward is exact at zeros too."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, a, out, zero, d, reverse):
+        ctx.meta = (d, reverse)
+        ctx.save_for_backward(g, a)
+        return _cumprod_grad_zeros(g, a, a._wrap(out), zero, d, reverse)
+
+    @staticmethod
+    def backward(ctx, u):
+        d, reverse = ctx.meta
+        return tuple(vjp_of(lambda g, a: (_cumprod_grad_exact(g, a, d, reverse),),
+                            ctx.saved_tensors, ctx.needs_input_grad[:2], (u,))) + (None,) * 4
 
 
 def _cumprod_grad_zeros(g, a, out, zero, d, reverse):
