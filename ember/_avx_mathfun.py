@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["normal_fill_16_avx2"]
 
 _f = np.float32
-_CHUNK = 1 << 14          # values per chunk: the float64 scratch stays in cache
+_CHUNK = 1 << 15          # values per chunk: the float64 scratch stays in cache
 
 _LOG_P = [_f(c) for c in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1,
                           -1.2420140846E-1, 1.4249322787E-1, -1.6668057665E-1,
@@ -157,12 +157,13 @@ def _sincos(u2, s):
     return sin, cos
 
 
-def normal_fill_16_avx2(u, mean, std):
+def normal_fill_16_avx2(u, mean, std, out=None):
     """Blocks of 16 float32 uniforms (shape (k, 16)) to normals: u1 = 1 - u[:, :8],
-    u2 = u[:, 8:], radius sqrt(-2 log u1), angle 2 pi u2; ``mean + std * (r cos, r sin)``."""
+    u2 = u[:, 8:], radius sqrt(-2 log u1), angle 2 pi u2; ``mean + std * (r cos, r sin)``.
+    ``out`` may be ``u`` itself: each chunk is read whole before it is written."""
     mean, std = _f(mean), _f(std)
     k = len(u)
-    out = np.empty((k, 16), np.float32)
+    out = np.empty((k, 16), np.float32) if out is None else out
     rows = max(1, _CHUNK // 8)
     s = _Scratch(min(k, rows) * 8)
     for start in range(0, k, rows):               # a loop over cache-sized chunks
@@ -175,15 +176,13 @@ def normal_fill_16_avx2(u, mean, std):
         dst = out[start:start + rows]
         shape = (len(blk), 8)
         if std == 1 and mean == 0:
-            np.multiply(cos, radius, out=dst[:, :8].reshape(shape) if False else cos)
-            np.multiply(sin, radius, out=sin)
-            dst[:, :8] = cos.reshape(shape)
-            dst[:, 8:] = sin.reshape(shape)
-        else:
-            np.multiply(cos, radius, out=cos)
-            np.multiply(sin, radius, out=sin)
-            for v, half in ((cos, dst[:, :8]), (sin, dst[:, 8:])):
-                np.multiply(v, std, out=s.x64, dtype=np.float64)
-                np.add(s.x64, mean, out=v, casting="same_kind")
-                half[...] = v.reshape(shape)
+            np.multiply(cos.reshape(shape), radius.reshape(shape), out=dst[:, :8])
+            np.multiply(sin.reshape(shape), radius.reshape(shape), out=dst[:, 8:])
+            continue
+        np.multiply(cos, radius, out=cos)
+        np.multiply(sin, radius, out=sin)
+        for v, half in ((cos, dst[:, :8]), (sin, dst[:, 8:])):
+            np.multiply(v, std, out=s.x64, dtype=np.float64)
+            np.add(s.x64, mean, out=v, casting="same_kind")       # fused: v * std + mean
+            half[...] = v.reshape(shape)
     return out

@@ -168,7 +168,8 @@ def _fill_float(g, n, mean, std):
     """normal_fill_AVX2 (PyTorch's float32 path on AVX2 CPUs)."""
     u = uniform01_float(g, n)
     k = n // 16
-    u[:k * 16] = normal_fill_16_avx2(u[:k * 16].reshape(k, 16), mean, std).ravel()
+    head = u[:k * 16].reshape(k, 16)
+    normal_fill_16_avx2(head, mean, std, out=head)
     if n % 16:
         u[n - 16:] = normal_fill_16_avx2(uniform01_float(g, 16).reshape(1, 16), mean,
                                          std).ravel()
