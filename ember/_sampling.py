@@ -317,6 +317,13 @@ def poisson(g, lam):
 
 
 # -- permutations and categorical draws -----------------------------------------------------------
+def _select(mask, a, b, out):
+    """out = a where mask (all ones) else b, bitwise on int32 arrays."""
+    t = np.bitwise_xor(a, b)
+    np.bitwise_and(t, mask, out=t)
+    return np.bitwise_xor(b, t, out=out)
+
+
 def randperm(g, n):
     """PyTorch's randperm for n < 2^32 / 20: the forward Fisher-Yates shuffle of 0 … n-1 that
     swaps r[i] with r[i + z_i], z_i = word_i % (n - i), for i = 0 … n-2.
@@ -325,46 +332,60 @@ def randperm(g, n):
     over elements: step i writes its final value r[i] from position t_i = i + z_i, which holds
     either t_i itself (no earlier step targeted it) or the value the last earlier step k with
     t_k = t_i carried there, i.e. h[k], the value position k held just before step k. And h[p]
-    is, by the same argument, p itself or h of the last earlier step that targeted p: a forest
-    whose roots are found by pointer jumping."""
-    if n < 2:
-        return np.arange(n, dtype=np.int64)
+    is, by the same argument, p itself or h of the last earlier step that targeted p (its
+    parent, always an earlier position): a forest whose roots are found by pointer jumping.
+    One sort of (target, step) keys groups the steps by target; the rest runs on int32 with
+    branch-free selects (a random mask makes ``np.where`` slow)."""
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is too large for ember (PyTorch switches to 64-bit "
                            "draws there)")
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
     m = n - 1
-    i = np.arange(m, dtype=np.int64)
-    t = g._words(m).astype(np.int64)
-    t %= n - i
-    t += i
-    key = t * n
-    key += i
-    key.sort()
-    ts = key // n
-    ks = key - ts * n                     # the steps, grouped by target, in order within a group
-    same = ts[1:] == ts[:-1]
-    prev = np.empty(m, np.int64)          # the last earlier step with the same target
-    prev[ks[0]] = -1
-    prev[ks[1:]] = np.where(same, ks[:-1], -1)
-    ends = np.flatnonzero(np.append(~same, True))
-    last = np.full(n, -1, np.int64)       # the last step targeting each position
-    last[ts[ends]] = ks[ends]
-    parent = last.copy()                  # ... excluding the position's own step
-    own = np.flatnonzero(parent[:m] == i)
-    parent[own] = prev[own]
-    # pointer jumping towards the roots, on the nodes not yet there
-    jump = np.where(parent < 0, np.arange(n, dtype=np.int64), parent)
-    active = np.flatnonzero(parent >= 0)
+    b = m.bit_length()
+    key = g._words(m)
+    key %= np.arange(n, 1, -1, dtype=np.uint32)        # z_i = word_i % (n - i)
+    key = key.astype(np.int64)
+    idx = np.arange(n, dtype=np.int32)
+    key += idx[:m]                                      # the target t_i = i + z_i
+    key <<= b
+    key |= idx[:m]
+    key.sort()                                         # steps grouped by target, in order
+    ks = key.astype(np.int32)
+    np.bitwise_and(ks, (1 << b) - 1, out=ks)
+    key >>= b
+    ts = key.astype(np.int32)
+    ps = np.empty(m, np.int32)                         # the previous step with the same target
+    ps[0] = -1
+    d = np.subtract(ts[1:], ts[:-1])                   # > 0 where a new target starts
+    np.negative(d, out=d)
+    np.right_shift(d, 31, out=d)                       # -1 there, else 0
+    np.bitwise_or(ks[:-1], d, out=ps[1:])
+    ends = np.flatnonzero(d)                           # the last step of each target
+    ends = np.append(ends, m - 1)
+    te, ke = ts[ends], ks[ends]
+    # the parent of position te: its group's last step ke, or the one before when ke is the
+    # position's own step (ke == te); none (-1) makes the position its own root
+    c = ps[ends]
+    own = (ke == te).view(np.int8).astype(np.int32)
+    np.negative(own, out=own)
+    _select(own, c, ke, c)
+    np.right_shift(c, 31, out=own)
+    _select(own, te, c, c)
+    jump = idx.copy()
+    jump[te] = c
+    active = np.flatnonzero(jump != idx)
     while active.size:
         up = jump[active]
         upup = jump[up]
         jump[active] = upup
         active = active[upup != up]
+    vals = jump.take(ps)                                 # ps = -1 reads jump[-1]: masked below
+    np.right_shift(ps, 31, out=ps)
+    _select(ps, ts, vals, vals)
     r = np.empty(n, np.int64)
-    r[:m] = t
-    carried = np.flatnonzero(prev >= 0)
-    r[carried] = jump[prev[carried]]
-    r[m] = jump[last[m]] if last[m] >= 0 else m
+    r[ks] = vals                                        # step order
+    r[m] = jump[m]                                      # the last position: what it holds
     return r
 
 
