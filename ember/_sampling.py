@@ -361,7 +361,7 @@ def randperm(g, n):
     np.negative(d, out=d)
     np.right_shift(d, 31, out=d)                       # -1 there, else 0
     np.bitwise_or(ks[:-1], d, out=ps[1:])
-    ends = np.flatnonzero(d)                           # the last step of each target
+    ends = np.flatnonzero(d.astype(bool))              # the last step of each target
     ends = np.append(ends, m - 1)
     te, ke = ts[ends], ks[ends]
     # the parent of position te: its group's last step ke, or the one before when ke is the
@@ -383,10 +383,10 @@ def randperm(g, n):
     vals = jump.take(ps)                                 # ps = -1 reads jump[-1]: masked below
     np.right_shift(ps, 31, out=ps)
     _select(ps, ts, vals, vals)
-    r = np.empty(n, np.int64)
+    r = np.empty(n, np.int32)
     r[ks] = vals                                        # step order
     r[m] = jump[m]                                      # the last position: what it holds
-    return r
+    return r.astype(np.int64)
 
 
 def multinomial_with_replacement(g, rows, n):
