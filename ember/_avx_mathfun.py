@@ -9,7 +9,12 @@ rounded once to float32). The polynomial coefficients are the Cephes ones the al
 defined by.
 
 The work runs on flat, cache-sized chunks with preallocated buffers: a loop over chunks, not
-elements.
+elements. For speed, every pass is a plain (unbuffered) ufunc loop: the multiply-add chains keep
+their operands in float64 buffers and round to float32 through a cast and back; multiply-adds
+whose product is exact in float32 (e * q2, and the first two steps of the sincos reduction,
+where y is an even integer <= 8) are plain float32 ops, which give the same bits; the sin/cos
+selection and the sign flips are integer bit operations (a random mask makes ``where=`` slow).
+Every value is the same as the straightforward emulation's (checked over all 2^24 uniforms).
 """
 import math
 
