@@ -389,7 +389,7 @@ def randperm(g, n):
         upup = jump[up]
         jump[active] = upup
         active = active[upup != up]
-    vals = jump.take(ps)                                 # ps = -1 reads jump[-1]: masked below
+    vals = jump.take(np.maximum(ps, 0))                 # (no -1: a negative index is slow)
     np.right_shift(ps, 31, out=ps)
     _select(ps, ts, vals, vals)
     r = np.empty(n, np.int32)
