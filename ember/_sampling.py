@@ -388,7 +388,7 @@ def randperm(g, n):
         up = jump[active]
         upup = jump[up]
         jump[active] = upup
-        active = active[upup != up]
+        active = active.take(np.flatnonzero(upup != up))   # (faster than a boolean index)
     vals = jump.take(np.maximum(ps, 0))                 # (no -1: a negative index is slow)
     np.right_shift(ps, 31, out=ps)
     _select(ps, ts, vals, vals)
