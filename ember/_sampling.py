@@ -168,7 +168,8 @@ def _fill_float(g, n, mean, std):
     """normal_fill_AVX2 (PyTorch's float32 path on AVX2 CPUs)."""
     u = uniform01_float(g, n)
     k = n // 16
-    u[:k * 16] = normal_fill_16_avx2(u[:k * 16].reshape(k, 16), mean, std).ravel()
+    head = u[:k * 16].reshape(k, 16)
+    normal_fill_16_avx2(head, mean, std, out=head)
     if n % 16:
         u[n - 16:] = normal_fill_16_avx2(uniform01_float(g, 16).reshape(1, 16), mean,
                                          std).ravel()
@@ -192,15 +193,24 @@ def normal(g, target, dt, mean=0.0, std=1.0):
 
 
 # -- integers -------------------------------------------------------------------------------------
+def _mod(v, d):
+    """``v % d`` for an unsigned array and a scalar divisor, in place: NumPy divides by a scalar
+    with libdivide's multiply and shift, several times faster than its remainder."""
+    d = v.dtype.type(d)
+    q = v // d
+    q *= d
+    return np.subtract(v, q, out=v)
+
+
 def _from_to(g, n, dt, span, base):
     """uniform_int_from_to_distribution: ``draw % span + base``, the draw a 64-bit one (two
     words) when the span is 2^28 or more (what PyTorch 2.13 does, found by experiment), else
     one word."""
     if span >= 1 << 28:
-        v = g._words64(n) % np.uint64(span)
+        v = _mod(g._words64(n), span)
         return v.astype(np.int64) + np.int64(base) if base else v.astype(np.int64)
     v = g._words(n)
-    v %= np.uint32(span)
+    v = _mod(v, span)
     v = v.astype(np.int64)
     if base:
         v += np.int64(base)
@@ -225,17 +235,17 @@ def _default_ints(g, n, dt):
     """uniform_int_distribution: int64 and float64 from 64-bit draws, the rest from words,
     reduced modulo (max + 1) (integers) or 2^digits + 1 (floats)."""
     if dt is D.int64:
-        return (g._words64(n) % np.uint64(1 << 63)).astype(np.int64)
+        return _mod(g._words64(n), 1 << 63).astype(np.int64)
     if dt is D.float64:
-        return (g._words64(n) % np.uint64((1 << 53) + 1)).astype(np.int64)
+        return _mod(g._words64(n), (1 << 53) + 1).astype(np.int64)
     w = g._words(n)
     if dt is D.bool:
         return (w & np.uint32(1)).astype(np.int64)
     if dt.category == D._FLOAT:
         digits = 24 if dt is D.float32 else 11
-        return (w % np.uint32((1 << digits) + 1)).astype(np.int64)
+        return _mod(w, (1 << digits) + 1).astype(np.int64)
     top = int(np.iinfo(dt.np).max) + 1
-    return (w if top == 1 << 32 else w % np.uint32(top)).astype(np.int64)
+    return (w if top == 1 << 32 else _mod(w, top)).astype(np.int64)
 
 
 # -- Bernoulli ------------------------------------------------------------------------------------
@@ -316,6 +326,13 @@ def poisson(g, lam):
 
 
 # -- permutations and categorical draws -----------------------------------------------------------
+def _select(mask, a, b, out):
+    """out = a where mask (all ones) else b, bitwise on int32 arrays."""
+    t = np.bitwise_xor(a, b)
+    np.bitwise_and(t, mask, out=t)
+    return np.bitwise_xor(b, t, out=out)
+
+
 def randperm(g, n):
     """PyTorch's randperm for n < 2^32 / 20: the forward Fisher-Yates shuffle of 0 … n-1 that
     swaps r[i] with r[i + z_i], z_i = word_i % (n - i), for i = 0 … n-2.
@@ -324,47 +341,61 @@ def randperm(g, n):
     over elements: step i writes its final value r[i] from position t_i = i + z_i, which holds
     either t_i itself (no earlier step targeted it) or the value the last earlier step k with
     t_k = t_i carried there, i.e. h[k], the value position k held just before step k. And h[p]
-    is, by the same argument, p itself or h of the last earlier step that targeted p: a forest
-    whose roots are found by pointer jumping."""
-    if n < 2:
-        return np.arange(n, dtype=np.int64)
+    is, by the same argument, p itself or h of the last earlier step that targeted p (its
+    parent, always an earlier position): a forest whose roots are found by pointer jumping.
+    One sort of (target, step) keys groups the steps by target; the rest runs on int32 with
+    branch-free selects (a random mask makes ``np.where`` slow)."""
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is too large for ember (PyTorch switches to 64-bit "
                            "draws there)")
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
     m = n - 1
-    i = np.arange(m, dtype=np.int64)
-    t = g._words(m).astype(np.int64)
-    t %= n - i
-    t += i
-    key = t * n
-    key += i
-    key.sort()
-    ts = key // n
-    ks = key - ts * n                     # the steps, grouped by target, in order within a group
-    same = ts[1:] == ts[:-1]
-    prev = np.empty(m, np.int64)          # the last earlier step with the same target
-    prev[ks[0]] = -1
-    prev[ks[1:]] = np.where(same, ks[:-1], -1)
-    ends = np.flatnonzero(np.append(~same, True))
-    last = np.full(n, -1, np.int64)       # the last step targeting each position
-    last[ts[ends]] = ks[ends]
-    parent = last.copy()                  # ... excluding the position's own step
-    own = np.flatnonzero(parent[:m] == i)
-    parent[own] = prev[own]
-    # pointer jumping towards the roots, on the nodes not yet there
-    jump = np.where(parent < 0, np.arange(n, dtype=np.int64), parent)
-    active = np.flatnonzero(parent >= 0)
+    b = m.bit_length()
+    key = g._words(m)
+    key %= np.arange(n, 1, -1, dtype=np.uint32)        # z_i = word_i % (n - i)
+    key = key.astype(np.int64)
+    idx = np.arange(n, dtype=np.int32)
+    key += idx[:m]                                      # the target t_i = i + z_i
+    key <<= b
+    key |= idx[:m]
+    key.sort()                                         # steps grouped by target, in order
+    ks = key.astype(np.int32)
+    np.bitwise_and(ks, (1 << b) - 1, out=ks)
+    key >>= b
+    ts = key.astype(np.int32)
+    ps = np.empty(m, np.int32)                         # the previous step with the same target
+    ps[0] = -1
+    d = np.subtract(ts[1:], ts[:-1])                   # > 0 where a new target starts
+    np.negative(d, out=d)
+    np.right_shift(d, 31, out=d)                       # -1 there, else 0
+    np.bitwise_or(ks[:-1], d, out=ps[1:])
+    ends = np.flatnonzero(d.astype(bool))              # the last step of each target
+    ends = np.append(ends, m - 1)
+    te, ke = ts[ends], ks[ends]
+    # the parent of position te: its group's last step ke, or the one before when ke is the
+    # position's own step (ke == te); none (-1) makes the position its own root
+    c = ps[ends]
+    own = (ke == te).view(np.int8).astype(np.int32)
+    np.negative(own, out=own)
+    _select(own, c, ke, c)
+    np.right_shift(c, 31, out=own)
+    _select(own, te, c, c)
+    jump = idx.copy()
+    jump[te] = c
+    active = np.flatnonzero(jump != idx)
     while active.size:
         up = jump[active]
         upup = jump[up]
         jump[active] = upup
-        active = active[upup != up]
-    r = np.empty(n, np.int64)
-    r[:m] = t
-    carried = np.flatnonzero(prev >= 0)
-    r[carried] = jump[prev[carried]]
-    r[m] = jump[last[m]] if last[m] >= 0 else m
-    return r
+        active = active.take(np.flatnonzero(upup != up))   # (faster than a boolean index)
+    vals = jump.take(np.maximum(ps, 0))                 # (no -1: a negative index is slow)
+    np.right_shift(ps, 31, out=ps)
+    _select(ps, ts, vals, vals)
+    r = np.empty(n, np.int32)
+    r[ks] = vals                                        # step order
+    r[m] = jump[m]                                      # the last position: what it holds
+    return r.astype(np.int64)
 
 
 def multinomial_with_replacement(g, rows, n):
