@@ -12,6 +12,7 @@ from . import _dtype as D
 from ._device import CPU, device_of_array, to_device, xp_for
 from ._layout import strided as _strided
 from .autograd import _hooks
+from .autograd import engine as _engine
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.activation import ActivationMethods
@@ -539,6 +540,9 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     # -- autograd entry points -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if gradient is None and create_graph is False and inputs is None and \
+                self.grad_fn is not None:
+            return _engine.backward_scalar(self, retain_graph)   # loss.backward()
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -99,15 +99,54 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.scalars
-        a = sa if a is None else a
-        b = sb if b is None else b
         need = ctx.needs_input_grad
-        return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
+        return MulGrad.apply(g, sa if a is None else a, sb if b is None else b, need[0], need[1])
 
     @staticmethod
     def onnx(graph, ctx, a, b):
         dt = graph.out[0].dtype
         return graph.op("Mul", graph.operand(a, dt), graph.operand(b, dt))
+
+
+class MulGrad(Function):
+    """Mul's gradient as one node: ``(g * conj(b), g * conj(a))``, each only where asked
+    (``need_a``, ``need_b``), in the dtype ``g * b`` would have. Its own gradient, written in
+    ember ops, is that of the two products."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, a, b, need_a, need_b):
+        if True in ctx.needs_input_grad:   # only a recorded (create_graph) node reads them
+            ctx.save_for_backward(g, a if isinstance(a, _tensor.Tensor) else None,
+                                  b if isinstance(b, _tensor.Tensor) else None)
+            ctx.scalars = (a, b)
+        return (_times_conj(g, b) if need_a else None), (_times_conj(g, a) if need_b else None)
+
+    @staticmethod
+    def backward(ctx, gga, ggb):
+        g, a, b = ctx.saved_tensors
+        sa, sb = ctx.scalars
+        a = sa if a is None else a
+        b = sb if b is None else b
+        # ga = g * conj(b), gb = g * conj(a): each is linear in g; through conj, the
+        # gradient reaching b (a) is conj(gga * conj(g)) = conj(gga) * g
+        dg = None
+        if gga is not None:
+            dg = gga * b
+        if ggb is not None:
+            dg = ggb * a if dg is None else dg + ggb * a
+        da = _conj(ggb) * g if ggb is not None else None
+        db = _conj(gga) * g if gga is not None else None
+        return dg, da, db, None, None
+
+
+def _times_conj(g, v):
+    """The array ``g * conj(v)`` for a Tensor ``g`` and a Tensor or number ``v``, promoted as
+    ember's ``*`` promotes."""
+    x, y, dt = operands(g, v)
+    if dt.category == D._COMPLEX:
+        y = y.conjugate()   # an array's, or a Python number's (np.conjugate would make it strong)
+    return quiet(call, np.multiply, x, y)
 
 
 class Div(Function):
