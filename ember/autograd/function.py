@@ -130,10 +130,8 @@ class Function:
 
     # -- the ctx API used inside forward/backward ------------------------------------------
     def save_for_backward(self, *tensors):
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, _tensor.Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
-                                f"is of type {type(t).__name__}")
+        # checked when the node joins the graph (_saved_entries), as PyTorch does: a forward
+        # that records nothing saves nothing
         self._to_save = tensors
 
     @property
@@ -333,16 +331,8 @@ def _connect_one(ctx, args, needs, o):
     ctx._out_meta = None
     to_save = ctx._to_save
     if to_save:
-        saved = []
-        for t in to_save:
-            if t is None:
-                saved.append(None)
-            elif t is o:
-                saved.append(_SavedOutput(t, 0))
-            else:
-                saved.append((t, t._vc.value))
+        ctx._saved = _saved_entries(to_save, (o,))
         del ctx._to_save
-        ctx._saved = saved
     else:
         ctx._saved = []
     non_diff = ctx._non_diff
@@ -351,6 +341,27 @@ def _connect_one(ctx, args, needs, o):
     if ctx._dirty:
         for t in ctx._dirty:
             t._vc.value += 1
+
+
+def _saved_entries(to_save, outputs):
+    """save_for_backward's tensors as kept on the node: an output as ``_SavedOutput`` (no
+    reference cycle), any other tensor with the version it had."""
+    saved = []
+    Tensor = _tensor.Tensor
+    for k, t in enumerate(to_save):
+        if t is None:
+            saved.append(None)
+            continue
+        for i, o in enumerate(outputs):
+            if o is t:
+                saved.append(_SavedOutput(t, i))
+                break
+        else:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {k} "
+                                f"is of type {type(t).__name__}")
+            saved.append((t, t._vc.value))
+    return saved
 
 
 def _connect(ctx, args, needs, outputs):
@@ -364,16 +375,7 @@ def _connect(ctx, args, needs, outputs):
     to_save = ctx._to_save
     saved = []
     if to_save:
-        for t in to_save:
-            if t is None:
-                saved.append(None)
-                continue
-            for i, o in enumerate(outputs):
-                if o is t:
-                    saved.append(_SavedOutput(t, i))
-                    break
-            else:
-                saved.append((t, t._vc.value))
+        saved = _saved_entries(to_save, outputs)
         del ctx._to_save
     ctx._saved = saved
     non_diff = ctx._non_diff
