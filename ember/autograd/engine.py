@@ -156,7 +156,11 @@ def backward_scalar(t, retain_graph):
                 else:
                     _add_into(b, edge[1], g, False)            # gradients meet: sum
             if not retain_graph:
-                node._release()
+                names = cls._ctx_arrays
+                if names is None or names:
+                    node._release()
+                else:                  # nothing but the saved tensors to free (most ops)
+                    node._saved = None
     finally:
         STATE.enabled, _AUTOCAST[0] = prev_mode, prev_cast
 
