@@ -17,12 +17,14 @@ _CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_
 
 class Add(Function):
     _builtin = True
+    alpha = 1   # forward sets another
 
     # d(a + alpha*b) = (1, alpha)
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         x, y, _ = operands(a, b)
-        ctx.alpha = alpha
+        if alpha != 1:
+            ctx.alpha = alpha
         try:
             return x + y if alpha == 1 else x + alpha * y
         except ValueError:
@@ -80,6 +82,7 @@ class Sub(Function):
 
 class Mul(Function):
     _builtin = True
+    scalars = (None, None)   # the operands that are Python numbers (forward sets any)
 
     # d(a*b) = (b, a)
     @staticmethod
@@ -89,10 +92,10 @@ class Mul(Function):
         # an in-place change to the operand whose gradient is not needed is allowed)
         need = ctx.needs_input_grad
         Tensor = _tensor.Tensor
-        ctx.save_for_backward(a if need[1] and isinstance(a, Tensor) else None,
-                              b if need[0] and isinstance(b, Tensor) else None)
-        ctx.scalars = (None if isinstance(a, Tensor) else a,
-                       None if isinstance(b, Tensor) else b)
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        ctx.save_for_backward(a if need[1] and ta else None, b if need[0] and tb else None)
+        if not (ta and tb):   # (two tensors: the class's (None, None))
+            ctx.scalars = (None if ta else a, None if tb else b)
         return quiet(call, np.multiply, x, y)
 
     @staticmethod
