@@ -12,6 +12,7 @@ from . import _dtype as D
 from ._device import CPU, device_of_array, to_device, xp_for
 from ._layout import strided as _strided
 from .autograd import _hooks
+from .autograd import engine as _engine
 from .autograd import function as _fn
 from .autograd.grad_mode import STATE
 from .ops.activation import ActivationMethods
@@ -20,6 +21,7 @@ from .ops.binary import BinaryMethods
 from .ops.broadcast import BroadcastMethods
 from .ops.compare import CompareMethods
 from .ops.complex import ComplexMethods
+from .ops.convert import ToCopy
 from .ops.fill import FillMethods
 from .ops.gather import GatherMethods
 from .ops.index import IndexMethods
@@ -459,6 +461,13 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         from .ops.convert import ToCopy
         return ToCopy.apply(self, dt, dev)
 
+    def _cast(self, dt):
+        """``to(dt)`` without ``to``'s argument parsing: ``float()``, ``long()`` & co. run
+        once or twice per training step."""
+        if _FROM_NP[self._data.dtype] is dt:
+            return self
+        return ToCopy.apply(self, dt, self.device)
+
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
             return f"torch.{self.dtype._short}Tensor"
@@ -471,31 +480,31 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
         return self.to(other.dtype)
 
     def float(self):
-        return self.to(D.float32)
+        return self._cast(D.float32)
 
     def double(self):
-        return self.to(D.float64)
+        return self._cast(D.float64)
 
     def half(self):
-        return self.to(D.float16)
+        return self._cast(D.float16)
 
     def long(self):
-        return self.to(D.int64)
+        return self._cast(D.int64)
 
     def int(self):
-        return self.to(D.int32)
+        return self._cast(D.int32)
 
     def short(self):
-        return self.to(D.int16)
+        return self._cast(D.int16)
 
     def char(self):
-        return self.to(D.int8)
+        return self._cast(D.int8)
 
     def byte(self):
-        return self.to(D.uint8)
+        return self._cast(D.uint8)
 
     def bool(self):
-        return self.to(D.bool)
+        return self._cast(D.bool)
 
     def cfloat(self):
         return self.to(D.complex64)
@@ -539,6 +548,9 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
 
     # -- autograd entry points -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if gradient is None and create_graph is False and inputs is None and \
+                self.grad_fn is not None:
+            return _engine.backward_scalar(self, retain_graph)   # loss.backward()
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -61,6 +61,10 @@ CASES = {
                                              reduction="sum"), [(3, 4), (3, 4)]),
     "mse_loss": (F.mse_loss, TF.mse_loss, [(3, 4), (3, 4)]),
     "l1_loss": (F.l1_loss, TF.l1_loss, [(3, 4), (3, 4)]),
+    "mul": (ember.mul, torch.mul, [(3, 4), (4,)]),
+    "mul_scalar": (lambda x: 2.5 * x * x, lambda x: 2.5 * x * x, [(3, 4)]),
+    "mul_self": (lambda x: x * x, lambda x: x * x, [(3, 4)]),
+    "mul_chain": (lambda x, y: x * y * x, lambda x, y: x * y * x, [(3, 4), (3, 1)]),
 }
 
 
@@ -97,7 +101,8 @@ def test_plain_and_create_graph_gradients_agree(name):
         np.testing.assert_allclose(p, q, rtol=1e-8, atol=1e-8)
 
 
-@pytest.mark.parametrize("name", ["linear", "mm", "batch_norm", "layer_norm", "group_norm"])
+@pytest.mark.parametrize("name", ["linear", "mm", "batch_norm", "layer_norm", "group_norm",
+                                  "mul"])
 def test_fused_gradient_gradgradcheck(name):
     fe, _, shapes = CASES[name]
     xe, _ = _inputs(shapes)
@@ -220,3 +225,35 @@ def test_third_order_through_fused_nodes_matches_torch(op):
         (g3,) = grad((g2 * g2).sum(), v)
         results.append(g3.detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-8, atol=1e-10)
+
+
+def test_complex_mul_first_and_second_order_match_pytorch():
+    # MulGrad multiplies by the conjugates (PyTorch's convention for holomorphic ops)
+    za = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+    zb = RNG.standard_normal(4) + 1j * RNG.standard_normal(4)
+    g = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+    w = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+    res = []
+    for lib in (ember, torch):
+        a, b = lib.tensor(za, requires_grad=True), lib.tensor(zb, requires_grad=True)
+        y = a * b * (0.5 - 2j)
+        ga, gb = lib.autograd.grad(y, (a, b), lib.tensor(g), create_graph=True)
+        s = (ga * lib.tensor(w)).abs().sum() + gb.real.sum()
+        h = lib.autograd.grad(s, (a, b))
+        res.append([t.detach().resolve_conj().numpy() for t in (ga, gb) + tuple(h)])
+    for p, q in zip(*res):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
+
+
+def test_mul_gradient_dtypes_follow_pytorch_promotion():
+    x = RNG.standard_normal(5).astype(np.float32)
+    res = []
+    for lib in (ember, torch):
+        a = lib.tensor(x, requires_grad=True)
+        b = lib.tensor(1.5, dtype=lib.float64, requires_grad=True)   # 0-d: does not promote
+        c = lib.tensor([1, 2, 3, 4, 5])                               # int: float result
+        (a * b * c).sum().backward()
+        res.append((a.grad, b.grad))
+    for p, q in zip(*res):
+        assert str(p.dtype).split(".")[-1] == str(q.dtype).split(".")[-1]
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6)

@@ -19,6 +19,8 @@ without them (nearly all) costs one ``is None`` test for the whole feature.
 """
 import heapq
 
+import numpy as np
+
 from .. import _tensor
 from .._device import xp_for as dev_xp
 from . import _hooks
@@ -26,7 +28,8 @@ from .anomaly_mode import ANOMALY, check_grads
 from .function import _AUTOCAST, AccumulateGrad, accumulate_grad
 from .grad_mode import STATE
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "backward_scalar"]
+_ndarray = np.ndarray
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
@@ -100,6 +103,84 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return capture.results
 
 
+def backward_scalar(t, retain_graph):
+    """``t.backward()`` for a scalar ``t`` with a grad_fn: one root, its gradient a one, no
+    ``inputs``, no graph of the gradient, no anomaly mode. The same walk as ``run_backward``
+    with what that call cannot need taken out of the loop; a node with hooks or several
+    outputs still goes through ``_run_node``."""
+    if ANOMALY["enabled"]:
+        return run_backward((t,), (None,), retain_graph, False)
+    d = t._data
+    if d.__class__ is not _ndarray or d.size != 1 or d.dtype.kind not in "fc":
+        return run_backward((t,), (None,), retain_graph, False)   # its checks and errors
+    Tensor = _tensor.Tensor
+    g = Tensor._wrap(_ndarray_ones(d))
+    node = t.grad_fn
+    buffers = {node: {t._out_idx: g}}
+    pending = [(-node._seq, node)]
+    heappop, heappush = heapq.heappop, heapq.heappush
+    prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
+    STATE.enabled, _AUTOCAST[0] = False, None   # gradients keep their forward dtypes
+    try:
+        while pending:
+            node = heappop(pending)[1]
+            buf = buffers.pop(node)
+            cls = node.__class__
+            if cls is AccumulateGrad:
+                _run_leaf(node, buf, False)
+                continue
+            nexts = node._next
+            if node._hooks is None and node._out_meta is None:
+                grads_in = cls.backward(node, buf[0])
+                if grads_in.__class__ is not tuple:
+                    grads_in = (grads_in,)
+                if len(grads_in) != len(nexts):
+                    grads_in = _count_checked(node, grads_in)
+            else:
+                grads_in = _run_node(node, buf, False)
+            for edge, g in zip(nexts, grads_in):
+                if edge is None or g is None:
+                    continue
+                if g.__class__ is not Tensor or g._data.shape != edge[2] or \
+                        g._data.dtype is not edge[3].np:
+                    g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
+                nxt = edge[0]
+                if nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
+                        not nxt.variable._hooks:
+                    accumulate_grad(nxt.variable, g, False)    # a plain leaf: add into .grad now
+                    continue
+                b = buffers.get(nxt)
+                if b is None:                                  # first gradient: now pending
+                    buffers[nxt] = {edge[1]: g}
+                    heappush(pending, (-nxt._seq, nxt))
+                else:
+                    _add_into(b, edge[1], g, False)            # gradients meet: sum
+            if not retain_graph:
+                names = cls._ctx_arrays
+                if names is None or names:
+                    node._release()
+                else:                  # nothing but the saved tensors to free (most ops)
+                    node._saved = None
+    finally:
+        STATE.enabled, _AUTOCAST[0] = prev_mode, prev_cast
+
+
+def _ndarray_ones(d):
+    """A NumPy array of ones shaped and typed as ``d`` (``np.ones_like``'s wrapper costs more
+    than the tiny graphs that call this)."""
+    one = _ndarray((), d.dtype)
+    one[()] = 1
+    return one if d.ndim == 0 else one.reshape(d.shape)
+
+
+def _count_checked(node, out):
+    n_in = len(node._next)
+    if len(out) > n_in and all(o is None for o in out[n_in:]):
+        return out[:n_in]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                       f"gradients (expected {n_in}, got {len(out)})")
+
+
 def _run_node(node, buf, create_graph, capture=None):
     """Call ``node.backward`` with the gradients of its outputs; returns one gradient per edge."""
     if node._hooks is not None:
@@ -113,7 +194,7 @@ def _run_node(node, buf, create_graph, capture=None):
         grads = [buf.get(i) for i in range(len(meta))]
         if node._materialize:
             for i, g in enumerate(grads):
-                if g is None:
+                if g is None and meta[i] is not None:   # (None: an output that was None)
                     shape, dt, dev = meta[i]
                     grads[i] = _tensor.Tensor._wrap(dev_xp(dev).zeros(shape, dt.np))
     if node._hooks is not None:
@@ -121,13 +202,8 @@ def _run_node(node, buf, create_graph, capture=None):
     out = type(node).backward(node, *grads)
     if out.__class__ is not tuple:
         out = (out,)
-    n_in = len(node._next)
-    if len(out) != n_in:
-        if len(out) > n_in and all(o is None for o in out[n_in:]):
-            out = out[:n_in]
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                               f"gradients (expected {n_in}, got {len(out)})")
+    if len(out) != len(node._next):
+        out = _count_checked(node, out)
     if node._hooks is not None:
         out = _hooks.run_posthooks(node, out, grads)
     return out

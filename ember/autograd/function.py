@@ -68,6 +68,8 @@ class Edge(tuple):
 
 
 _new_tuple = tuple.__new__
+# NumPy's scalar types, which a reduction over everything returns (Tensor._wrap takes them)
+_NP_SCALARS = frozenset(np.dtype(c).type for c in "?bhilqBHILQefdgFDG")
 
 
 class _SavedOutput:
@@ -128,10 +130,8 @@ class Function:
 
     # -- the ctx API used inside forward/backward ------------------------------------------
     def save_for_backward(self, *tensors):
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, _tensor.Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
-                                f"is of type {type(t).__name__}")
+        # checked when the node joins the graph (_saved_entries), as PyTorch does: a forward
+        # that records nothing saves nothing
         self._to_save = tensors
 
     @property
@@ -266,10 +266,10 @@ class Function:
         else:
             ctx.needs_input_grad = _FALSE * len(args)
             out = cls.forward(ctx, *args, **kwargs)
-        if out.__class__ is _ndarray:   # the common case: one array out
+        if out.__class__ is _ndarray or out.__class__ in _NP_SCALARS:   # the common case
             out = Tensor._wrap(out)
             if record:
-                _connect(ctx, args, needs, (out,))
+                _connect_one(ctx, args, needs, out)
             return out
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
@@ -287,7 +287,10 @@ class Function:
                 o = Tensor._wrap(o)
             wrapped.append(o)
         if record:
-            _connect(ctx, args, needs, wrapped)
+            if single and isinstance(wrapped[0], Tensor):
+                _connect_one(ctx, args, needs, wrapped[0])
+            else:
+                _connect(ctx, args, needs, wrapped)
         return wrapped[0] if single else tuple(wrapped)
 
 
@@ -295,19 +298,75 @@ _SLOT_DEFAULTS = {"_saved": (), "_out_meta": None, "_hooks": None, "_next": (), 
                   "needs_input_grad": _NO_GRADS}
 
 
-def _connect(ctx, args, needs, outputs):
-    """Make ``ctx`` a graph node: edges to inputs, saved tensors, outputs' grad_fn."""
+def _edges(args, needs):
+    """One Edge per argument: to its grad_fn, or to the leaf's AccumulateGrad; None where no
+    gradient flows."""
     edges = []
     for a, n in zip(args, needs):
         if n:
-            node = a.grad_fn
             d = a._data
-            edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype]))
-                         if node is not None else
-                         _new_tuple(Edge, (a._accumulator(), 0, d.shape, _FROM_NP[d.dtype])))
+            node = a.grad_fn
+            if node is None:
+                ref = a._accum
+                node = ref() if ref is not None else None
+                if node is None:
+                    node = accumulator_for(a)
+                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype])))
+            else:
+                edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype])))
         else:
             edges.append(None)
-    ctx._next = tuple(edges)
+    return tuple(edges)
+
+
+def _connect_one(ctx, args, needs, o):
+    """``_connect`` for the common case, a forward that returned one output ``o`` (a Tensor):
+    the same state, without the loops over several outputs."""
+    ctx._next = _edges(args, needs)
+    if ctx._dyn_name:
+        _node_names.retype(ctx)
+    _seq[0] += 1
+    ctx._seq = _seq[0]
+    ctx._hooks = None
+    ctx._out_meta = None
+    to_save = ctx._to_save
+    if to_save:
+        ctx._saved = _saved_entries(to_save, (o,))
+        del ctx._to_save
+    else:
+        ctx._saved = []
+    non_diff = ctx._non_diff
+    if (not non_diff or id(o) not in non_diff) and _FROM_NP[o._data.dtype].category >= 2:
+        o.grad_fn, o._out_idx, o._rg = ctx, 0, True
+    if ctx._dirty:
+        for t in ctx._dirty:
+            t._vc.value += 1
+
+
+def _saved_entries(to_save, outputs):
+    """save_for_backward's tensors as kept on the node: an output as ``_SavedOutput`` (no
+    reference cycle), any other tensor with the version it had."""
+    saved = []
+    Tensor = _tensor.Tensor
+    for k, t in enumerate(to_save):
+        if t is None:
+            saved.append(None)
+            continue
+        for i, o in enumerate(outputs):
+            if o is t:
+                saved.append(_SavedOutput(t, i))
+                break
+        else:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {k} "
+                                f"is of type {type(t).__name__}")
+            saved.append((t, t._vc.value))
+    return saved
+
+
+def _connect(ctx, args, needs, outputs):
+    """Make ``ctx`` a graph node: edges to inputs, saved tensors, outputs' grad_fn."""
+    ctx._next = _edges(args, needs)
     if ctx._dyn_name:
         _node_names.retype(ctx)
     _seq[0] += 1
@@ -316,16 +375,7 @@ def _connect(ctx, args, needs, outputs):
     to_save = ctx._to_save
     saved = []
     if to_save:
-        for t in to_save:
-            if t is None:
-                saved.append(None)
-                continue
-            for i, o in enumerate(outputs):
-                if o is t:
-                    saved.append(_SavedOutput(t, i))
-                    break
-            else:
-                saved.append((t, t._vc.value))
+        saved = _saved_entries(to_save, outputs)
         del ctx._to_save
     ctx._saved = saved
     non_diff = ctx._non_diff

@@ -12,5 +12,5 @@ per family:
 - networks: linear, conv, pool, norm, rnn, embedding, loss
 
 Where a gradient needs array speed it is a Function of its own (forward on arrays, backward in
-ember ops): LinearGrad, ProductGrad, NormGrad, ThresholdBackward, BceBackward, conv's adjoints.
+ember ops): LinearGrad, MulGrad, ProductGrad, NormGrad, ThresholdBackward, BceBackward, conv's adjoints.
 ``ember.linalg`` and ``ember.fft`` are public facades over decomp, matrix_norm and spectral."""

@@ -185,7 +185,8 @@ def zero_where(x, mask):
     """``x`` with +0.0 where ``mask``, bit for bit as ``np.where`` but several times faster on a
     random mask (no branch per element): AND each float's bits with all ones where kept and
     with zero where masked (True - 1 = 0, False - 1 = all ones)."""
-    if x.__class__ is not np.ndarray or x.dtype.kind != "f" or x.shape != mask.shape:
+    if x.__class__ is not np.ndarray or x.dtype.kind != "f" or x.shape != mask.shape or \
+            x.size < 2048:   # below a few thousand floats the three calls cost more than where
         xp = np if x.__class__ is np.ndarray else _xp_of(x)
         return xp.where(mask, x.dtype.type(0), x)
     bits = np.dtype(f"u{x.itemsize}")

@@ -17,12 +17,14 @@ _CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_
 
 class Add(Function):
     _builtin = True
+    alpha = 1   # forward sets another
 
     # d(a + alpha*b) = (1, alpha)
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         x, y, _ = operands(a, b)
-        ctx.alpha = alpha
+        if alpha != 1:
+            ctx.alpha = alpha
         try:
             return x + y if alpha == 1 else x + alpha * y
         except ValueError:
@@ -80,6 +82,7 @@ class Sub(Function):
 
 class Mul(Function):
     _builtin = True
+    scalars = (None, None)   # the operands that are Python numbers (forward sets any)
 
     # d(a*b) = (b, a)
     @staticmethod
@@ -89,25 +92,64 @@ class Mul(Function):
         # an in-place change to the operand whose gradient is not needed is allowed)
         need = ctx.needs_input_grad
         Tensor = _tensor.Tensor
-        ctx.save_for_backward(a if need[1] and isinstance(a, Tensor) else None,
-                              b if need[0] and isinstance(b, Tensor) else None)
-        ctx.scalars = (None if isinstance(a, Tensor) else a,
-                       None if isinstance(b, Tensor) else b)
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        ctx.save_for_backward(a if need[1] and ta else None, b if need[0] and tb else None)
+        if not (ta and tb):   # (two tensors: the class's (None, None))
+            ctx.scalars = (None if ta else a, None if tb else b)
         return quiet(call, np.multiply, x, y)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.scalars
-        a = sa if a is None else a
-        b = sb if b is None else b
         need = ctx.needs_input_grad
-        return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
+        return MulGrad.apply(g, sa if a is None else a, sb if b is None else b, need[0], need[1])
 
     @staticmethod
     def onnx(graph, ctx, a, b):
         dt = graph.out[0].dtype
         return graph.op("Mul", graph.operand(a, dt), graph.operand(b, dt))
+
+
+class MulGrad(Function):
+    """Mul's gradient as one node: ``(g * conj(b), g * conj(a))``, each only where asked
+    (``need_a``, ``need_b``), in the dtype ``g * b`` would have. Its own gradient, written in
+    ember ops, is that of the two products."""
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, a, b, need_a, need_b):
+        if True in ctx.needs_input_grad:   # only a recorded (create_graph) node reads them
+            ctx.save_for_backward(g, a if isinstance(a, _tensor.Tensor) else None,
+                                  b if isinstance(b, _tensor.Tensor) else None)
+            ctx.scalars = (a, b)
+        return (_times_conj(g, b) if need_a else None), (_times_conj(g, a) if need_b else None)
+
+    @staticmethod
+    def backward(ctx, gga, ggb):
+        g, a, b = ctx.saved_tensors
+        sa, sb = ctx.scalars
+        a = sa if a is None else a
+        b = sb if b is None else b
+        # ga = g * conj(b), gb = g * conj(a): each is linear in g; through conj, the
+        # gradient reaching b (a) is conj(gga * conj(g)) = conj(gga) * g
+        dg = None
+        if gga is not None:
+            dg = gga * b
+        if ggb is not None:
+            dg = ggb * a if dg is None else dg + ggb * a
+        da = _conj(ggb) * g if ggb is not None else None
+        db = _conj(gga) * g if gga is not None else None
+        return dg, da, db, None, None
+
+
+def _times_conj(g, v):
+    """The array ``g * conj(v)`` for a Tensor ``g`` and a Tensor or number ``v``, promoted as
+    ember's ``*`` promotes."""
+    x, y, dt = operands(g, v)
+    if dt.category == D._COMPLEX:
+        y = y.conjugate()   # an array's, or a Python number's (np.conjugate would make it strong)
+    return quiet(call, np.multiply, x, y)
 
 
 class Div(Function):

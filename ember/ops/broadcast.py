@@ -12,6 +12,8 @@ _CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_
 
 
 def _expanded_shape(src, sizes):
+    if not src and min(sizes, default=0) >= 0:   # a 0-d tensor (a sum's gradient): any sizes
+        return tuple(sizes)
     if len(sizes) < len(src):
         raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, src))}]}}, "
                            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided "

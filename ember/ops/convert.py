@@ -1,8 +1,8 @@
 """Copies and conversions between dtypes and devices."""
-import numpy as np
 
 from .._device import xp_for
 from ..autograd.function import Function
+from ._util import quiet
 
 __all__ = ["Clone", "ToCopy"]
 _CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
@@ -41,10 +41,9 @@ class ToCopy(Function):
                 with xp.cuda.Device(device.index or 0):
                     data = xp.asarray(data)
         if data.dtype != dtype.np:
-            if a.is_complex() and not dtype.is_complex:
+            if data.dtype.kind == "c" and not dtype.is_complex:
                 data = data.real
-            with np.errstate(invalid="ignore", over="ignore"):
-                data = data.astype(dtype.np)
+            data = quiet(data.astype, dtype.np)   # nan/inf to int: PyTorch's values, no warning
         elif data is a._data:
             data = data.copy()
         return data

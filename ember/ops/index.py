@@ -323,6 +323,11 @@ class GetItem(Function):
     # d a[idx] = scatter-add of the gradient into zeros at idx
     @staticmethod
     def forward(ctx, a, idx):
+        if idx.__class__ is int:   # t[i] (a dataset's item): already NumPy's index, in range?
+            shape = a._data.shape
+            if shape and -shape[0] <= idx < shape[0]:
+                ctx.meta = (shape, idx, True)
+                return a._view_of(a._data[idx])
         np_idx, basic = to_index(idx)
         if idx.__class__ is not _Raw:
             _locate(a._data.shape, np_idx, basic)

@@ -401,9 +401,10 @@ class BinaryCrossEntropy(Function):
         _not_differentiable(ctx, 2, "binary_cross_entropy", "weight")
         xd, yd = x._data, y._data
         if xd.size:
-            if not ((xd >= 0) & (xd <= 1)).all():
+            # min and max: two passes, not four (a nan fails both, as PyTorch's check)
+            if not (xd.min() >= 0 and xd.max() <= 1):
                 raise RuntimeError("all elements of input should be between 0 and 1")
-            if not ((yd >= 0) & (yd <= 1)).all():
+            if not (yd.min() >= 0 and yd.max() <= 1):
                 raise RuntimeError("all elements of target should be between 0 and 1")
         loss = quiet(_bce_np, xd, yd)
         if w is not None:
@@ -418,10 +419,11 @@ class BinaryCrossEntropy(Function):
         x, y, w = ctx.saved_tensors
         reduction, n = ctx.meta
         need = ctx.needs_input_grad
-        G = _grad_scale(g, reduction, n)
         if w is not None:
-            G = G * w
-        gx, gy = BceBackward.apply(G, x, y, (need[0], need[1]))
+            G, denom = _grad_scale(g, reduction, n) * w, 1
+        else:   # the mean's division happens inside BceBackward: one node less
+            G, denom = g, (n if reduction == "mean" else 1)
+        gx, gy = BceBackward.apply(G, x, y, (need[0], need[1]), denom)
         return gx, gy, None, None
 
     @staticmethod
@@ -540,18 +542,22 @@ def _bce_np(x, y):
 
 class BceBackward(Function):
     """(gx, gy) = (G (x - y) / D, G (log(1 - x) - log x)), D = max(x (1 - x), 1e-12), in a few
-    array passes. Its own gradient for (ux, uy):
-    dG = ux (x - y) / D + uy (log(1 - x) - log x),
+    array passes, with G the incoming gradient divided by ``denom`` (the mean's count, or 1).
+    Its own gradient for (ux, uy):
+    dG = (ux (x - y) / D + uy (log(1 - x) - log x)) / denom,
     dx = ux G (1 / D - (x - y) (1 - 2x) [x (1 - x) > 1e-12] / D^2) - uy G (1 / (1 - x) + 1 / x),
     dy = -ux G / D."""
 
     _builtin = True
 
     @staticmethod
-    def forward(ctx, G, x, y, want):
+    def forward(ctx, G, x, y, want, denom=1):
         ctx.save_for_backward(G, x, y)
         ctx.set_materialize_grads(False)
+        ctx.denom = denom
         xd, yd, Gd = x._data, y._data, G._data
+        if denom != 1:
+            Gd = quiet(np.true_divide, Gd, denom)   # as G / denom in ember ops (0: inf/nan)
         gx = gy = None
         if want[0]:
             gx = xd - yd
@@ -565,6 +571,9 @@ class BceBackward(Function):
     @staticmethod
     def backward(ctx, ux, uy):
         G, x, y = ctx.saved_tensors
+        denom = ctx.denom
+        if denom != 1:
+            G = G / denom
         need = ctx.needs_input_grad
         p = x * (1 - x)
         D = p.clamp_min(1e-12)
@@ -584,7 +593,9 @@ class BceBackward(Function):
             if need[1]:
                 t = -uy * G * (1 / (1 - x) + 1 / x)
                 dx = t if dx is None else dx + t
-        return dG, dx, dy, None
+        if dG is not None and denom != 1:
+            dG = dG / denom
+        return dG, dx, dy, None, None
 
 
 def _log_ratio(x):

@@ -30,6 +30,8 @@ def _const(arr):
 def _dims(dim, ndim, empty_is_all=True):
     """canon_dims, with an empty tuple/list meaning every dim (as PyTorch's sum, amax …) and
     dim 0 / -1 of a 0-d tensor meaning no dim at all."""
+    if dim is None:   # the common call, t.sum()
+        return tuple(range(ndim))
     if isinstance(dim, _T.Tensor):
         dim = index(dim)
     if empty_is_all and dim is not None and not isinstance(dim, (int, np.integer)) and \
