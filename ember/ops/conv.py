@@ -239,32 +239,46 @@ def _conv_weight(xp, xd, gd, geom, ksize, xpad=None):
 
 
 def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
-    """conv_transpose of arrays at stride > 1: a GEMM to columns (B * O, K * C), then one
-    channels-innermost strided add per kernel offset into a channels-last buffer (col2im),
-    block by block of the batch."""
-    G, n = geom.groups, len(xsize)
+    """conv_transpose of arrays at stride > 1, by phases: padded position p = o * s + k * d
+    lies in phase p % s at p // s, so each kernel offset adds a plain shifted block (runs of
+    O_w * C contiguous floats, not C strided ones) into a (B, *phase, *Q, C) buffer; one GEMM per
+    block of the batch gives every offset's contribution contiguously (K, rows, C), and one
+    strided copy per phase (s_h * s_w of them) interleaves the phases into the channels-last
+    result, cropping the padding on the way."""
+    G, n, s, d = geom.groups, len(xsize), geom.stride, geom.dilation
     Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
     B, osize = gd.shape[0], gd.shape[2:]
     O, K = math.prod(osize), math.prod(ksize)
-    wt = wd.reshape(G, Co // G, Cg, *ksize).transpose(0, 1, *range(3, n + 3), 2)
-    wt = xp.ascontiguousarray(wt).reshape(G, Co // G, -1)
-    rows = _grouped_rows(xp, gd, G)
-    padded = tuple(s + p + q for s, p, q in zip(xsize, geom.lo, geom.hi))
-    buf = xp.zeros((B, *padded, G, Cg), gd.dtype)
-    whole = (slice(None),) * n
+    # (G, K, C_out/G, C/G): offset k's matrix for group g
+    wk = wd.reshape(G, Co // G, Cg, K).transpose(0, 3, 1, 2)
+    wk = xp.ascontiguousarray(wk)
+    rows = _grouped_rows(xp, gd, G)[:, None]                 # (G, 1, B * O, Co/G)
+    padded = tuple(x + p + q for x, p, q in zip(xsize, geom.lo, geom.hi))
+    Q = tuple(max(dj * (k - 1) // sj + o, -(-P // sj))
+              for dj, k, sj, o, P in zip(d, ksize, s, osize, padded))
+    buf = xp.zeros((B, *s, *Q, G, Cg), gd.dtype)
     offsets = list(itertools.product(*map(range, ksize)))
     for b0, b1 in _batch_blocks(xp, B, O * K * Cg * G):
         m = (b1 - b0) * O
-        cols = _workspace(xp, G * m * K * Cg, gd.dtype).reshape(G, m, K * Cg)
-        xp.matmul(rows[:, b0 * O:b1 * O], wt, out=cols)
-        cv = cols.reshape(G, b1 - b0, *osize, *ksize, Cg)
-        cv = cv.transpose(1, *range(2, n + 2), *range(n + 2, 2 * n + 2), 0, 2 * n + 2)
-        for k in offsets:                     # a loop over kernel offsets only
-            where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
-                          for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
-            buf[(slice(b0, b1),) + where] += cv[(slice(None),) + whole + k]
-    crop = tuple(slice(p, p + s) for p, s in zip(geom.lo, xsize))
-    y = xp.ascontiguousarray(buf[(slice(None),) + crop]).reshape(B, *xsize, G * Cg)
+        cols = _workspace(xp, G * K * m * Cg, gd.dtype).reshape(G, K, m, Cg)
+        xp.matmul(rows[:, :, b0 * O:b1 * O], wk, out=cols)
+        cv = cols.reshape(G, K, b1 - b0, *osize, Cg)
+        cv = cv.transpose(1, 2, *range(3, n + 3), 0, n + 3)   # (K, b, *O, G, Cg)
+        for j, k in enumerate(offsets):       # a loop over kernel offsets only
+            at = tuple(i * dd for i, dd in zip(k, d))
+            where = (tuple(a % sj for a, sj in zip(at, s))
+                     + tuple(slice(a // sj, a // sj + o) for a, sj, o in zip(at, s, osize)))
+            buf[(slice(b0, b1),) + where] += cv[j]
+    y = xp.empty((B, *xsize, G * Cg), gd.dtype)
+    for r in itertools.product(*map(range, s)):   # one copy per phase
+        first = tuple((rj - p) % sj for rj, p, sj in zip(r, geom.lo, s))
+        count = tuple(len(range(f, x, sj)) for f, x, sj in zip(first, xsize, s))
+        if 0 in count:
+            continue
+        dst = tuple(slice(f, None, sj) for f, sj in zip(first, s))
+        src = tuple(slice((f + p) // sj, (f + p) // sj + c)
+                    for f, p, sj, c in zip(first, geom.lo, s, count))
+        y[(slice(None),) + dst] = buf[(slice(None),) + r + src].reshape(B, *count, G * Cg)
     if bd is not None:
         y += bd
     return _from_cl(xp, y, channels_last)
