@@ -177,12 +177,13 @@ def _batch_blocks(xp, B, per_image):
     return [(b, min(b + step, B)) for b in range(0, B, step)]
 
 
-def _cols_block(xp, win, b0, b1):
+def _cols_block(xp, win, b0, b1, fresh=False):
     """Columns (G, (b1 - b0) * O, K * C/G) of images b0:b1 from the window view, in the
-    workspace (overwritten by the next call)."""
+    workspace (overwritten by the next call), or in an array of their own if ``fresh``."""
     G, n = win.shape[0], (win.ndim - 3) // 2
     shape = (G, b1 - b0) + win.shape[2:]
-    cols = _workspace(xp, math.prod(shape), win.dtype).reshape(shape)
+    size = math.prod(shape)
+    cols = (xp.empty(size, win.dtype) if fresh else _workspace(xp, size, win.dtype)).reshape(shape)
     cols[...] = win[:, b0:b1]
     return cols.reshape(G, (b1 - b0) * math.prod(win.shape[2:2 + n]), -1)
 
@@ -202,38 +203,54 @@ def _grouped_rows(xp, g, G):
     return xp.ascontiguousarray(m.reshape(m.shape[0], G, -1).transpose(1, 0, 2))
 
 
-def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last):
+# Columns of at most this many elements are built once for the whole batch and kept for the
+# weight gradient, which then skips building them again (a third of a small conv's copying);
+# larger ones are rebuilt block by block from the kept padded input, as the memory they would
+# hold grows with the batch.
+_KEEP_COLS = 2 * _BLOCK
+
+
+def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
-    input's channels-last padded copy, which the weight gradient reads again)."""
+    input's channels-last padded copy, which the weight gradient reads again; the columns, when
+    ``keep_cols`` asks for them and they are small, else None)."""
     B, Co, G = xd.shape[0], wd.shape[0], geom.groups
     xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
     win = _windows_cl(xp, xpad, wd.shape[2:], osize, geom)
     wm = _weight_matrix(xp, wd, G)
     O = math.prod(osize)
     y = xp.empty((B * O, Co), xd.dtype)
-    for b0, b1 in _batch_blocks(xp, B, O * wm.shape[1] * G):
-        cols, rows = _cols_block(xp, win, b0, b1), slice(b0 * O, b1 * O)
+    keep = keep_cols and 0 < B * O * wm.shape[1] * G <= _KEEP_COLS
+    blocks = [(0, B)] if keep else _batch_blocks(xp, B, O * wm.shape[1] * G)
+    for b0, b1 in blocks:
+        cols, rows = _cols_block(xp, win, b0, b1, keep), slice(b0 * O, b1 * O)
         if G == 1:
             xp.matmul(cols[0], wm[0], out=y[rows])
         else:
             y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
     if bd is not None:
         y += bd                              # channels innermost: a plain row broadcast
-    return _from_cl(xp, y.reshape(B, *osize, Co), channels_last), xpad
+    return (_from_cl(xp, y.reshape(B, *osize, Co), channels_last), xpad,
+            cols if keep else None)
 
 
-def _conv_weight(xp, xd, gd, geom, ksize, xpad=None):
+def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     """The weight gradient of arrays: sum over the batch of g's rows (transposed) times the
-    columns, block by block: (C_out, C/G, *K)."""
+    columns (``cols`` when the forward kept them, else rebuilt block by block from the padded
+    input): (C_out, C/G, *K)."""
     G, n, B = geom.groups, len(ksize), xd.shape[0]
-    if xpad is None:
-        xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
-    win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
     rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
     O, Cg, Co = math.prod(gd.shape[2:]), xd.shape[1] // G, gd.shape[1]
-    gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
-    for b0, b1 in _batch_blocks(xp, B, O * math.prod(ksize) * Cg * G):
-        gw += xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1), _cols_block(xp, win, b0, b1))
+    if cols is not None:
+        gw = xp.matmul(rows.transpose(0, 2, 1), cols)
+    else:
+        if xpad is None:
+            xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+        win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
+        gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
+        for b0, b1 in _batch_blocks(xp, B, O * math.prod(ksize) * Cg * G):
+            gw += xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1),
+                            _cols_block(xp, win, b0, b1))
     gw = gw.reshape(Co, *ksize, Cg).transpose(0, n + 1, *range(1, n + 1))
     return xp.ascontiguousarray(gw)
 
@@ -342,12 +359,14 @@ class Conv(Function):
     def forward(ctx, x, w, b, geom, osize):
         xp, xd, wd = x._xp, x._data, w._data
         cl = is_channels_last(xd) or is_channels_last(wd)
-        out, xpad = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize, cl)
+        out, xpad, cols = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize,
+                                   cl, keep_cols=w.requires_grad)
         ctx.save_for_backward(x, w)
         ctx.geom = geom
         # the weight gradient reads the input channels-last and padded again: keep that copy
-        # (the size of x) rather than make it twice
-        ctx.xpad = xpad if w.requires_grad else None
+        # (the size of x) rather than make it twice, or the columns themselves when small
+        ctx.cols = cols
+        ctx.xpad = xpad if w.requires_grad and cols is None else None
         return out
 
     @staticmethod
@@ -365,7 +384,7 @@ class Conv(Function):
             if x.grad_fn is None and not is_channels_last(x._data):
                 gx = gx.contiguous()
         if need[1]:
-            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.xpad)
+            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.xpad, ctx.cols)
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 
@@ -423,10 +442,10 @@ class ConvWeight(Function):
 
     # d/dx = conv_transpose(g, u);  d/dg = Conv(x, u)
     @staticmethod
-    def forward(ctx, x, g, geom, ksize, xpad=None):
+    def forward(ctx, x, g, geom, ksize, xpad=None, cols=None):
         ctx.save_for_backward(x, g)
         ctx.geom = geom
-        return _conv_weight(x._xp, x._data, g._data, geom, ksize, xpad)
+        return _conv_weight(x._xp, x._data, g._data, geom, ksize, xpad, cols)
 
     @staticmethod
     def backward(ctx, u):
@@ -434,7 +453,7 @@ class ConvWeight(Function):
         geom, need = ctx.geom, ctx.needs_input_grad
         gx = ConvTranspose.apply(g, u, None, geom, tuple(x.shape[2:])) if need[0] else None
         gg = Conv.apply(x, u, None, geom, tuple(g.shape[2:])) if need[1] else None
-        return gx, gg, None, None, None
+        return gx, gg, None, None, None, None
 
 
 # -- F.unfold / F.fold ---------------------------------------------------------------------------
