@@ -283,10 +283,15 @@ def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
             xp.matmul(cols[0], wm[0], out=y[rows])
         else:
             y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
-    if bd is not None:
-        y += bd                              # channels innermost: a plain row broadcast
-    return (_from_cl(xp, y.reshape(B, *osize, Co), channels_last), xpad,
-            cols if keep else None)
+    # the bias goes where its broadcast runs longer: along the planes of an NCHW result with
+    # more pixels than channels, else along the channels-last rows
+    late = bd is not None and not channels_last and O > Co
+    if bd is not None and not late:
+        y += bd
+    out = _from_cl(xp, y.reshape(B, *osize, Co), channels_last)
+    if late:
+        out += bd.reshape((Co,) + (1,) * len(osize))
+    return out, xpad, cols if keep else None
 
 
 def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
