@@ -347,6 +347,12 @@ def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
                      + tuple(slice(a // sj, a // sj + o) for a, sj, o in zip(at, s, osize)))
             buf[(slice(b0, b1),) + where] += cv[j]
     y = xp.empty((B, *xsize, G * Cg), gd.dtype)
+    ys, bs = y, buf.reshape(buf.shape[:-2] + (G * Cg,))
+    if xp.__name__ == "numpy" and CAPTURING[0] is None and G * Cg:
+        # each pixel's C floats moved as one opaque item: NumPy then steps per pixel, not per
+        # float (as in _cols_block; not while ember.compile records)
+        item = xp.dtype(f"V{G * Cg * y.itemsize}")
+        ys, bs = y.view(item)[..., 0], bs.view(item)[..., 0]
     for r in itertools.product(*map(range, s)):   # one copy per phase
         first = tuple((rj - p) % sj for rj, p, sj in zip(r, geom.lo, s))
         count = tuple(len(range(f, x, sj)) for f, x, sj in zip(first, xsize, s))
@@ -355,7 +361,7 @@ def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
         dst = tuple(slice(f, None, sj) for f, sj in zip(first, s))
         src = tuple(slice((f + p) // sj, (f + p) // sj + c)
                     for f, p, sj, c in zip(first, geom.lo, s, count))
-        y[(slice(None),) + dst] = buf[(slice(None),) + r + src].reshape(B, *count, G * Cg)
+        ys[(slice(None),) + dst] = bs[(slice(None),) + r + src]
     if bd is not None:
         y += bd
     return _from_cl(xp, y, channels_last)
