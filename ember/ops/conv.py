@@ -13,10 +13,12 @@ the copies are cheap:
   contiguous floats instead of one output row — and one GEMM against the weight as a
   (K * C, C_out) matrix lands the output channels-last (B, *O, C_out).
 - ConvTranspose at stride 1 is a Conv of the padded gradient with the flipped, transposed
-  kernel (no scatter at all); strided, it is one GEMM to columns (B * O, K * C) and one
-  channels-innermost strided add per kernel offset back into a channels-last buffer.
-- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns, read
-  from the channels-last padded input the forward kept.
+  kernel (no scatter at all); strided, it is one GEMM giving each kernel offset's contribution
+  contiguously, added as shifted blocks into a buffer split by stride phase, and one copy per
+  phase interleaving them into the channels-last result (see _transpose_strided).
+- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns: the
+  forward's own when they were small enough to keep, else rebuilt from the channels-last padded
+  input the forward kept.
 
 The columns are built and consumed a block of the batch at a time in one reused workspace
 (see _BLOCK): cheaper than keeping them, because they are still in cache for the GEMM. The
