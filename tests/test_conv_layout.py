@@ -60,6 +60,22 @@ def test_conv2d_layouts(kw, xfmt, wfmt):
               x, w, b, xfmt, wfmt)
 
 
+@pytest.mark.parametrize("shape,kw", [
+    ((2, 3, 32, 33), dict(stride=2, padding=1)),       # RGB input: the per-channel copy
+    ((2, 5, 32, 32), dict(padding=1)),                 # 4 KiB planes: the two-step layout copy
+    ((2, 5, 32, 32), dict(stride=2, padding=1, dilation=2)),
+    ((2, 2, 8, 16, 16), dict(stride=(1, 2, 2), padding=1))])
+@pytest.mark.parametrize("xfmt", ["nchw", "cl"])
+def test_conv_large_planes_and_few_channels(shape, kw, xfmt):
+    # the layout copies' fast paths and the strided input gradient by phases at real sizes
+    if len(shape) == 5:
+        xfmt = "cl3d" if xfmt == "cl" else xfmt
+    conv, tconv = (F.conv2d, TF.conv2d) if len(shape) == 4 else (F.conv3d, TF.conv3d)
+    x, w, b = randn(*shape), randn(4, shape[1], *(3,) * (len(shape) - 2)), randn(4)
+    _run_conv(lambda x, w, b: conv(x, w, b, **kw), lambda x, w, b: tconv(x, w, b, **kw),
+              x, w, b, xfmt, "nchw", tol=1e-4)
+
+
 @pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, groups=3, padding=2),
                                 dict(dilation=2, padding=4)])
 def test_conv1d_paths(kw):

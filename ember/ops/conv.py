@@ -13,10 +13,12 @@ the copies are cheap:
   contiguous floats instead of one output row — and one GEMM against the weight as a
   (K * C, C_out) matrix lands the output channels-last (B, *O, C_out).
 - ConvTranspose at stride 1 is a Conv of the padded gradient with the flipped, transposed
-  kernel (no scatter at all); strided, it is one GEMM to columns (B * O, K * C) and one
-  channels-innermost strided add per kernel offset back into a channels-last buffer.
-- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns, read
-  from the channels-last padded input the forward kept.
+  kernel (no scatter at all); strided, it is one GEMM giving each kernel offset's contribution
+  contiguously, added as shifted blocks into a buffer split by stride phase, and one copy per
+  phase interleaving them into the channels-last result (see _transpose_strided).
+- ConvWeight is one GEMM of the gradient (as a (B * O, C_out) matrix) with the columns: the
+  forward's own when they were small enough to keep, else rebuilt from the channels-last padded
+  input the forward kept.
 
 The columns are built and consumed a block of the batch at a time in one reused workspace
 (see _BLOCK): cheaper than keeping them, because they are still in cache for the GEMM. The
@@ -98,7 +100,43 @@ def _from_cl(xp, y, channels_last):
     """(B, *S, C) channels-last contiguous -> (B, C, *S): a view if ``channels_last`` (PyTorch's
     channels_last tensor), else an NCHW-contiguous copy."""
     out = y.transpose(0, y.ndim - 1, *range(1, y.ndim - 1))
-    return out if channels_last else xp.ascontiguousarray(out)
+    if channels_last:
+        return out
+    if _aliasing(y, y.shape[1:-1]):
+        # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
+        tmp = xp.empty(y.shape[:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
+        tmp[...] = y.swapaxes(-1, -2)
+        n = y.ndim
+        res = xp.empty(out.shape, y.dtype)
+        res[...] = tmp.transpose(0, n - 2, *range(1, n - 2), n - 1)
+        return res
+    return xp.ascontiguousarray(out)
+
+
+def _aliasing(a, size):
+    """Whether a copy between layouts (B, C, *S) and (B, *S, C) of ``a`` would step by whole
+    planes of ``size`` of 4 KiB or more in its inner loop, which maps every element to the same
+    cache set (2.5 times slower at 32x32 floats), so that it pays to go through a copy that
+    swaps only a row with the channels."""
+    return (a.__class__.__module__ == "numpy" and len(size) >= 2 and a.shape[0] > 0
+            and math.prod(size) * a.itemsize >= 4096 and size[-1] >= 8)
+
+
+def _copy_cl(xp, dst, src):
+    """dst[...] = src for a channels-last ``dst``. With a handful of channels (an RGB input) and a
+    ``src`` that is not channels-last, NumPy's copy would run one tiny strided loop per pixel;
+    a copy per channel runs along whole rows instead (four times faster at three channels)."""
+    C = src.shape[-1]
+    if C <= 4 and src.strides[-1] != src.itemsize and src.ndim > 2:
+        for c in range(C):                    # a loop over at most four channels
+            dst[..., c] = src[..., c]
+    elif src.ndim > 3 and src.strides[-2] == src.itemsize and _aliasing(src, src.shape[1:-1]):
+        # an NCHW src: through (B, *S[:-1], C, W), see _aliasing
+        tmp = xp.empty(src.shape[:-2] + src.shape[-1:] + src.shape[-2:-1], src.dtype)
+        tmp[...] = src.swapaxes(-1, -2)
+        dst[...] = tmp.swapaxes(-1, -2)
+    else:
+        dst[...] = src
 
 
 def _cl_padded(xp, a, lo, hi):
@@ -111,11 +149,15 @@ def _cl_padded(xp, a, lo, hi):
                                          zip(lo, hi, src.shape[1:-1]))]
         lo, hi = tuple(max(p, 0) for p in lo), tuple(max(q, 0) for q in hi)
     if not any(lo) and not any(hi):
-        return xp.ascontiguousarray(src)
+        if src.flags.c_contiguous:
+            return src
+        out = xp.empty(src.shape, a.dtype)
+        _copy_cl(xp, out, src)
+        return out
     inner = src.shape[1:-1]
     out = xp.zeros((src.shape[0], *(s + p + q for s, p, q in zip(inner, lo, hi)), src.shape[-1]),
                    a.dtype)
-    out[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(lo, inner))] = src
+    _copy_cl(xp, out[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(lo, inner))], src)
     return out
 
 
@@ -177,13 +219,29 @@ def _batch_blocks(xp, B, per_image):
     return [(b, min(b + step, B)) for b in range(0, B, step)]
 
 
-def _cols_block(xp, win, b0, b1):
-    """Columns (G, (b1 - b0) * O, K * C/G) of images b0:b1 from the window view, in the
-    workspace (overwritten by the next call)."""
+def _cols_block(xp, win, b0, b1, fresh=False, base=None):
+    """Columns (G, (b1 - b0) * O, K * C/G) of images b0:b1 from the window view of ``base``
+    (the padded input), in the workspace (overwritten by the next call), or in an array of
+    their own if ``fresh``."""
     G, n = win.shape[0], (win.ndim - 3) // 2
     shape = (G, b1 - b0) + win.shape[2:]
-    cols = _workspace(xp, math.prod(shape), win.dtype).reshape(shape)
-    cols[...] = win[:, b0:b1]
+    size = math.prod(shape)
+    cols = (xp.empty(size, win.dtype) if fresh else _workspace(xp, size, win.dtype)).reshape(shape)
+    run = win.shape[-1] * win.shape[-2] * win.itemsize       # bytes of one window row (kw, C)
+    if (base is not None and xp.__name__ == "numpy" and CAPTURING[0] is None and G == 1
+            and run and win.strides[-1] == win.itemsize
+            and win.strides[-2] == win.shape[-1] * win.itemsize and base.flags.c_contiguous):
+        # each window row is kw * C contiguous floats: copy rows as opaque items of that many
+        # bytes, so that NumPy moves a row per step instead of running a float loop per row
+        # (twice as fast at three channels). Not while ember.compile records: a view built
+        # from raw bytes is beyond what it can follow (it takes the plain copy below).
+        raw = xp.lib.stride_tricks.as_strided(
+            base.reshape(-1).view(xp.uint8), win.shape[1:-2] + (run,), win.strides[1:-2] + (1,),
+            writeable=False)[b0:b1]
+        item = xp.dtype(f"V{run}")
+        cols.reshape(shape[1:-2] + (-1,)).view(item)[..., 0] = raw.view(item)[..., 0]
+    else:
+        cols[...] = win[:, b0:b1]
     return cols.reshape(G, (b1 - b0) * math.prod(win.shape[2:2 + n]), -1)
 
 
@@ -202,69 +260,110 @@ def _grouped_rows(xp, g, G):
     return xp.ascontiguousarray(m.reshape(m.shape[0], G, -1).transpose(1, 0, 2))
 
 
-def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last):
+# Columns of at most this many elements are built once for the whole batch and kept for the
+# weight gradient, which then skips building them again (a third of a small conv's copying);
+# larger ones are rebuilt block by block from the kept padded input, as the memory they would
+# hold grows with the batch.
+_KEEP_COLS = 2 * _BLOCK
+
+
+def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
-    input's channels-last padded copy, which the weight gradient reads again)."""
+    input's channels-last padded copy, which the weight gradient reads again; the columns, when
+    ``keep_cols`` asks for them and they are small, else None)."""
     B, Co, G = xd.shape[0], wd.shape[0], geom.groups
     xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
     win = _windows_cl(xp, xpad, wd.shape[2:], osize, geom)
     wm = _weight_matrix(xp, wd, G)
     O = math.prod(osize)
     y = xp.empty((B * O, Co), xd.dtype)
-    for b0, b1 in _batch_blocks(xp, B, O * wm.shape[1] * G):
-        cols, rows = _cols_block(xp, win, b0, b1), slice(b0 * O, b1 * O)
+    keep = keep_cols and 0 < B * O * wm.shape[1] * G <= _KEEP_COLS
+    blocks = [(0, B)] if keep else _batch_blocks(xp, B, O * wm.shape[1] * G)
+    for b0, b1 in blocks:
+        cols, rows = _cols_block(xp, win, b0, b1, keep, xpad), slice(b0 * O, b1 * O)
         if G == 1:
             xp.matmul(cols[0], wm[0], out=y[rows])
         else:
             y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
-    if bd is not None:
-        y += bd                              # channels innermost: a plain row broadcast
-    return _from_cl(xp, y.reshape(B, *osize, Co), channels_last), xpad
+    # the bias goes where its broadcast runs longer: along the planes of an NCHW result with
+    # more pixels than channels, else along the channels-last rows
+    late = bd is not None and not channels_last and O > Co
+    if bd is not None and not late:
+        y += bd
+    out = _from_cl(xp, y.reshape(B, *osize, Co), channels_last)
+    if late:
+        out += bd.reshape((Co,) + (1,) * len(osize))
+    return out, xpad, cols if keep else None
 
 
-def _conv_weight(xp, xd, gd, geom, ksize, xpad=None):
+def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     """The weight gradient of arrays: sum over the batch of g's rows (transposed) times the
-    columns, block by block: (C_out, C/G, *K)."""
+    columns (``cols`` when the forward kept them, else rebuilt block by block from the padded
+    input): (C_out, C/G, *K)."""
     G, n, B = geom.groups, len(ksize), xd.shape[0]
-    if xpad is None:
-        xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
-    win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
     rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
     O, Cg, Co = math.prod(gd.shape[2:]), xd.shape[1] // G, gd.shape[1]
-    gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
-    for b0, b1 in _batch_blocks(xp, B, O * math.prod(ksize) * Cg * G):
-        gw += xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1), _cols_block(xp, win, b0, b1))
+    if cols is not None:
+        gw = xp.matmul(rows.transpose(0, 2, 1), cols)
+    else:
+        if xpad is None:
+            xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+        win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
+        gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
+        for b0, b1 in _batch_blocks(xp, B, O * math.prod(ksize) * Cg * G):
+            gw += xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1),
+                            _cols_block(xp, win, b0, b1, base=xpad))
     gw = gw.reshape(Co, *ksize, Cg).transpose(0, n + 1, *range(1, n + 1))
     return xp.ascontiguousarray(gw)
 
 
 def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
-    """conv_transpose of arrays at stride > 1: a GEMM to columns (B * O, K * C), then one
-    channels-innermost strided add per kernel offset into a channels-last buffer (col2im),
-    block by block of the batch."""
-    G, n = geom.groups, len(xsize)
+    """conv_transpose of arrays at stride > 1, by phases: padded position p = o * s + k * d
+    lies in phase p % s at p // s, so each kernel offset adds a plain shifted block (runs of
+    O_w * C contiguous floats, not C strided ones) into a (B, *phase, *Q, C) buffer; one GEMM per
+    block of the batch gives every offset's contribution contiguously (K, rows, C), and one
+    strided copy per phase (s_h * s_w of them) interleaves the phases into the channels-last
+    result, cropping the padding on the way."""
+    G, n, s, d = geom.groups, len(xsize), geom.stride, geom.dilation
     Co, Cg, ksize = wd.shape[0], wd.shape[1], wd.shape[2:]
     B, osize = gd.shape[0], gd.shape[2:]
     O, K = math.prod(osize), math.prod(ksize)
-    wt = wd.reshape(G, Co // G, Cg, *ksize).transpose(0, 1, *range(3, n + 3), 2)
-    wt = xp.ascontiguousarray(wt).reshape(G, Co // G, -1)
-    rows = _grouped_rows(xp, gd, G)
-    padded = tuple(s + p + q for s, p, q in zip(xsize, geom.lo, geom.hi))
-    buf = xp.zeros((B, *padded, G, Cg), gd.dtype)
-    whole = (slice(None),) * n
+    # (G, K, C_out/G, C/G): offset k's matrix for group g
+    wk = wd.reshape(G, Co // G, Cg, K).transpose(0, 3, 1, 2)
+    wk = xp.ascontiguousarray(wk)
+    rows = _grouped_rows(xp, gd, G)[:, None]                 # (G, 1, B * O, Co/G)
+    padded = tuple(x + p + q for x, p, q in zip(xsize, geom.lo, geom.hi))
+    Q = tuple(max(dj * (k - 1) // sj + o, -(-P // sj))
+              for dj, k, sj, o, P in zip(d, ksize, s, osize, padded))
+    buf = xp.zeros((B, *s, *Q, G, Cg), gd.dtype)
     offsets = list(itertools.product(*map(range, ksize)))
     for b0, b1 in _batch_blocks(xp, B, O * K * Cg * G):
         m = (b1 - b0) * O
-        cols = _workspace(xp, G * m * K * Cg, gd.dtype).reshape(G, m, K * Cg)
-        xp.matmul(rows[:, b0 * O:b1 * O], wt, out=cols)
-        cv = cols.reshape(G, b1 - b0, *osize, *ksize, Cg)
-        cv = cv.transpose(1, *range(2, n + 2), *range(n + 2, 2 * n + 2), 0, 2 * n + 2)
-        for k in offsets:                     # a loop over kernel offsets only
-            where = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
-                          for i, d, o, s in zip(k, geom.dilation, osize, geom.stride))
-            buf[(slice(b0, b1),) + where] += cv[(slice(None),) + whole + k]
-    crop = tuple(slice(p, p + s) for p, s in zip(geom.lo, xsize))
-    y = xp.ascontiguousarray(buf[(slice(None),) + crop]).reshape(B, *xsize, G * Cg)
+        cols = _workspace(xp, G * K * m * Cg, gd.dtype).reshape(G, K, m, Cg)
+        xp.matmul(rows[:, :, b0 * O:b1 * O], wk, out=cols)
+        cv = cols.reshape(G, K, b1 - b0, *osize, Cg)
+        cv = cv.transpose(1, 2, *range(3, n + 3), 0, n + 3)   # (K, b, *O, G, Cg)
+        for j, k in enumerate(offsets):       # a loop over kernel offsets only
+            at = tuple(i * dd for i, dd in zip(k, d))
+            where = (tuple(a % sj for a, sj in zip(at, s))
+                     + tuple(slice(a // sj, a // sj + o) for a, sj, o in zip(at, s, osize)))
+            buf[(slice(b0, b1),) + where] += cv[j]
+    y = xp.empty((B, *xsize, G * Cg), gd.dtype)
+    ys, bs = y, buf.reshape(buf.shape[:-2] + (G * Cg,))
+    if xp.__name__ == "numpy" and CAPTURING[0] is None and G * Cg:
+        # each pixel's C floats moved as one opaque item: NumPy then steps per pixel, not per
+        # float (as in _cols_block; not while ember.compile records)
+        item = xp.dtype(f"V{G * Cg * y.itemsize}")
+        ys, bs = y.view(item)[..., 0], bs.view(item)[..., 0]
+    for r in itertools.product(*map(range, s)):   # one copy per phase
+        first = tuple((rj - p) % sj for rj, p, sj in zip(r, geom.lo, s))
+        count = tuple(len(range(f, x, sj)) for f, x, sj in zip(first, xsize, s))
+        if 0 in count:
+            continue
+        dst = tuple(slice(f, None, sj) for f, sj in zip(first, s))
+        src = tuple(slice((f + p) // sj, (f + p) // sj + c)
+                    for f, p, sj, c in zip(first, geom.lo, s, count))
+        ys[(slice(None),) + dst] = bs[(slice(None),) + r + src]
     if bd is not None:
         y += bd
     return _from_cl(xp, y, channels_last)
@@ -328,12 +427,14 @@ class Conv(Function):
     def forward(ctx, x, w, b, geom, osize):
         xp, xd, wd = x._xp, x._data, w._data
         cl = is_channels_last(xd) or is_channels_last(wd)
-        out, xpad = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize, cl)
+        out, xpad, cols = _conv_cl(xp, xd, wd, b._data if b is not None else None, geom, osize,
+                                   cl, keep_cols=w.requires_grad)
         ctx.save_for_backward(x, w)
         ctx.geom = geom
         # the weight gradient reads the input channels-last and padded again: keep that copy
-        # (the size of x) rather than make it twice
-        ctx.xpad = xpad if w.requires_grad else None
+        # (the size of x) rather than make it twice, or the columns themselves when small
+        ctx.cols = cols
+        ctx.xpad = xpad if w.requires_grad and cols is None else None
         return out
 
     @staticmethod
@@ -351,7 +452,7 @@ class Conv(Function):
             if x.grad_fn is None and not is_channels_last(x._data):
                 gx = gx.contiguous()
         if need[1]:
-            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.xpad)
+            gw = ConvWeight.apply(x, g, geom, tuple(w.shape[2:]), ctx.xpad, ctx.cols)
         gb = _spatial_sum(g) if need[2] else None
         return gx, gw, gb, None, None
 
@@ -409,10 +510,10 @@ class ConvWeight(Function):
 
     # d/dx = conv_transpose(g, u);  d/dg = Conv(x, u)
     @staticmethod
-    def forward(ctx, x, g, geom, ksize, xpad=None):
+    def forward(ctx, x, g, geom, ksize, xpad=None, cols=None):
         ctx.save_for_backward(x, g)
         ctx.geom = geom
-        return _conv_weight(x._xp, x._data, g._data, geom, ksize, xpad)
+        return _conv_weight(x._xp, x._data, g._data, geom, ksize, xpad, cols)
 
     @staticmethod
     def backward(ctx, u):
@@ -420,7 +521,7 @@ class ConvWeight(Function):
         geom, need = ctx.geom, ctx.needs_input_grad
         gx = ConvTranspose.apply(g, u, None, geom, tuple(x.shape[2:])) if need[0] else None
         gg = Conv.apply(x, u, None, geom, tuple(g.shape[2:])) if need[1] else None
-        return gx, gg, None, None, None
+        return gx, gg, None, None, None, None
 
 
 # -- F.unfold / F.fold ---------------------------------------------------------------------------

@@ -77,7 +77,11 @@ def as_format(xp, a, fmt):
     back = tuple(order.index(d) for d in range(a.ndim))
     # a fresh allocation (not ascontiguousarray, which keeps an array that is contiguous but
     # for the stride of a size-1 dim): PyTorch restrides every dim
-    return a.transpose(order).copy().transpose(back)
+    # through the layout copy's fast paths (few channels, 4 KiB planes)
+    from .conv import _copy_cl
+    out = xp.empty(tuple(a.shape[d] for d in order), a.dtype)
+    _copy_cl(xp, out, a.transpose(order))
+    return out.transpose(back)
 
 
 def check_rank(t, fmt):
