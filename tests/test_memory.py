@@ -69,3 +69,25 @@ def test_malloc_tuning_can_be_switched_off(monkeypatch):
         assert tune_malloc()
     monkeypatch.setenv("EMBER_MALLOC_TUNING", "0")
     assert not tune_malloc()
+
+
+def test_arrays_kept_on_ctx_are_freed_after_backward():
+    # conv's columns / padded input and pooling's indices are declared in _ctx_arrays and freed
+    # with the saved tensors once backward has run (kept with retain_graph=True)
+    import ember.nn.functional as F
+    for retain in (False, True):
+        x = ember.randn(2, 3, 8, 8, requires_grad=True)
+        w = ember.randn(4, 3, 3, 3, requires_grad=True)
+        y = F.conv2d(x, w, padding=1)
+        p = F.max_pool2d(y, 2)
+        a = F.avg_pool2d(y, 2, ceil_mode=True, count_include_pad=False)
+        nodes = (y.grad_fn, p.grad_fn, a.grad_fn)
+        held = [{k: v for k, v in n.__dict__.items() if k in type(n)._ctx_arrays and v is not None}
+                for n in nodes]
+        assert held[0] and held[1], "conv and max-pool keep arrays for their backward"
+        (p.sum() + a.sum()).backward(retain_graph=retain)
+        left = [{k for k in type(n)._ctx_arrays if n.__dict__.get(k) is not None} for n in nodes]
+        if retain:
+            assert left == [set(h) for h in held]
+        else:
+            assert left == [set(), set(), set()]

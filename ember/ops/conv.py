@@ -42,6 +42,8 @@ from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
 
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
+
 
 class Geom(NamedTuple):
     """Where the windows of a convolution lie, per spatial dim."""
@@ -416,6 +418,7 @@ def _spatial_sum(t):
 
 
 class Conv(Function):
+    _ctx_arrays = ("cols", "xpad")   # freed with the saved tensors after backward
     """y = x * w + b over the spatial dims, with ``geom`` and the output size ``osize``."""
     _builtin = True
 

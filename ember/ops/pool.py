@@ -17,6 +17,8 @@ from .conv import is_channels_last
 
 __all__ = []
 
+_CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
+
 
 class PoolGeom(NamedTuple):
     kernel: tuple
@@ -85,6 +87,7 @@ class MaxPool(Function):
     """Max over each window, and (when asked, or for backward) the flat index of the maximum
     within its input plane, as PyTorch's return_indices. Ties go to the first element in
     row-major order, NaN wins as in PyTorch."""
+    _ctx_arrays = ("idx",)
     _builtin = True
 
     def name(self):
@@ -152,6 +155,7 @@ class AdaptiveMaxPool(Function):
     flat index of the maximum in its input plane. All windows are gathered at once (one take per
     dim): each dim's windows are padded to the longest by repeating their last element, which
     never wins a tie."""
+    _ctx_arrays = ("idx",)
     _builtin = True
 
     def name(self):
@@ -205,6 +209,7 @@ def _rows(a):
 
 class PlaneScatter(Function):
     """out[b, c] (a zero plane of shape ``plane``) gets g[b, c] added at flat indices ``idx``."""
+    _ctx_arrays = ("idx",)
     _builtin = True
 
     # d/dg = the gather of u at idx
@@ -229,6 +234,7 @@ class PlaneScatter(Function):
 
 class PlaneGather(Function):
     """out[b, c, o] = x[b, c] (flattened plane) at flat index idx[b, c, o]."""
+    _ctx_arrays = ("idx",)
     _builtin = True
 
     # d/dx = g scattered (added) back to idx
@@ -246,6 +252,7 @@ class PlaneGather(Function):
 class AvgPool(Function):
     """Sum of each window divided by ``div`` (a number, or an array over the output positions
     for count_include_pad=False / ceil_mode windows). Integers divide with truncation, as PyTorch."""
+    _ctx_arrays = ("div",)
     _builtin = True
 
     def name(self):
@@ -299,6 +306,7 @@ class AvgPool(Function):
 class AvgPoolAdjoint(Function):
     """The adjoint of AvgPool: each g / div is added to every element of its window that lies
     inside the input, giving an input-shaped (``size``) result."""
+    _ctx_arrays = ("div",)
     _builtin = True
 
     # d/dg = AvgPool(u)
