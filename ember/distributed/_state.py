@@ -466,5 +466,9 @@ def _excepthook(etype, value, tb):
             time.sleep(0.002)
         MPI.Request.Testall(reqs)
         time.sleep(1.0)
+    elif fc is not None:
+        # a peer's failure stops this rank: let mpiexec forward what it just printed before the
+        # abort tears the job down (the failing rank waits longer than this, see above)
+        time.sleep(0.3)
     if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
         MPI.COMM_WORLD.Abort(1)
