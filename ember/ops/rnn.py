@@ -33,6 +33,17 @@ def _sigmoid_(xp, x):
     xp.reciprocal(x, out=x)
 
 
+def _activate_gates_(xp, gates, n, scratch):
+    """LSTM gates (i, f, g, o blocks of n) in place: sigmoid on all four, tanh on g (taken into
+    ``scratch`` first). One sigmoid over the contiguous block is twice as fast as two over the
+    strided i|f and o slices."""
+    g = gates[..., 2 * n:3 * n]
+    xp.tanh(g, out=scratch)
+    with np.errstate(over="ignore"):
+        _sigmoid_(xp, gates)
+    g[...] = scratch
+
+
 def _hidden_matmul(h, w_hh, b_hh):
     """h W_hh^T (+ b_hh) as a fresh array."""
     out = h._data @ w_hh._data.T
@@ -90,10 +101,7 @@ class LSTMCell(Function):
         gates = _hidden_matmul(h, w_hh, b_hh)
         gates += gi._data
         n = c._data.shape[-1]
-        with np.errstate(over="ignore"):
-            _sigmoid_(xp, gates[..., :2 * n])
-            _sigmoid_(xp, gates[..., 3 * n:])
-        xp.tanh(gates[..., 2 * n:3 * n], out=gates[..., 2 * n:3 * n])
+        _activate_gates_(xp, gates, n, xp.empty(gates.shape[:-1] + (n,), gates.dtype))
         i, f, g, o = (gates[..., k * n:(k + 1) * n] for k in range(4))
         c_new = f * c._data
         c_new += i * g
@@ -194,17 +202,18 @@ class LSTMLayer(Function):
         raw = xp.empty((T, B, n), dt) if w_hr is not None else None   # o tanh(c), unprojected
         hs[0], cs[0] = h0._data, c0._data
         order = range(T - 1, -1, -1) if reverse else range(T)
+        wt = xp.ascontiguousarray(w.T)   # BLAS runs small h W^T faster on a contiguous W^T
+        scratch, ig = xp.empty((B, n), dt), xp.empty((B, n), dt)
         with np.errstate(over="ignore"):
             for k, t in enumerate(order):
                 g = gates[k]
-                xp.matmul(hs[k], w.T, out=g)
+                xp.matmul(hs[k], wt, out=g)
                 g += x[t]
-                _sigmoid_(xp, g[:, :2 * n])
-                _sigmoid_(xp, g[:, 3 * n:])
-                xp.tanh(g[:, 2 * n:3 * n], out=g[:, 2 * n:3 * n])
+                _activate_gates_(xp, g, n, scratch)
                 c = cs[k + 1]
                 xp.multiply(g[:, n:2 * n], cs[k], out=c)
-                c += g[:, :n] * g[:, 2 * n:3 * n]
+                xp.multiply(g[:, :n], g[:, 2 * n:3 * n], out=ig)
+                c += ig
                 xp.tanh(c, out=tcs[k])
                 if raw is None:
                     xp.multiply(g[:, 3 * n:], tcs[k], out=hs[k + 1])
