@@ -232,9 +232,8 @@ def _sincos(u2, s):
     si = sin.view(np.int32)
     np.bitwise_xor(ci, sel, out=si)                   # p where selected, else c
     np.bitwise_xor(pi, sel, out=ci)                   # c where selected, else p
-    # sign bits: sin takes j & 4, cos takes ~(j - 2) & 4, at bit 31
-    np.subtract(j, 2, out=k)
-    np.invert(k, out=k)
+    # sign bits: sin takes j & 4, cos takes ~(j - 2) & 4 = (j + 2) & 4 (j even), at bit 31
+    np.add(j, 2, out=k)
     np.bitwise_and(k, 4, out=k)
     np.left_shift(k, 29, out=k)
     np.bitwise_xor(ci, k, out=ci)
