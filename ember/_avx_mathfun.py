@@ -53,7 +53,18 @@ class _Scratch:
         self.z, self.c, self.p, self.s2, self.u = (f32() for _ in range(5))
         self.x64, self.y64, self.z64, self.q64 = (np.empty(n, np.float64) for _ in range(4))
         self.e, self.j, self.k = (np.empty(n, np.int32) for _ in range(3))
-        self.flag = np.empty(n, bool)
+        self.flag, self.aux = np.empty(n, bool), np.empty(n, bool)
+        self.pad = np.zeros(n, bool)
+        self.pad[7::8] = True
+
+
+def _flagged(s):
+    """np.flatnonzero(s.flag), twice as fast here: below 10 % true entries NumPy's nonzero takes
+    a branching loop, which mispredicts on random flags (about 8 % are set); padding every
+    eighth entry lifts the density over that line, and a compress drops the padding again."""
+    np.bitwise_or(s.flag, s.pad, out=s.aux)
+    i = np.flatnonzero(s.aux)
+    return i.compress(s.flag.take(i))
 
 
 def _round32(v64, v32):
@@ -291,7 +302,7 @@ def normal_fill_16_avx2(u, mean, std, out=None):
             s = _Scratch(n)
         _copy_half(s.u, _half(blk, 0))
         radius = _log_radius_fast(s.u, s)
-        idx = np.flatnonzero(s.flag)
+        idx = _flagged(s)
         u1 = s.u.take(idx)
         _copy_half(s.u, _half(blk, 1))
         sin, cos = _sincos(s.u, s)
