@@ -148,12 +148,13 @@ def _log_radius_fast(u1, s):
     Why it is exact where unflagged: log256_ps ends with L = (x + (b - z/2)) + e q2, where
     b = a z + e q1 is fused and a = x * (the polynomial). Done in plain float32, the
     polynomial and the product a z carry rounding errors the fused chain does not, but they
-    reach L only through b, and they are small against b: under 2^-21 (|a z| + |e q1|) (the
-    polynomial is within 1 ulp, a within 2 ulps of the emulation's, plus the rounding of a z
-    and a flip in the rounding of b). Every step after b is monotone in b, so the L given by
-    b - beta and by b + beta bracket the exact one; where the two agree, that is L. Checked
-    over every 24-bit uniform (tests/test_rng_speedpaths.py): no unflagged value differs;
-    a bound 2 times tighter still holds there, 4 times tighter does not."""
+    reach L only through b, and they move b by about 2^-21 (|a z| + |e q1|) at most (the
+    polynomial comes out within 1 ulp of the emulation's, a within 2 ulps; add the rounding of
+    a z and a flip in the rounding of b): that is beta. Every step after b is monotone in b,
+    so the L given by b - beta and by b + beta bracket the exact one; where the two agree,
+    that is L. The estimate is made a proof by checking every 24-bit uniform, the whole
+    domain (tests/test_rng_speedpaths.py): no unflagged value differs; a beta 2 times smaller
+    would still hold, 4 times smaller would not."""
     x, m, ef, sf, t, y, b = s.x, s.m, s.ef, s.sf, s.t, s.y, s.c
     np.subtract(_f(1), u1, out=x)
     np.frexp(x, out=(m, s.e))                         # x = m 2^e, m in [0.5, 1)
