@@ -152,3 +152,16 @@ def test_large_randn_is_torch_s(seed, n):
     b = torch.randn(n // 7, dtype=torch.float16).numpy()
     assert np.array_equal(a.view(np.int16), b.view(np.int16))
     assert ember.rand(3).tolist() == torch.rand(3).tolist()
+
+
+def test_fill_with_strided_input_and_output():
+    """Rows that are not contiguous (in and out) take the float-view copies; same values."""
+    rng = np.random.default_rng(3)
+    u = (rng.integers(0, 1 << 24, (20000, 16)) * 2.0 ** -24).astype(_f)[::2]
+    radius = np.sqrt(_ref_log(_f(1) - u[:, :8]) * _f(-2))
+    sin, cos = _ref_sincos(A._TWO_PI * u[:, 8:])
+    out = np.zeros((len(u), 32), _f)[:, ::2]
+    got = A.normal_fill_16_avx2(u, 1.5, 0.5, out=out)
+    assert got is out
+    assert np.array_equal(_bits(out[:, :8]), _bits(_fma(cos * radius, _f(0.5), _f(1.5))))
+    assert np.array_equal(_bits(out[:, 8:]), _bits(_fma(sin * radius, _f(0.5), _f(1.5))))
