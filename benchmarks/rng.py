@@ -11,13 +11,16 @@ import time
 N = 10 ** 6
 
 
-def _best_of(fn, repeat=7):
-    times = []
+def _best_pair(fa, fb, repeat=9):
+    """Best of ``repeat`` for each of two callables, timed alternately, so that a busy machine
+    slows both alike."""
+    ta, tb = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for fn, times in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return min(ta), min(tb)
 
 
 def _calls(lib):
@@ -28,11 +31,11 @@ def _calls(lib):
 def _time(name, ember, torch):
     ember.manual_seed(0)
     torch.manual_seed(0)
-    return _best_of(_calls(ember)[name]), _best_of(_calls(torch)[name])
+    return _best_pair(_calls(ember)[name], _calls(torch)[name])
 
 
 def rng_rand(ember, torch):
-    """Seconds for rand(10^6), best of 7: (ember_s, torch_s)."""
+    """Seconds for rand(10^6), best of 9 (the two timed alternately): (ember_s, torch_s)."""
     return _time("rand", ember, torch)
 
 
