@@ -266,8 +266,13 @@ class Function:
         else:
             ctx.needs_input_grad = _FALSE * len(args)
             out = cls.forward(ctx, *args, **kwargs)
-        if out.__class__ is _ndarray or out.__class__ in _NP_SCALARS:   # the common case
+        oc = out.__class__
+        if oc is _ndarray or oc in _NP_SCALARS:   # the common case: one array
             out = Tensor._wrap(out)
+            if record:
+                _connect_one(ctx, args, needs, out)
+            return out
+        if oc is Tensor and _new_output(out, args):   # one Tensor forward made (relu, exp …)
             if record:
                 _connect_one(ctx, args, needs, out)
             return out
@@ -292,6 +297,14 @@ class Function:
             else:
                 _connect(ctx, args, needs, wrapped)
         return wrapped[0] if single else tuple(wrapped)
+
+
+def _new_output(out, args):
+    """True when ``out`` is none of ``args`` (an input handed back needs an alias instead)."""
+    for a in args:
+        if a is out:
+            return False
+    return True
 
 
 _SLOT_DEFAULTS = {"_saved": (), "_out_meta": None, "_hooks": None, "_next": (), "_seq": 0,
@@ -321,17 +334,43 @@ def _edges(args, needs):
 
 def _connect_one(ctx, args, needs, o):
     """``_connect`` for the common case, a forward that returned one output ``o`` (a Tensor):
-    the same state, without the loops over several outputs."""
-    ctx._next = _edges(args, needs)
+    the same state, without the loops over several outputs (and ``_edges`` inlined)."""
+    edges = []
+    for a, n in zip(args, needs):
+        if n:
+            d = a._data
+            node = a.grad_fn
+            if node is None:
+                ref = a._accum
+                node = ref() if ref is not None else None
+                if node is None:
+                    node = accumulator_for(a)
+                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype])))
+            else:
+                edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype])))
+        else:
+            edges.append(None)
+    ctx._next = tuple(edges)
     if ctx._dyn_name:
         _node_names.retype(ctx)
-    _seq[0] += 1
-    ctx._seq = _seq[0]
+    _seq[0] = seq = _seq[0] + 1
+    ctx._seq = seq
     ctx._hooks = None
     ctx._out_meta = None
     to_save = ctx._to_save
     if to_save:
-        ctx._saved = _saved_entries(to_save, (o,))
+        saved = []
+        for t in to_save:   # inputs with their versions, the output as _SavedOutput (no cycle)
+            if t is None:
+                saved.append(None)
+            elif t is o:
+                saved.append(_SavedOutput(t, 0))
+            elif t.__class__ is _tensor.Tensor:
+                saved.append((t, t._vc.value))
+            else:
+                saved = _saved_entries(to_save, (o,))   # a subclass, or the error
+                break
+        ctx._saved = saved
         del ctx._to_save
     else:
         ctx._saved = []
