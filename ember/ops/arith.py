@@ -146,6 +146,10 @@ class MulGrad(Function):
 def _times_conj(g, v):
     """The array ``g * conj(v)`` for a Tensor ``g`` and a Tensor or number ``v``, promoted as
     ember's ``*`` promotes."""
+    if v.__class__ is _tensor.Tensor:
+        x, y = g._data, v._data
+        if x.dtype is y.dtype and x.dtype.kind == "f":   # one real dtype: nothing to promote
+            return quiet(np.multiply, x, y)
     x, y, dt = operands(g, v)
     if dt.category == D._COMPLEX:
         y = y.conjugate()   # an array's, or a Python number's (np.conjugate would make it strong)
