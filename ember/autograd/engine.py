@@ -84,8 +84,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
                 nxt = edge[0]
                 if direct and nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
-                        not nxt.variable._hooks:
-                    accumulate_grad(nxt.variable, g, False)    # a plain leaf: add into .grad now
+                        not edge[4]._hooks:
+                    accumulate_grad(edge[4], g, False)         # a plain leaf: add into .grad now
                     continue
                 b = buffers.get(nxt)
                 if b is None:                                  # first gradient: now pending
@@ -150,8 +150,8 @@ def backward_scalar(t, retain_graph):
                     g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
                 nxt = edge[0]
                 if nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
-                        not nxt.variable._hooks:
-                    accumulate_grad(nxt.variable, g, False)    # a plain leaf: add into .grad now
+                        not edge[4]._hooks:
+                    accumulate_grad(edge[4], g, False)         # a plain leaf: add into .grad now
                     continue
                 b = buffers.get(nxt)
                 if b is None:                                  # first gradient: now pending

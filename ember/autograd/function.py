@@ -52,7 +52,9 @@ _PLAIN = frozenset((bool, int, float, complex, str, type(None), slice))
 class Edge(tuple):
     """Where a gradient goes: output ``out_idx`` of ``node`` (an input's grad_fn, or a leaf's
     AccumulateGrad), with the input's ``shape`` and ``dtype`` that the engine sums and casts
-    the gradient to. A tuple, built with ``tuple.__new__`` on the hot path."""
+    the gradient to; an edge to a leaf also holds the ``leaf`` (the graph keeps it alive, and
+    the engine adds into its ``.grad`` from there). A tuple, built with ``tuple.__new__`` on
+    the hot path."""
 
     __slots__ = ()
     node = property(lambda e: e[0])
@@ -60,8 +62,10 @@ class Edge(tuple):
     shape = property(lambda e: e[2])
     dtype = property(lambda e: e[3])
 
-    def __new__(cls, node, out_idx, shape, dtype):
-        return tuple.__new__(cls, (node, out_idx, shape, dtype))
+    def __new__(cls, node, out_idx, shape, dtype, leaf=None):
+        if leaf is None:
+            return tuple.__new__(cls, (node, out_idx, shape, dtype))
+        return tuple.__new__(cls, (node, out_idx, shape, dtype, leaf))
 
     def __repr__(self):
         return f"Edge({self[0]!r}, {self[1]}, {self[2]}, {self[3]})"
@@ -319,12 +323,11 @@ def _edges(args, needs):
         if n:
             d = a._data
             node = a.grad_fn
-            if node is None:
-                ref = a._accum
-                node = ref() if ref is not None else None
+            if node is None:    # a leaf: its AccumulateGrad, and the leaf (the graph keeps it)
+                node = a._accum
                 if node is None:
                     node = accumulator_for(a)
-                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype])))
+                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype], a)))
             else:
                 edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype])))
         else:
@@ -340,12 +343,11 @@ def _connect_one(ctx, args, needs, o):
         if n:
             d = a._data
             node = a.grad_fn
-            if node is None:
-                ref = a._accum
-                node = ref() if ref is not None else None
+            if node is None:    # a leaf: its AccumulateGrad, and the leaf (the graph keeps it)
+                node = a._accum
                 if node is None:
                     node = accumulator_for(a)
-                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype])))
+                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype], a)))
             else:
                 edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype])))
         else:
@@ -485,16 +487,20 @@ def once_differentiable(fn):
 class AccumulateGrad:
     """The node at a leaf that requires grad: hands the incoming gradient to ``tensor.grad``."""
 
-    __slots__ = ("variable", "_seq", "_next", "_hooks", "__weakref__")
+    __slots__ = ("_variable", "_seq", "_next", "_hooks", "__weakref__")
     _builtin = True
     _out_meta = None
 
     def __init__(self, t):
-        self.variable = t
+        self._variable = weakref.ref(t)
         self._next = ()
         _seq[0] += 1
         self._seq = _seq[0]
         self._hooks = None
+
+    @property
+    def variable(self):
+        return self._variable()
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -521,12 +527,11 @@ class AccumulateGrad:
 
 
 def accumulator_for(t):
-    """The (cached) AccumulateGrad node of leaf ``t``."""
-    ref = t._accum
-    node = ref() if ref is not None else None
+    """The AccumulateGrad node of leaf ``t``, made once and kept by the leaf (it refers back
+    to the leaf weakly, so there is no cycle; the graph's edges keep the leaf alive)."""
+    node = t._accum
     if node is None:
-        node = AccumulateGrad(t)
-        t._accum = weakref.ref(node)
+        node = t._accum = AccumulateGrad(t)
     return node
 
 

@@ -103,10 +103,14 @@ def result_dtype(a, b):
 def operands(a, b, dt=None):
     """The arrays of a binary op, both in the result dtype (Python numbers stay numbers: NumPy
     treats them as weak, as PyTorch does)."""
+    Tensor = _tensor.Tensor
     if dt is None:
+        if a.__class__ is Tensor and b.__class__ is Tensor:
+            x, y = a._data, b._data
+            if x.dtype is y.dtype:          # two tensors of one dtype: nothing to promote
+                return x, y, _FROM_NP[x.dtype]
         dt = result_dtype(a, b)
     npdt = dt.np
-    Tensor = _tensor.Tensor
     if isinstance(a, Tensor):
         x = a._data
         if x.dtype != npdt:

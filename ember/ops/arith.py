@@ -96,7 +96,10 @@ class Mul(Function):
         ctx.save_for_backward(a if need[1] and ta else None, b if need[0] and tb else None)
         if not (ta and tb):   # (two tensors: the class's (None, None))
             ctx.scalars = (None if ta else a, None if tb else b)
-        return quiet(call, np.multiply, x, y)
+        try:
+            return quiet(np.multiply, x, y)
+        except ValueError:
+            raise broadcast_error(np.shape(x), np.shape(y)) from None
 
     @staticmethod
     def backward(ctx, g):
