@@ -259,7 +259,15 @@ class Function:
         ctx = cls.__new__(cls._node_cls)
         record = False
         if STATE.enabled:
-            needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
+            n = len(args)
+            if n == 1:                 # (one and two arguments written out: most ops)
+                a = args[0]
+                needs = (isinstance(a, Tensor) and a._rg,)
+            elif n == 2:
+                a, b = args
+                needs = (isinstance(a, Tensor) and a._rg, isinstance(b, Tensor) and b._rg)
+            else:
+                needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
             record = True in needs
             ctx.needs_input_grad = needs
             STATE.enabled = False
