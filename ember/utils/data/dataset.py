@@ -55,10 +55,10 @@ class TensorDataset(Dataset):
         """``default_collate([self[i] for i in indices])`` as one indexing of each tensor by
         the whole index list: the same rows stacked in new tensors, without a graph node per
         sample. None where the general path must run: a tensor that requires grad or is a
-        subclass (collate keeps those), or indices that are not a list of ints in range (the
-        per-sample path raises PyTorch's error)."""
+        subclass (collate keeps those), a tensor off the CPU, or indices that are not a list
+        of ints in range (the per-sample path raises PyTorch's error)."""
         for t in self.tensors:
-            if t.__class__ is not Tensor or t._rg:
+            if t.__class__ is not Tensor or t._rg or t._data.__class__ is not np.ndarray:
                 return None
         idx = np.asarray(indices)
         if idx.ndim != 1 or idx.dtype.kind not in "iu" or not idx.size:
