@@ -145,22 +145,22 @@ class Function:
             raise RuntimeError(_FREED_MSG)
         out = []
         for entry in saved:
+            if entry.__class__ is tuple:     # an input, with the version it had (most entries)
+                t, version = entry
+                if t._vc.value != version:
+                    raise RuntimeError(_modified_msg(t._data, t.grad_fn, t._out_idx,
+                                                     t._vc.value, version))
+                out.append(t)
+                continue
             if entry is None:
                 out.append(None)
-                continue
-            if entry.__class__ is _SavedOutput:
+            else:                            # an output (_SavedOutput): rewrapped, no cycle
                 if entry.vc.value != entry.version:
                     raise RuntimeError(_modified_msg(entry.data, self, entry.idx, entry.vc.value,
                                                      entry.version))
                 t = _tensor.Tensor._wrap(entry.data)
                 t._vc, t.grad_fn, t._out_idx, t._rg = entry.vc, self, entry.idx, True
                 out.append(t)
-                continue
-            t, version = entry
-            if t._vc.value != version:
-                raise RuntimeError(_modified_msg(t._data, t.grad_fn, t._out_idx, t._vc.value,
-                                                 version))
-            out.append(t)
         return tuple(out)
 
     saved_variables = saved_tensors
