@@ -345,22 +345,8 @@ def _edges(args, needs):
 
 def _connect_one(ctx, args, needs, o):
     """``_connect`` for the common case, a forward that returned one output ``o`` (a Tensor):
-    the same state, without the loops over several outputs (and ``_edges`` inlined)."""
-    edges = []
-    for a, n in zip(args, needs):
-        if n:
-            d = a._data
-            node = a.grad_fn
-            if node is None:    # a leaf: its AccumulateGrad, and the leaf (the graph keeps it)
-                node = a._accum
-                if node is None:
-                    node = accumulator_for(a)
-                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype], a)))
-            else:
-                edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype])))
-        else:
-            edges.append(None)
-    ctx._next = tuple(edges)
+    the same state, without the loops over several outputs."""
+    ctx._next = _edges(args, needs)
     if ctx._dyn_name:
         _node_names.retype(ctx)
     _seq[0] = seq = _seq[0] + 1
