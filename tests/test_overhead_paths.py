@@ -254,3 +254,19 @@ def test_mean_of_nothing_is_nan_without_warning():
         warnings.simplefilter("error")
         m = ember.zeros(0).mean()
     assert torch.zeros(0).mean().isnan() and m.isnan().item()
+
+
+def test_hooked_accumulator_lives_only_while_held_as_in_torch():
+    for lib in (ember, torch):
+        calls = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        acc = (x * 1).grad_fn.next_functions[0][0]
+        acc.register_hook(lambda gi, go: calls.append(1))
+        (x * 2).sum().backward()
+        assert len(calls) == 1
+        del acc                      # nobody holds the hooked node: the next graph has none
+        gc.collect()
+        (x * 2).sum().backward()
+        assert len(calls) == 1, lib.__name__
+        acc2 = (x * 1).grad_fn.next_functions[0][0]
+        assert acc2.variable is x

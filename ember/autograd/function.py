@@ -333,7 +333,7 @@ def _edges(args, needs):
             node = a.grad_fn
             if node is None:    # a leaf: its AccumulateGrad, and the leaf (the graph keeps it)
                 node = a._accum
-                if node is None:
+                if node.__class__ is not AccumulateGrad:   # none yet, or held weakly
                     node = accumulator_for(a)
                 edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype], a)))
             else:
@@ -505,13 +505,22 @@ class AccumulateGrad:
 
     @property
     def metadata(self):
-        return _hooks.node_hooks(self).metadata
+        return self._own_hooks().metadata
 
     def register_hook(self, fn):
-        return _hooks.add_hook(_hooks.node_hooks(self).post, fn)
+        return _hooks.add_hook(self._own_hooks().post, fn)
 
     def register_prehook(self, fn):
-        return _hooks.add_hook(_hooks.node_hooks(self).pre, fn)
+        return _hooks.add_hook(self._own_hooks().pre, fn)
+
+    def _own_hooks(self):
+        """The node's hooks. A node that gets hooks (or metadata) is held by its leaf weakly
+        from then on, as PyTorch holds every accumulator: it lives while a graph or the user
+        holds it, and the leaf's next graph without it gets a fresh node with no hooks."""
+        t = self.variable
+        if t is not None and t._accum is self:
+            t._accum = weakref.ref(self)
+        return _hooks.node_hooks(self)
 
     def _release(self):
         pass
@@ -522,8 +531,11 @@ class AccumulateGrad:
 
 def accumulator_for(t):
     """The AccumulateGrad node of leaf ``t``, made once and kept by the leaf (it refers back
-    to the leaf weakly, so there is no cycle; the graph's edges keep the leaf alive)."""
+    to the leaf weakly, so there is no cycle; the graph's edges keep the leaf alive). A node
+    with hooks is kept weakly (``_own_hooks``): a new one is made once it is gone."""
     node = t._accum
+    if node.__class__ is weakref.ref:
+        node = node()
     if node is None:
         node = t._accum = AccumulateGrad(t)
     return node
