@@ -442,6 +442,10 @@ class Tensor(ActivationMethods, ArithMethods, BinaryMethods, BroadcastMethods, C
            memory_format=None):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``, and
         ``memory_format=ember.channels_last`` & co. for the layout."""
+        if len(args) == 1 and args[0].__class__ is CPU.__class__ and dtype is None and \
+                device is None and not copy and memory_format is None and \
+                args[0] == self.device:
+            return self        # to(the device it is on): a training loop's per-batch move
         if memory_format is not None:
             from .ops.memory_format import to_format
             out = self.to(*args, dtype=dtype, device=device, copy=copy)

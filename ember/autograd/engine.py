@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _tensor
 from .._device import xp_for as dev_xp
+from ..ops._util import quiet_begin, quiet_end
 from . import _hooks
 from .anomaly_mode import ANOMALY, check_grads
 from .function import _AUTOCAST, AccumulateGrad, accumulate_grad
@@ -59,6 +60,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
     STATE.enabled, _AUTOCAST[0] = create_graph, None   # gradients keep their forward dtypes
+    quiet = quiet_begin()   # inf and nan are results (no NumPy warnings), once for the pass
     try:
         while pending:
             node = heappop(pending)[1]
@@ -82,8 +84,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
                 nxt = edge[0]
                 if direct and nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
-                        not nxt.variable._hooks:
-                    accumulate_grad(nxt.variable, g, False)    # a plain leaf: add into .grad now
+                        not edge[4]._hooks:
+                    accumulate_grad(edge[4], g, False)         # a plain leaf: add into .grad now
                     continue
                 b = buffers.get(nxt)
                 if b is None:                                  # first gradient: now pending
@@ -95,6 +97,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 node._release()
     finally:
         STATE.enabled, _AUTOCAST[0] = prev_mode, prev_cast
+        quiet_end(quiet)
     if capture is None:
         return []
     if not accumulate and not allow_unused and any(r is None for r in capture.results):
@@ -121,6 +124,7 @@ def backward_scalar(t, retain_graph):
     heappop, heappush = heapq.heappop, heapq.heappush
     prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
     STATE.enabled, _AUTOCAST[0] = False, None   # gradients keep their forward dtypes
+    quiet = quiet_begin()   # inf and nan are results (no NumPy warnings), once for the pass
     try:
         while pending:
             node = heappop(pending)[1]
@@ -146,8 +150,8 @@ def backward_scalar(t, retain_graph):
                     g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
                 nxt = edge[0]
                 if nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
-                        not nxt.variable._hooks:
-                    accumulate_grad(nxt.variable, g, False)    # a plain leaf: add into .grad now
+                        not edge[4]._hooks:
+                    accumulate_grad(edge[4], g, False)         # a plain leaf: add into .grad now
                     continue
                 b = buffers.get(nxt)
                 if b is None:                                  # first gradient: now pending
@@ -163,6 +167,7 @@ def backward_scalar(t, retain_graph):
                     node._saved = None
     finally:
         STATE.enabled, _AUTOCAST[0] = prev_mode, prev_cast
+        quiet_end(quiet)
 
 
 def _ndarray_ones(d):

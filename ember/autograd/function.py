@@ -52,7 +52,9 @@ _PLAIN = frozenset((bool, int, float, complex, str, type(None), slice))
 class Edge(tuple):
     """Where a gradient goes: output ``out_idx`` of ``node`` (an input's grad_fn, or a leaf's
     AccumulateGrad), with the input's ``shape`` and ``dtype`` that the engine sums and casts
-    the gradient to. A tuple, built with ``tuple.__new__`` on the hot path."""
+    the gradient to; an edge to a leaf also holds the ``leaf`` (the graph keeps it alive, and
+    the engine adds into its ``.grad`` from there). A tuple, built with ``tuple.__new__`` on
+    the hot path."""
 
     __slots__ = ()
     node = property(lambda e: e[0])
@@ -60,8 +62,10 @@ class Edge(tuple):
     shape = property(lambda e: e[2])
     dtype = property(lambda e: e[3])
 
-    def __new__(cls, node, out_idx, shape, dtype):
-        return tuple.__new__(cls, (node, out_idx, shape, dtype))
+    def __new__(cls, node, out_idx, shape, dtype, leaf=None):
+        if leaf is None:
+            return tuple.__new__(cls, (node, out_idx, shape, dtype))
+        return tuple.__new__(cls, (node, out_idx, shape, dtype, leaf))
 
     def __repr__(self):
         return f"Edge({self[0]!r}, {self[1]}, {self[2]}, {self[3]})"
@@ -141,22 +145,22 @@ class Function:
             raise RuntimeError(_FREED_MSG)
         out = []
         for entry in saved:
+            if entry.__class__ is tuple:     # an input, with the version it had (most entries)
+                t, version = entry
+                if t._vc.value != version:
+                    raise RuntimeError(_modified_msg(t._data, t.grad_fn, t._out_idx,
+                                                     t._vc.value, version))
+                out.append(t)
+                continue
             if entry is None:
                 out.append(None)
-                continue
-            if entry.__class__ is _SavedOutput:
+            else:                            # an output (_SavedOutput): rewrapped, no cycle
                 if entry.vc.value != entry.version:
                     raise RuntimeError(_modified_msg(entry.data, self, entry.idx, entry.vc.value,
                                                      entry.version))
                 t = _tensor.Tensor._wrap(entry.data)
                 t._vc, t.grad_fn, t._out_idx, t._rg = entry.vc, self, entry.idx, True
                 out.append(t)
-                continue
-            t, version = entry
-            if t._vc.value != version:
-                raise RuntimeError(_modified_msg(t._data, t.grad_fn, t._out_idx, t._vc.value,
-                                                 version))
-            out.append(t)
         return tuple(out)
 
     saved_variables = saved_tensors
@@ -255,7 +259,15 @@ class Function:
         ctx = cls.__new__(cls._node_cls)
         record = False
         if STATE.enabled:
-            needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
+            n = len(args)
+            if n == 1:                 # (one and two arguments written out: most ops)
+                a = args[0]
+                needs = (isinstance(a, Tensor) and a._rg,)
+            elif n == 2:
+                a, b = args
+                needs = (isinstance(a, Tensor) and a._rg, isinstance(b, Tensor) and b._rg)
+            else:
+                needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
             record = True in needs
             ctx.needs_input_grad = needs
             STATE.enabled = False
@@ -266,8 +278,13 @@ class Function:
         else:
             ctx.needs_input_grad = _FALSE * len(args)
             out = cls.forward(ctx, *args, **kwargs)
-        if out.__class__ is _ndarray or out.__class__ in _NP_SCALARS:   # the common case
+        oc = out.__class__
+        if oc is _ndarray or oc in _NP_SCALARS:   # the common case: one array
             out = Tensor._wrap(out)
+            if record:
+                _connect_one(ctx, args, needs, out)
+            return out
+        if oc is Tensor and _new_output(out, args):   # one Tensor forward made (relu, exp …)
             if record:
                 _connect_one(ctx, args, needs, out)
             return out
@@ -294,6 +311,14 @@ class Function:
         return wrapped[0] if single else tuple(wrapped)
 
 
+def _new_output(out, args):
+    """True when ``out`` is none of ``args`` (an input handed back needs an alias instead)."""
+    for a in args:
+        if a is out:
+            return False
+    return True
+
+
 _SLOT_DEFAULTS = {"_saved": (), "_out_meta": None, "_hooks": None, "_next": (), "_seq": 0,
                   "needs_input_grad": _NO_GRADS}
 
@@ -306,12 +331,11 @@ def _edges(args, needs):
         if n:
             d = a._data
             node = a.grad_fn
-            if node is None:
-                ref = a._accum
-                node = ref() if ref is not None else None
-                if node is None:
+            if node is None:    # a leaf: its AccumulateGrad, and the leaf (the graph keeps it)
+                node = a._accum
+                if node.__class__ is not AccumulateGrad:   # none yet, or held weakly
                     node = accumulator_for(a)
-                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype])))
+                edges.append(_new_tuple(Edge, (node, 0, d.shape, _FROM_NP[d.dtype], a)))
             else:
                 edges.append(_new_tuple(Edge, (node, a._out_idx, d.shape, _FROM_NP[d.dtype])))
         else:
@@ -325,13 +349,24 @@ def _connect_one(ctx, args, needs, o):
     ctx._next = _edges(args, needs)
     if ctx._dyn_name:
         _node_names.retype(ctx)
-    _seq[0] += 1
-    ctx._seq = _seq[0]
+    _seq[0] = seq = _seq[0] + 1
+    ctx._seq = seq
     ctx._hooks = None
     ctx._out_meta = None
     to_save = ctx._to_save
     if to_save:
-        ctx._saved = _saved_entries(to_save, (o,))
+        saved = []
+        for t in to_save:   # inputs with their versions, the output as _SavedOutput (no cycle)
+            if t is None:
+                saved.append(None)
+            elif t is o:
+                saved.append(_SavedOutput(t, 0))
+            elif t.__class__ is _tensor.Tensor:
+                saved.append((t, t._vc.value))
+            else:
+                saved = _saved_entries(to_save, (o,))   # a subclass, or the error
+                break
+        ctx._saved = saved
         del ctx._to_save
     else:
         ctx._saved = []
@@ -446,16 +481,20 @@ def once_differentiable(fn):
 class AccumulateGrad:
     """The node at a leaf that requires grad: hands the incoming gradient to ``tensor.grad``."""
 
-    __slots__ = ("variable", "_seq", "_next", "_hooks", "__weakref__")
+    __slots__ = ("_variable", "_seq", "_next", "_hooks", "__weakref__")
     _builtin = True
     _out_meta = None
 
     def __init__(self, t):
-        self.variable = t
+        self._variable = weakref.ref(t)
         self._next = ()
         _seq[0] += 1
         self._seq = _seq[0]
         self._hooks = None
+
+    @property
+    def variable(self):
+        return self._variable()
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -466,13 +505,22 @@ class AccumulateGrad:
 
     @property
     def metadata(self):
-        return _hooks.node_hooks(self).metadata
+        return self._own_hooks().metadata
 
     def register_hook(self, fn):
-        return _hooks.add_hook(_hooks.node_hooks(self).post, fn)
+        return _hooks.add_hook(self._own_hooks().post, fn)
 
     def register_prehook(self, fn):
-        return _hooks.add_hook(_hooks.node_hooks(self).pre, fn)
+        return _hooks.add_hook(self._own_hooks().pre, fn)
+
+    def _own_hooks(self):
+        """The node's hooks. A node that gets hooks (or metadata) is held by its leaf weakly
+        from then on, as PyTorch holds every accumulator: it lives while a graph or the user
+        holds it, and the leaf's next graph without it gets a fresh node with no hooks."""
+        t = self.variable
+        if t is not None and t._accum is self:
+            t._accum = weakref.ref(self)
+        return _hooks.node_hooks(self)
 
     def _release(self):
         pass
@@ -482,12 +530,14 @@ class AccumulateGrad:
 
 
 def accumulator_for(t):
-    """The (cached) AccumulateGrad node of leaf ``t``."""
-    ref = t._accum
-    node = ref() if ref is not None else None
+    """The AccumulateGrad node of leaf ``t``, made once and kept by the leaf (it refers back
+    to the leaf weakly, so there is no cycle; the graph's edges keep the leaf alive). A node
+    with hooks is kept weakly (``_own_hooks``): a new one is made once it is gone."""
+    node = t._accum
+    if node.__class__ is weakref.ref:
+        node = node()
     if node is None:
-        node = AccumulateGrad(t)
-        t._accum = weakref.ref(node)
+        node = t._accum = AccumulateGrad(t)
     return node
 
 

@@ -64,6 +64,8 @@ def accurate_sum(x, axis=None, keepdims=False):
     axes = tuple(range(x.ndim)) if axis is None else axis
     if x.__class__ is not np.ndarray or x.dtype.kind not in "fc" or x.size <= 16 or not axes or \
             (len(axes) == x.ndim and x.flags.c_contiguous):     # NumPy's pairwise all along
+        if x.__class__ is np.ndarray:
+            return np.add.reduce(x, axes, None, None, keepdims)   # (x.sum without its wrapper)
         return x.sum(axis=axes, keepdims=keepdims)
     run = _inner_run(x, axes)
     rest = [i for i in axes if i not in run and x.shape[i] != 1]

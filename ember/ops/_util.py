@@ -24,10 +24,23 @@ def quiet(fn, *args):
     if _FPE_STATE is None:
         with np.errstate(all="ignore"):
             return fn(*args)
+    if _FPE_STATE.get() is _FPE_QUIET:   # already quiet (the whole backward pass is)
+        return fn(*args)
     token = _FPE_STATE.set(_FPE_QUIET)
     try:
         return fn(*args)
     finally:
+        _FPE_STATE.reset(token)
+
+
+def quiet_begin():
+    """Turn NumPy's floating-point warnings off until ``quiet_end(token)``: the backward
+    engine does it once for a whole pass, so the ``quiet`` calls inside cost one test each."""
+    return _FPE_STATE.set(_FPE_QUIET) if _FPE_STATE is not None else None
+
+
+def quiet_end(token):
+    if token is not None:
         _FPE_STATE.reset(token)
 
 
@@ -90,10 +103,14 @@ def result_dtype(a, b):
 def operands(a, b, dt=None):
     """The arrays of a binary op, both in the result dtype (Python numbers stay numbers: NumPy
     treats them as weak, as PyTorch does)."""
+    Tensor = _tensor.Tensor
     if dt is None:
+        if a.__class__ is Tensor and b.__class__ is Tensor:
+            x, y = a._data, b._data
+            if x.dtype is y.dtype:          # two tensors of one dtype: nothing to promote
+                return x, y, _FROM_NP[x.dtype]
         dt = result_dtype(a, b)
     npdt = dt.np
-    Tensor = _tensor.Tensor
     if isinstance(a, Tensor):
         x = a._data
         if x.dtype != npdt:
@@ -187,12 +204,29 @@ def zero_where(x, mask):
     with zero where masked (True - 1 = 0, False - 1 = all ones)."""
     if x.__class__ is not np.ndarray or x.dtype.kind != "f" or x.shape != mask.shape or \
             x.size < 2048:   # below a few thousand floats the three calls cost more than where
+        if x.__class__ is np.ndarray and x.dtype.kind == "f" and x.shape == mask.shape:
+            out = x.copy()   # (copy + masked write: half of np.where's cost on small arrays)
+            np.copyto(out, _zero_of(x.dtype), where=mask)
+            return out
         xp = np if x.__class__ is np.ndarray else _xp_of(x)
         return xp.where(mask, x.dtype.type(0), x)
     bits = np.dtype(f"u{x.itemsize}")
     keep = mask.astype(bits)
     keep -= 1
     return np.bitwise_and(x.view(bits), keep, out=np.empty(x.shape, bits)).view(x.dtype)
+
+
+_ZEROS = {}
+
+
+def _zero_of(dt):
+    """A 0-d +0 array of dtype ``dt`` (cached: NumPy handles an array operand of the right
+    dtype faster than a Python or NumPy scalar)."""
+    z = _ZEROS.get(dt)
+    if z is None:
+        z = _ZEROS[dt] = np.zeros((), dt)
+        z.setflags(write=False)
+    return z
 
 
 def _xp_of(a):

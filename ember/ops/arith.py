@@ -96,7 +96,10 @@ class Mul(Function):
         ctx.save_for_backward(a if need[1] and ta else None, b if need[0] and tb else None)
         if not (ta and tb):   # (two tensors: the class's (None, None))
             ctx.scalars = (None if ta else a, None if tb else b)
-        return quiet(call, np.multiply, x, y)
+        try:
+            return quiet(np.multiply, x, y)
+        except ValueError:
+            raise broadcast_error(np.shape(x), np.shape(y)) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -146,6 +149,10 @@ class MulGrad(Function):
 def _times_conj(g, v):
     """The array ``g * conj(v)`` for a Tensor ``g`` and a Tensor or number ``v``, promoted as
     ember's ``*`` promotes."""
+    if v.__class__ is _tensor.Tensor:
+        x, y = g._data, v._data
+        if x.dtype is y.dtype and x.dtype.kind == "f":   # one real dtype: nothing to promote
+            return quiet(np.multiply, x, y)
     x, y, dt = operands(g, v)
     if dt.category == D._COMPLEX:
         y = y.conjugate()   # an array's, or a Python number's (np.conjugate would make it strong)

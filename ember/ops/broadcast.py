@@ -47,11 +47,14 @@ def broadcast_view(x, shape):
     if x.__class__ is not np.ndarray or not x.flags.c_contiguous:
         return np.broadcast_to(x, shape) if x.__class__ is np.ndarray else \
             _tensor.Tensor._wrap(x)._xp.broadcast_to(x, shape)
-    lead = len(shape) - x.ndim
-    strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st for n, m, st in
-                                  zip(x.shape, shape[lead:], x.strides))
+    if x.ndim:
+        lead = len(shape) - x.ndim
+        strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st for n, m, st in
+                                      zip(x.shape, shape[lead:], x.strides))
+    else:           # a 0-d array (the gradient of a full reduction): strides 0 everywhere
+        strides = (0,) * len(shape)
     v = _ndarray(shape, x.dtype, x, 0, strides)
-    v.flags.writeable = False
+    v.setflags(write=False)
     return v
 
 

@@ -31,9 +31,10 @@ class ToCopy(Function):
     # d to(dtype, device) = to(input's dtype, input's device); complex -> real keeps the real part
     @staticmethod
     def forward(ctx, a, dtype, device):
-        ctx.src = (a.dtype, a.device)
+        src = a.device
+        ctx.src = (a.dtype, src)
         data = a._data
-        if device != a.device:
+        if device is not src and device != src:
             if device.type == "cpu":
                 data = data.get()
             else:
@@ -43,7 +44,9 @@ class ToCopy(Function):
         if data.dtype != dtype.np:
             if data.dtype.kind == "c" and not dtype.is_complex:
                 data = data.real
-            data = quiet(data.astype, dtype.np)   # nan/inf to int: PyTorch's values, no warning
+            # nan/inf to int: PyTorch's values, no warning (a bool source cannot warn)
+            data = data.astype(dtype.np) if data.dtype.kind == "b" else \
+                quiet(data.astype, dtype.np)
         elif data is a._data:
             data = data.copy()
         return data

@@ -531,10 +531,27 @@ class BceLogitsBackward(Function):
         return gG, gx, gy, None
 
 
+_CONSTS = {}
+
+
+def _const(v, x):
+    """The number ``v`` as a 0-d array of ``x``'s dtype, for a NumPy ``x`` (NumPy takes an array
+    operand of the right dtype faster than a Python number, with the same result)."""
+    if x.__class__ is not np.ndarray:
+        return v
+    key = (v, x.dtype)
+    c = _CONSTS.get(key)
+    if c is None:
+        c = _CONSTS[key] = np.full((), v, x.dtype)
+        c.setflags(write=False)
+    return c
+
+
 def _bce_np(x, y):
     """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100."""
-    lx = np.maximum(np.log(x), -100)
-    l1x = np.maximum(np.log1p(-x), -100)
+    low = _const(-100, x)
+    lx = np.maximum(np.log(x), low)
+    l1x = np.maximum(np.log1p(-x), low)
     loss = y * (l1x - lx)
     loss -= l1x
     return loss
@@ -562,7 +579,7 @@ class BceBackward(Function):
         if want[0]:
             gx = xd - yd
             gx *= Gd
-            gx /= np.maximum(xd * (1 - xd), 1e-12)
+            gx /= np.maximum(xd * (_const(1, xd) - xd), _const(1e-12, xd))
         if want[1]:
             gy = quiet(_log_ratio, xd)
             gy *= Gd

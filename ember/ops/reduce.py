@@ -10,7 +10,7 @@ from .. import _tensor
 from ..autograd.function import Function
 from ._accumulate import accurate_sum
 from ._number import index, number
-from ._util import canon_dims, check_tensor
+from ._util import canon_dims, check_tensor, quiet
 from ._util import conj as _conj
 from .broadcast import Expand
 
@@ -141,6 +141,12 @@ def _float_only(dt, op):
                            f"a floating point or complex dtype. Got: {dt._short}")
 
 
+def _mean_np(x, dims, keepdim, n):
+    if n:
+        return _as(accurate_sum(x, dims, keepdim) / n, x)
+    return x.sum(axis=dims, keepdims=keepdim) * np.nan   # NaN, as PyTorch's mean over nothing
+
+
 class Mean(Function):
     _builtin = True
 
@@ -153,9 +159,7 @@ class Mean(Function):
         ctx.meta = (a._data.shape, dims, keepdim)
         n = ctx.n = _numel(a._data.shape, dims)
         x = a._data if dt is a.dtype else a._data.astype(dt.np)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return _as(accurate_sum(x, dims, keepdim) / n, x) if n else \
-                x.sum(axis=dims, keepdims=keepdim) * np.nan
+        return quiet(_mean_np, x, dims, keepdim, n)
 
     @staticmethod
     def backward(ctx, g):

@@ -7,7 +7,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ._number import index
-from ._util import check_tensor, float_dtype, quiet, zero_where
+from ._util import _zero_of, check_tensor, float_dtype, quiet, zero_where
 from ._util import conj as _conj
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos",
@@ -260,7 +260,9 @@ class Relu(Function):
             raise RuntimeError("Boolean inputs not supported for relu")
         d = a._data
         # against a zeros array NumPy's max runs its SIMD loop (3x the Python-scalar loop)
-        out = _wrap(np.maximum(d, np.zeros_like(d)) if d.size >= 4096 else np.maximum(d, 0))
+        # (a small array against a cached 0-d zero: NumPy takes it faster than the Python 0)
+        out = _wrap(np.maximum(d, np.zeros_like(d)) if d.size >= 4096 else
+                    np.maximum(d, _zero_of(d.dtype) if d.__class__ is np.ndarray else 0))
         ctx.save_for_backward(out)
         return out
 
@@ -282,7 +284,8 @@ class ThresholdBackward(Function):
     @staticmethod
     def forward(ctx, g, out):
         ctx.save_for_backward(out)
-        return zero_where(g._data, out._data <= 0)
+        d = out._data   # (against a 0-d zero of its dtype: NumPy's fast comparison path)
+        return zero_where(g._data, d <= (_zero_of(d.dtype) if d.__class__ is np.ndarray else 0))
 
     @staticmethod
     def backward(ctx, gg):

@@ -222,10 +222,15 @@ class Module:
 
     def __getattr__(self, name):
         d = self.__dict__
-        for reg in ("_parameters", "_buffers", "_modules"):
-            r = d.get(reg)
-            if r is not None and name in r:
-                return r[name]
+        r = d.get("_parameters")   # (three lookups written out: parameters are read per call)
+        if r is not None and name in r:
+            return r[name]
+        r = d.get("_buffers")
+        if r is not None and name in r:
+            return r[name]
+        r = d.get("_modules")
+        if r is not None and name in r:
+            return r[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
@@ -565,6 +570,9 @@ class Module:
         if forward is None:
             raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                       '"forward" function')
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or
+                self._backward_pre_hooks):
+            return forward(*args, **kwargs)   # no hooks (nearly every call): forward alone
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in self._forward_pre_hooks_with_kwargs:
                 r = hook(self, args, kwargs)

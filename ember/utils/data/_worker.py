@@ -20,6 +20,8 @@ from multiprocessing.reduction import ForkingPickler
 import numpy as np
 
 from ..._random import manual_seed
+from .collate import default_collate
+from .dataset import TensorDataset
 
 # How often an idle worker checks that the main process is still there (seconds).
 _PARENT_POLL = 1.0
@@ -95,10 +97,17 @@ def _rebuild_wrapper(kind, name, msg, where):
 class _MapFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
         self.dataset, self.auto, self.collate_fn = dataset, auto_collation, collate_fn
+        # a TensorDataset batched by default_collate: each tensor indexed once by the batch
+        self.whole = auto_collation and collate_fn is default_collate and \
+            type(dataset) is TensorDataset
 
     def fetch(self, index):
         if not self.auto:
             return self.collate_fn(self.dataset[index])
+        if self.whole:
+            batch = self.dataset._collated(index)
+            if batch is not None:
+                return batch
         getitems = getattr(self.dataset, "__getitems__", None)
         data = getitems(index) if getitems else [self.dataset[i] for i in index]
         return self.collate_fn(data)

@@ -4,7 +4,10 @@ import itertools
 import math
 import warnings
 
+import numpy as np
+
 from ..._creation import randperm
+from ..._tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
            "ChainDataset", "Subset", "random_split"]
@@ -47,6 +50,23 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].size(0)
+
+    def _collated(self, indices):
+        """``default_collate([self[i] for i in indices])`` as one indexing of each tensor by
+        the whole index list: the same rows stacked in new tensors, without a graph node per
+        sample. None where the general path must run: a tensor that requires grad or is a
+        subclass (collate keeps those), a tensor off the CPU, or indices that are not a list
+        of ints in range (the per-sample path raises PyTorch's error)."""
+        for t in self.tensors:
+            if t.__class__ is not Tensor or t._rg or t._data.__class__ is not np.ndarray:
+                return None
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or idx.dtype.kind not in "iu" or not idx.size:
+            return None
+        try:
+            return [Tensor._wrap(t._data[idx]) for t in self.tensors]
+        except IndexError:
+            return None
 
 
 def _batch_items(dataset, indices):
