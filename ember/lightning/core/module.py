@@ -6,6 +6,7 @@ import inspect
 import os
 
 from ...nn.modules.module import Module
+from ...train.engine import to_device
 from ..utilities.exceptions import MisconfigurationException
 from ..utilities.parsing import AttributeDict
 from ..utilities.rank_zero import rank_zero_warn
@@ -384,8 +385,6 @@ class LightningModule(HyperparametersMixin, Module):
         pass
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
-        from ...train.engine import to_device
-
         return to_device(batch, device)
 
     def on_before_batch_transfer(self, batch, dataloader_idx):
