@@ -85,9 +85,9 @@ class _Norm(Function):
         grads = NormGrad.apply(g, x, w, mean, invstd, ctx.geom, ctx.eps, ctx.batch_stats,
                                ctx.bias_shape, (need[0], need[1], need[2]))
         gx = grads[0]
-        if gx is not None and x.grad_fn is None and gx._data.strides != x._data.strides \
-                and x._data.flags.c_contiguous:
-            # the gradient comes in g's layout; a leaf's .grad takes the leaf's, as in PyTorch
+        if gx is not None and x.grad_fn is None and x._data.flags.c_contiguous and \
+                not gx._data.flags.c_contiguous:
+            # the gradient comes in g's layout; an NCHW leaf's .grad is NCHW, as in PyTorch
             grads = (gx.contiguous(),) + tuple(grads[1:])
         return grads + (None,) * 6
 
