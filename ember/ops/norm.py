@@ -298,9 +298,16 @@ def _csum(m, cl, C):
     return (m @ np.ones(m.shape[1], m.dtype)).reshape(-1, C).sum(0)
 
 
-# batch norm's backward runs its passes a few images at a time, so that after the first read
-# of a chunk the later passes find it in the core's cache (about this many bytes per array)
-_CHUNK_BYTES = 1 << 18
+def _chunks(a):
+    """Slices of the batch of about _CHUNK_BYTES each."""
+    B = a.shape[0]
+    step = max(1, min(B, _CHUNK_BYTES // max(a[:1].nbytes, 1)))
+    return [slice(b, b + step) for b in range(0, B, step)]
+
+
+# batch norm runs its passes a few images at a time, so that after the first read of a chunk
+# the later passes find it in the core's cache (about this many bytes per array)
+_CHUNK_BYTES = 1 << 20
 
 
 def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
@@ -316,9 +323,8 @@ def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
     if not cl and not gd.flags.c_contiguous:
         gd = np.ascontiguousarray(gd)
     relayout = cl and not _layout_of(xd)[2]
-    B = gd.shape[0]
-    step = max(1, min(B, _CHUNK_BYTES // max(gd[:1].nbytes, 1)))
-    chunks = [slice(b, b + step) for b in range(0, B, step)]
+    chunks = _chunks(gd)
+    step = chunks[0].stop - chunks[0].start
     d = empty()                              # x - mean, then the gradient, in place
     tmp = empty_chunk = np.empty((step,) + d.shape[1:], d.dtype)
     if cl:
