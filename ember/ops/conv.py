@@ -26,6 +26,13 @@ backward lays the incoming gradient out channels-last once for both of its GEMMs
 gradient goes on channels-last to the layers below (which keep the layout), except into a
 leaf, whose ``.grad`` keeps the leaf's layout.
 
+The layout copies between NCHW and channels-last (the padded input copy, the NCHW result, a
+gradient laid out for the GEMMs) run through OpenBLAS's transposes for images of 16 Ki elements
+and more (``_transpose.py``), through NumPy's copy by blocks of 8 channels on 4 KiB planes
+(``cl_blocks``) or by channel for RGB inputs otherwise. Batch norm's and ReLU's backwards work in
+the layout of the gradient they receive, so a channels-last gradient flows down a conv-BN-ReLU
+stack without being laid out again.
+
 The result is handed back in PyTorch's memory format: channels-last (a transposed view of the
 (B, *O, C) array) when the input or the weight is channels-last, as PyTorch's
 ``memory_format=torch.channels_last`` rule has it, else NCHW-contiguous (one layout copy). Groups
