@@ -27,9 +27,8 @@ gradient goes on channels-last to the layers below (which keep the layout), exce
 leaf, whose ``.grad`` keeps the leaf's layout.
 
 The layout copies between NCHW and channels-last (the padded input copy, the NCHW result, a
-gradient laid out for the GEMMs) run through OpenBLAS's transposes for images of 16 Ki elements
-and more (``_transpose.py``), through NumPy's copy by blocks of 8 channels on 4 KiB planes
-(``cl_blocks``) or by channel for RGB inputs otherwise. Batch norm's and ReLU's backwards work in
+gradient laid out for the GEMMs) run through NumPy's copy by blocks of 8 channels on 4 KiB
+planes (``cl_blocks``), or by channel for RGB inputs. Batch norm's and ReLU's backwards work in
 the layout of the gradient they receive, so a channels-last gradient flows down a conv-BN-ReLU
 stack without being laid out again.
 
@@ -43,11 +42,8 @@ import math
 import threading
 from typing import NamedTuple
 
-import numpy as np
-
 from .._flags import CAPTURING
 from ..autograd.function import Function
-from ._transpose import as_3d, transpose_batch
 from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
@@ -114,11 +110,6 @@ def _from_cl(xp, y, channels_last):
     out = y.transpose(0, y.ndim - 1, *range(1, y.ndim - 1))
     if channels_last:
         return out
-    if y.ndim >= 3 and y.flags.c_contiguous and y.__class__.__module__ == "numpy":
-        B, C, P = y.shape[0], y.shape[-1], math.prod(y.shape[1:-1])
-        res = xp.empty(out.shape, y.dtype)
-        if transpose_batch(y.reshape(B, P, C), res.reshape(B, C, P)):
-            return res
     if _aliasing(y, y.shape[1:-1]):
         # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
         tmp = xp.empty(y.shape[:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
@@ -144,8 +135,6 @@ def _copy_cl(xp, dst, src):
     ``src`` that is not channels-last, NumPy's copy would run one tiny strided loop per pixel;
     a copy per channel runs along whole rows instead (four times faster at three channels)."""
     C = src.shape[-1]
-    if _omat_copy_cl(xp, dst, src):
-        return
     if C <= 4 and src.strides[-1] != src.itemsize and src.ndim > 2:
         for c in range(C):                    # a loop over at most four channels
             dst[..., c] = src[..., c]
@@ -159,30 +148,6 @@ def _copy_cl(xp, dst, src):
         dst[...] = tmp.swapaxes(-1, -2)
     else:
         dst[...] = src
-
-
-def _omat_copy_cl(xp, dst, src):
-    """_copy_cl through OpenBLAS's transposes (see _transpose.py) where ``src`` is NCHW memory
-    (each image a (C, P) matrix with unit-stride rows); straight into ``dst`` when it is a
-    dense (B, P, C) stack, else through a scratch copy a few images at a time (a padded
-    destination). Whether it was done."""
-    if xp.__name__ != "numpy" or src.ndim < 3 or src.shape[0] == 0 or src.shape[-1] <= 4:
-        return False       # (a handful of channels: the copy per channel is faster)
-    B, C, P = src.shape[0], src.shape[-1], math.prod(src.shape[1:-1])
-    s = as_3d(np.moveaxis(src, -1, 1), (B, C, P))
-    if s is None or s.strides[2] != s.itemsize:
-        return False
-    d = as_3d(dst, (B, P, C))
-    if d is not None:
-        return transpose_batch(s, d)
-    step = max(1, (1 << 16) // max(C * P, 1))      # about 256 KiB of float32 scratch
-    tmp = np.empty((min(step, B), P, C), dst.dtype)
-    for b in range(0, B, step):
-        n = min(step, B - b)
-        if not transpose_batch(s[b:b + n], tmp[:n]):
-            return False       # (only on the first: the later chunks are alike)
-        dst[b:b + n] = tmp[:n].reshape((n,) + dst.shape[1:])
-    return True
 
 
 def cl_blocks(src):

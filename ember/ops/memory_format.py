@@ -72,14 +72,6 @@ def as_format(xp, a, fmt):
     if _suggests(a, fmt):
         return a
     if fmt not in _RANK:
-        if a.ndim in (4, 5) and is_contiguous_as(a, {4: channels_last, 5: channels_last_3d}[a.ndim]):
-            # channels-last to NCHW: through OpenBLAS's transposes where they apply
-            from ._transpose import transpose_batch
-            B, C = a.shape[0], a.shape[1]
-            out = xp.empty(a.shape, a.dtype)
-            if transpose_batch(a.transpose(_cl_order(a.ndim)).reshape(B, -1, C),
-                               out.reshape(B, C, -1)):
-                return out
         return a.copy(order="C")
     order = _cl_order(a.ndim)
     back = tuple(order.index(d) for d in range(a.ndim))
