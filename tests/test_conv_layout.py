@@ -63,6 +63,8 @@ def test_conv2d_layouts(kw, xfmt, wfmt):
 @pytest.mark.parametrize("shape,kw", [
     ((2, 3, 32, 33), dict(stride=2, padding=1)),       # RGB input: the per-channel copy
     ((2, 5, 32, 32), dict(padding=1)),                 # 4 KiB planes: the two-step layout copy
+    ((2, 12, 32, 32), dict(padding=1)),                # ... copied by blocks of 8 channels
+    ((1, 17, 64, 32), dict(stride=2, padding=1)),
     ((2, 5, 32, 32), dict(stride=2, padding=1, dilation=2)),
     ((2, 2, 8, 16, 16), dict(stride=(1, 2, 2), padding=1))])
 @pytest.mark.parametrize("xfmt", ["nchw", "cl"])

@@ -84,6 +84,11 @@ class _Norm(Function):
         need = ctx.needs_input_grad
         grads = NormGrad.apply(g, x, w, mean, invstd, ctx.geom, ctx.eps, ctx.batch_stats,
                                ctx.bias_shape, (need[0], need[1], need[2]))
+        gx = grads[0]
+        if gx is not None and x.grad_fn is None and x._data.flags.c_contiguous and \
+                not gx._data.flags.c_contiguous:
+            # the gradient comes in g's layout; an NCHW leaf's .grad is NCHW, as in PyTorch
+            grads = (gx.contiguous(),) + tuple(grads[1:])
         return grads + (None,) * 6
 
     @classmethod
@@ -148,16 +153,22 @@ class NormGrad(Function):
 
     @staticmethod
     def forward(ctx, g, x, w, mean, invstd, geom, eps, batch, bias_shape, want):
-        xd, gd, inv = x._data, g._data, invstd._data
+        xd, gd, inv, xp = x._data, g._data, invstd._data, x._xp
         shape, axes = xd.shape, geom.axes
         S = geom.stat_shape if batch else shape
         wv = w._data.reshape(geom.affine) if w is not None else None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            xhat = xd.reshape(S) - mean._data
-            xhat *= inv
-            xhat = xhat.reshape(shape)
             gx = gw = gb = None
-            if batch and S == shape and (wv is None or _folds(inv.shape, wv.shape)):
+            fast = batch and _per_channel(xp, gd, axes) and (wv is None or _folds(inv.shape,
+                                                                                wv.shape))
+            if fast:
+                gx, sgx, sg = _bn_grad(xp, gd, xd, mean._data, inv, wv, want[0])
+                if want[1]:
+                    gw = sgx.reshape(w.shape)
+                if want[2]:
+                    gb = sg.reshape(bias_shape)
+            elif batch and S == shape and (wv is None or _folds(inv.shape, wv.shape)):
+                xhat = _xhat(xd, mean._data, inv, S, shape)
                 # batch and instance norm: the input gradient reuses the parameter gradients'
                 # sums
                 n = math.prod(S[a] for a in axes)
@@ -175,6 +186,7 @@ class NormGrad(Function):
                     gx -= sg / n
                     gx *= inv * wv if wv is not None else inv
             else:
+                xhat = _xhat(xd, mean._data, inv, S, shape)
                 if want[1]:
                     gw = (gd * xhat).sum(geom.paxes).reshape(w.shape)
                 if want[2]:
@@ -245,6 +257,111 @@ class NormGrad(Function):
         if dx is not None and dx.shape != x.shape:
             dx = dx.expand(x.shape)
         return dg, dx, dw, None, None, None, None, None, None, None
+
+
+def _xhat(xd, mean, inv, S, shape):
+    xhat = xd.reshape(S) - mean
+    xhat *= inv
+    return xhat.reshape(shape)
+
+
+def _per_channel(xp, gd, axes):
+    """Whether batch norm's gradient can take the GEMV path: a float NumPy array of rank 3 to 5
+    with statistics per channel (``axes`` all but dim 1)."""
+    n = gd.ndim
+    return (xp.__name__ == "numpy" and 3 <= n <= 5 and tuple(axes) == (0, *range(2, n))
+            and gd.dtype in (np.float32, np.float64) and gd.size > 0)
+
+
+def _layout_of(gd):
+    """(empty, matrix): how batch norm's backward lays out its buffers. In a channels-last ``g``'s
+    layout when ``g`` is channels-last (the gradient a convolution hands down), else NCHW; the
+    gradient flows on in that layout, so neither this backward nor the convolution below it
+    transposes ``g``. ``matrix(a)`` views such a buffer as (pixels, C) or (B * C, pixels)."""
+    from .memory_format import channels_last, channels_last_3d, is_contiguous_as
+    fmt = {4: channels_last, 5: channels_last_3d}.get(gd.ndim)
+    C, n = gd.shape[1], gd.ndim
+    if fmt is not None and C > 1 and is_contiguous_as(gd, fmt):
+        order = (0, *range(2, n), 1)
+        back = tuple(order.index(d) for d in range(n))
+        shape = tuple(gd.shape[d] for d in order)
+        return (lambda: np.empty(shape, gd.dtype).transpose(back),
+                lambda a: a.transpose(order).reshape(-1, C), True)
+    return (lambda: np.empty(gd.shape, gd.dtype),
+            lambda a: a.reshape(-1, math.prod(gd.shape[2:])), False)
+
+
+def _csum(m, cl, C):
+    """Per-channel sums of a buffer's matrix (see _layout_of) as one GEMV."""
+    if cl:
+        return np.ones(m.shape[0], m.dtype) @ m
+    return (m @ np.ones(m.shape[1], m.dtype)).reshape(-1, C).sum(0)
+
+
+def _chunks(a):
+    """Slices of the batch of about _CHUNK_BYTES each."""
+    B = a.shape[0]
+    step = max(1, min(B, _CHUNK_BYTES // max(a[:1].nbytes, 1)))
+    return [slice(b, b + step) for b in range(0, B, step)]
+
+
+# batch norm runs its passes a few images at a time, so that after the first read of a chunk
+# the later passes find it in the core's cache (about this many bytes per array)
+_CHUNK_BYTES = 1 << 20
+
+
+def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
+    """Batch norm's gradient from per-channel sums taken as GEMVs, in g's layout and a few
+    in-place passes: with d = x - mean, a = invstd * weight and n values per channel,
+
+        gx = a * (g - sum(g) / n - d * invstd^2 * sum(g d) / n) = a g + b d + c
+
+    for per-channel b and c. Returns (gx or None, sum(g xhat), sum(g))."""
+    empty, mat, cl = _layout_of(gd)
+    C, n = gd.shape[1], gd.size // gd.shape[1]
+    keep = (1, C) + (1,) * (gd.ndim - 2)
+    if not cl and not gd.flags.c_contiguous:
+        gd = np.ascontiguousarray(gd)
+    relayout = cl and not _layout_of(xd)[2]
+    chunks = _chunks(gd)
+    step = chunks[0].stop - chunks[0].start
+    d = empty()                              # x - mean, then the gradient, in place
+    tmp = empty_chunk = np.empty((step,) + d.shape[1:], d.dtype)
+    if cl:
+        tmp = np.empty((step, *d.shape[2:], C), d.dtype).transpose(
+            0, d.ndim - 1, *range(1, d.ndim - 1))
+    del empty_chunk
+    sg = np.zeros(C, d.dtype)
+    sgd = np.zeros(C, d.dtype)
+    for ch in chunks:
+        dc, gc, t = d[ch], gd[ch], tmp[:ch.stop - ch.start]
+        if relayout:
+            # x laid out as g by the layout copy (faster than a subtraction across layouts,
+            # which steps through x by whole planes), then centred in place
+            from .conv import _copy_cl
+            _copy_cl(np, dc.transpose(0, *range(2, dc.ndim), 1),
+                     xd[ch].transpose(0, *range(2, dc.ndim), 1))
+            dc -= mean
+        else:
+            np.subtract(xd[ch], mean, out=dc)
+        np.multiply(gc, dc, out=t)
+        sg += _csum(mat(gc), cl, C)
+        sgd += _csum(mat(t), cl, C)
+    inv = inv.reshape(-1)
+    sgx = sgd * inv
+    if not want_x:
+        return None, sgx, sg
+    a = inv * wv.reshape(-1) if wv is not None else inv
+    b = (-a * inv * sgx / n).reshape(keep)
+    c = (-a * sg / n).reshape(keep)
+    a = a.reshape(keep)
+    for ch in chunks:
+        dc, t = d[ch], tmp[:ch.stop - ch.start]
+        dc *= b
+        dc += c
+        np.multiply(gd[ch], a, out=t)
+        dc += t
+    return d, sgx, sg
 
 
 def _folds(stat_shape, w_shape):

@@ -284,8 +284,21 @@ class ThresholdBackward(Function):
     @staticmethod
     def forward(ctx, g, out):
         ctx.save_for_backward(out)
-        d = out._data   # (against a 0-d zero of its dtype: NumPy's fast comparison path)
-        return zero_where(g._data, d <= (_zero_of(d.dtype) if d.__class__ is np.ndarray else 0))
+        gd, od = g._data, out._data
+        if gd.ndim in (4, 5) and gd.strides != od.strides and gd.__class__ is np.ndarray:
+            # g channels-last (a convolution's input gradient) and out NCHW: work in g's
+            # memory order, where g's passes are contiguous, and lay out only the one-byte
+            # mask across layouts (a quarter of the bytes a float copy would move)
+            from .memory_format import _cl_order
+            order = _cl_order(gd.ndim)
+            gv = gd.transpose(order)
+            if gv.flags.c_contiguous and od.flags.c_contiguous:
+                mask = np.empty(gv.shape, bool)
+                mask[...] = (od <= 0).transpose(order)
+                back = tuple(order.index(d) for d in range(gd.ndim))
+                return zero_where(gv, mask).transpose(back)
+        # (against a 0-d zero of its dtype: NumPy's fast comparison path)
+        return zero_where(gd, od <= (_zero_of(od.dtype) if od.__class__ is np.ndarray else 0))
 
     @staticmethod
     def backward(ctx, gg):
