@@ -109,8 +109,9 @@ def _horner_one_binade(y64, x64, coefs, y32):
     return y32
 
 
-def _log_radius(u1, s):
-    """sqrt(-2 log(1 - u1)) as log256_ps computes the log, into ``s.x``."""
+def _log_reduce(u1, s):
+    """log256_ps's range reduction of 1 - u1 = m 2^e: into ``s.x`` (returned) 2m - 1 where
+    m < sqrt(1/2), else m - 1, and into ``s.ef`` e - 1 there, else e."""
     x, m, ef, sf, t = s.x, s.m, s.ef, s.sf, s.t
     np.subtract(_f(1), u1, out=x.reshape(u1.shape))
     np.frexp(x, out=(m, s.e))                         # x = m 2^e, m in [0.5, 1)
@@ -120,6 +121,12 @@ def _log_radius(u1, s):
     np.multiply(m, sf, out=t)
     np.subtract(m, _f(1), out=x)
     np.add(x, t, out=x)                               # 2m - 1 where small, m - 1 elsewhere
+    return x
+
+
+def _log_radius(u1, s):
+    """sqrt(-2 log(1 - u1)) as log256_ps computes the log, into ``s.x``."""
+    x, ef, t = _log_reduce(u1, s), s.ef, s.t
     np.copyto(s.x64, x)
     y = _horner(s.y64, s.x64, _LOG_P, s.y)
     np.multiply(y, x, out=y)
@@ -155,15 +162,7 @@ def _log_radius_fast(u1, s):
     that is L. The estimate is made a proof by checking every 24-bit uniform, the whole
     domain (tests/test_rng_speedpaths.py): no unflagged value differs; a beta 2 times smaller
     would still hold, 4 times smaller would not."""
-    x, m, ef, sf, t, y, b = s.x, s.m, s.ef, s.sf, s.t, s.y, s.c
-    np.subtract(_f(1), u1, out=x)
-    np.frexp(x, out=(m, s.e))                         # x = m 2^e, m in [0.5, 1)
-    np.less(m, _SQRTHF, out=sf)                       # 1.0 where m < sqrt(1/2)
-    np.copyto(ef, s.e, casting="unsafe")
-    np.subtract(ef, sf, out=ef)                       # e - 1 there
-    np.multiply(m, sf, out=t)
-    np.subtract(m, _f(1), out=x)
-    np.add(x, t, out=x)                               # 2m - 1 where small, m - 1 elsewhere
+    x, ef, t, y, b = _log_reduce(u1, s), s.ef, s.t, s.y, s.c
     z = np.multiply(x, x, out=s.z)
     np.multiply(x, _LOG_P[0], out=y)                  # the polynomial, unfused
     np.add(y, _LOG_P[1], out=y)
