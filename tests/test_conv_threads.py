@@ -39,3 +39,18 @@ def test_two_threads_match_one_and_torch(stride):
     for a, b in zip(results[1], (yt.detach(), xt.grad, wt.grad)):
         b = b.numpy()      # (float32 sums of 48 * 1024 terms in the weight gradient)
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5 * np.abs(b).max())
+
+
+def test_two_threads_empty_and_single_image_batches():
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(2)
+        for b in (0, 1):
+            x = ember.randn(b, 8, 40, 40, requires_grad=True)
+            w = ember.randn(8, 8, 3, 3, requires_grad=True)
+            y = ember.nn.functional.conv2d(x, w, padding=1)
+            assert y.shape == (b, 8, 40, 40)
+            y.sum().backward()
+            assert x.grad.shape == x.shape and w.grad.shape == w.shape
+    finally:
+        ember.set_num_threads(before)

@@ -254,8 +254,8 @@ def _for_blocks(xp, B, per_image, work):
         return [work(b0, b1) for b0, b1 in _batch_blocks(xp, B, per_image)]
     step = max(1, min(B, _BLOCK // max(per_image, 1)))
     blocks = [(b, min(b + step, B)) for b in range(0, B, step)]
-    if len(blocks) < 2:
-        return [work(0, B)]
+    if len(blocks) < 2:       # (none for an empty batch)
+        return [work(b0, b1) for b0, b1 in blocks]
     if not _POOL or _POOL[0][:2] != (n, os.getpid()):   # (a forked child has no pool threads)
         from concurrent.futures import ThreadPoolExecutor
         _POOL[:] = [(n, os.getpid(), ThreadPoolExecutor(n, thread_name_prefix="ember-conv"))]
