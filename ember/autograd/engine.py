@@ -52,11 +52,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     capture = _hooks.Capture(inputs, roots, accumulate) if inputs is not None else None
     anomaly = ANOMALY["enabled"] and ANOMALY["check_nan"]
     heapq.heapify(pending)
-    heappop, heappush = heapq.heappop, heapq.heappush
-    Tensor = _tensor.Tensor
-    # a leaf without hooks takes its gradients as they come (t.grad += g): the same sums in the
-    # same order as buffering them first, without a trip through the queue
-    direct = capture is None and not create_graph
+    heappop = heapq.heappop
+    direct = capture is None and not create_graph   # (see _send)
 
     prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
     STATE.enabled, _AUTOCAST[0] = create_graph, None   # gradients keep their forward dtypes
@@ -76,23 +73,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if anomaly:
                 check_grads(node, grads_in)
-            for edge, g in zip(node._next, grads_in):
-                if edge is None or g is None:
-                    continue
-                if g.__class__ is not Tensor or g._data.shape != edge[2] or \
-                        g._data.dtype is not edge[3].np:
-                    g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
-                nxt = edge[0]
-                if direct and nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
-                        not edge[4]._hooks:
-                    accumulate_grad(edge[4], g, False)         # a plain leaf: add into .grad now
-                    continue
-                b = buffers.get(nxt)
-                if b is None:                                  # first gradient: now pending
-                    buffers[nxt] = {edge[1]: g}
-                    heappush(pending, (-nxt._seq, nxt))
-                else:
-                    _add_into(b, edge[1], g, create_graph)     # gradients meet: sum
+            _send(node, node._next, grads_in, buffers, pending, direct, create_graph)
             if not retain_graph:
                 node._release()
     finally:
@@ -121,7 +102,7 @@ def backward_scalar(t, retain_graph):
     node = t.grad_fn
     buffers = {node: {t._out_idx: g}}
     pending = [(-node._seq, node)]
-    heappop, heappush = heapq.heappop, heapq.heappush
+    heappop = heapq.heappop
     prev_mode, prev_cast = STATE.enabled, _AUTOCAST[0]
     STATE.enabled, _AUTOCAST[0] = False, None   # gradients keep their forward dtypes
     quiet = quiet_begin()   # inf and nan are results (no NumPy warnings), once for the pass
@@ -142,23 +123,7 @@ def backward_scalar(t, retain_graph):
                     grads_in = _count_checked(node, grads_in)
             else:
                 grads_in = _run_node(node, buf, False)
-            for edge, g in zip(nexts, grads_in):
-                if edge is None or g is None:
-                    continue
-                if g.__class__ is not Tensor or g._data.shape != edge[2] or \
-                        g._data.dtype is not edge[3].np:
-                    g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
-                nxt = edge[0]
-                if nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
-                        not edge[4]._hooks:
-                    accumulate_grad(edge[4], g, False)         # a plain leaf: add into .grad now
-                    continue
-                b = buffers.get(nxt)
-                if b is None:                                  # first gradient: now pending
-                    buffers[nxt] = {edge[1]: g}
-                    heappush(pending, (-nxt._seq, nxt))
-                else:
-                    _add_into(b, edge[1], g, False)            # gradients meet: sum
+            _send(node, nexts, grads_in, buffers, pending, True, False)
             if not retain_graph:
                 names = cls._ctx_arrays
                 if names is None or names:
@@ -168,6 +133,31 @@ def backward_scalar(t, retain_graph):
     finally:
         STATE.enabled, _AUTOCAST[0] = prev_mode, prev_cast
         quiet_end(quiet)
+
+
+def _send(node, nexts, grads_in, buffers, pending, direct, create_graph):
+    """Hand ``node``'s input gradients along its edges: each fitted to its input's shape and
+    dtype, then added into a plain leaf's ``.grad`` at once (``direct``: a leaf without hooks
+    takes its gradients as they come, the same sums in the same order as buffering them), or
+    buffered for the next node (queued on its first gradient; gradients that meet are summed)."""
+    Tensor = _tensor.Tensor
+    for edge, g in zip(nexts, grads_in):
+        if edge is None or g is None:
+            continue
+        if g.__class__ is not Tensor or g._data.shape != edge[2] or \
+                g._data.dtype is not edge[3].np:
+            g = _fit(g, edge, node, grads_in)          # un-broadcast, cast
+        nxt = edge[0]
+        if direct and nxt.__class__ is AccumulateGrad and nxt._hooks is None and \
+                not edge[4]._hooks:
+            accumulate_grad(edge[4], g, False)
+            continue
+        b = buffers.get(nxt)
+        if b is None:
+            buffers[nxt] = {edge[1]: g}
+            heapq.heappush(pending, (-nxt._seq, nxt))
+        else:
+            _add_into(b, edge[1], g, create_graph)
 
 
 def _ndarray_ones(d):

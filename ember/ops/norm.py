@@ -326,11 +326,11 @@ def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
     chunks = _chunks(gd)
     step = chunks[0].stop - chunks[0].start
     d = empty()                              # x - mean, then the gradient, in place
-    tmp = empty_chunk = np.empty((step,) + d.shape[1:], d.dtype)
-    if cl:
+    if cl:                                   # a chunk's scratch, in d's layout
         tmp = np.empty((step, *d.shape[2:], C), d.dtype).transpose(
             0, d.ndim - 1, *range(1, d.ndim - 1))
-    del empty_chunk
+    else:
+        tmp = np.empty((step,) + d.shape[1:], d.dtype)
     sg = np.zeros(C, d.dtype)
     sgd = np.zeros(C, d.dtype)
     for ch in chunks:

@@ -11,6 +11,11 @@ from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from ._engine import _EVAL_PREFIX, _Source
 from ._results import _Results
 
+# what an evaluation inside fit borrows from the engine and the trainer, and gives back
+_ENGINE_STATE = ("dl", "n_iter", "iter", "batch", "xb", "yb", "pred", "loss", "loss_grad",
+                 "training")
+_TRAINER_STATE = ("_stage", "_dataloader_idx", "_batch_idx", "_is_last_batch", "_results")
+
 
 class _Phases:
     """Mixed into Trainer."""
@@ -20,23 +25,8 @@ class _Phases:
         """The engine's validate stage over ``source`` (a sanity check, a validation inside fit, or
         a standalone validate / test / predict), keeping the engine's batch state intact."""
         eng = self._engine
-        saved = (
-            eng.dl,
-            eng.n_iter,
-            eng.iter,
-            eng.batch,
-            eng.xb,
-            eng.yb,
-            eng.pred,
-            eng.loss,
-            eng.loss_grad,
-            eng.training,
-            self._stage,
-            self._dataloader_idx,
-            self._batch_idx,
-            self._is_last_batch,
-            self._results,
-        )
+        saved = ([getattr(eng, n) for n in _ENGINE_STATE],
+                 [getattr(self, n) for n in _TRAINER_STATE])
         self._stage = stage
         self._eval_prefix = _EVAL_PREFIX[stage]
         self._step_name = "predict_step" if stage == "predict" else f"{self._eval_prefix}_step"
@@ -45,23 +35,10 @@ class _Phases:
         try:
             eng._do_epoch_validate(source)
         finally:
-            (
-                eng.dl,
-                eng.n_iter,
-                eng.iter,
-                eng.batch,
-                eng.xb,
-                eng.yb,
-                eng.pred,
-                eng.loss,
-                eng.loss_grad,
-                eng.training,
-                self._stage,
-                self._dataloader_idx,
-                self._batch_idx,
-                self._is_last_batch,
-                self._results,
-            ) = saved
+            for obj, names, values in ((eng, _ENGINE_STATE, saved[0]),
+                                       (self, _TRAINER_STATE, saved[1])):
+                for name, value in zip(names, values):
+                    setattr(obj, name, value)
             self._dataloader_count = 1
 
     def _run_sanity_check(self):
