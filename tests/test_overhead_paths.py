@@ -270,3 +270,14 @@ def test_hooked_accumulator_lives_only_while_held_as_in_torch():
         assert len(calls) == 1, lib.__name__
         acc2 = (x * 1).grad_fn.next_functions[0][0]
         assert acc2.variable is x
+
+
+def test_accumulator_held_alone_lets_its_leaf_go():
+    # a documented difference: PyTorch's AccumulateGrad keeps its leaf alive; ember's refers to
+    # it weakly (the leaf keeps the node, so a strong reference back would be a cycle)
+    x = ember.ones(3, requires_grad=True)
+    node = (x * 2).grad_fn.next_functions[0][0]
+    assert node.variable is x
+    del x
+    gc.collect()
+    assert node.variable is None
