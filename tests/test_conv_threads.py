@@ -5,12 +5,12 @@ import pytest
 import torch
 
 import ember
-from ember.ops import conv as conv_ops
+from ember.ops import _parallel
 
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_two_threads_match_one_and_torch(stride):
-    get, set_ = conv_ops._blas_fns()
+    get, set_ = _parallel.blas_fns()
     if get is None or set_ is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS: no thread count to set")
     rng = np.random.default_rng(0)
@@ -30,7 +30,7 @@ def test_two_threads_match_one_and_torch(stride):
         assert get() == 2                       # the pool put BLAS's thread count back
     finally:
         ember.set_num_threads(before)
-    assert conv_ops._POOL                       # the two-thread pass went through the pool
+    assert _parallel._POOL                     # the two-thread pass went through the pool
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max())
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)

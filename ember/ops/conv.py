@@ -39,12 +39,12 @@ are a leading batch dim of the GEMMs.
 """
 import itertools
 import math
-import os
 import threading
 from typing import NamedTuple
 
 from .._flags import CAPTURING
 from ..autograd.function import Function
+from . import _parallel
 from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
@@ -111,15 +111,19 @@ def _from_cl(xp, y, channels_last):
     out = y.transpose(0, y.ndim - 1, *range(1, y.ndim - 1))
     if channels_last:
         return out
-    if _aliasing(y, y.shape[1:-1]):
-        # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
-        tmp = xp.empty(y.shape[:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
-        tmp[...] = y.swapaxes(-1, -2)
-        n = y.ndim
-        res = xp.empty(out.shape, y.dtype)
-        res[...] = tmp.transpose(0, n - 2, *range(1, n - 2), n - 1)
-        return res
-    return xp.ascontiguousarray(out)
+    res = xp.empty(out.shape, y.dtype)
+    aliasing, n = _aliasing(y, y.shape[1:-1]), y.ndim
+
+    def part(b0, b1):
+        if aliasing:
+            # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
+            tmp = xp.empty((b1 - b0,) + y.shape[1:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
+            tmp[...] = y[b0:b1].swapaxes(-1, -2)
+            res[b0:b1] = tmp.transpose(0, n - 2, *range(1, n - 2), n - 1)
+        else:
+            res[b0:b1] = out[b0:b1]
+    _parallel.over_batch(xp, res, part)
+    return res
 
 
 def _aliasing(a, size):
@@ -132,9 +136,17 @@ def _aliasing(a, size):
 
 
 def _copy_cl(xp, dst, src):
-    """dst[...] = src for a channels-last ``dst``. With a handful of channels (an RGB input) and a
-    ``src`` that is not channels-last, NumPy's copy would run one tiny strided loop per pixel;
-    a copy per channel runs along whole rows instead (four times faster at three channels)."""
+    """dst[...] = src for a channels-last ``dst``, split over ember's threads by images when big.
+    With a handful of channels (an RGB input) and a ``src`` that is not channels-last, NumPy's
+    copy would run one tiny strided loop per pixel; a copy per channel runs along whole rows
+    instead (four times faster at three channels)."""
+    if dst.ndim > 2:
+        _parallel.over_batch(xp, dst, lambda b0, b1: _copy_cl_part(xp, dst[b0:b1], src[b0:b1]))
+    else:
+        _copy_cl_part(xp, dst, src)
+
+
+def _copy_cl_part(xp, dst, src):
     C = src.shape[-1]
     if C <= 4 and src.strides[-1] != src.itemsize and src.ndim > 2:
         for c in range(C):                    # a loop over at most four channels
@@ -192,7 +204,12 @@ def _cl_padded(xp, a, lo, hi):
 
 def _cl_matrix(xp, a):
     """(B, C, *S) -> the (G-less) matrix (B * S, C), channels-last contiguous."""
-    return xp.ascontiguousarray(_to_cl(a)).reshape(-1, a.shape[1])
+    src = _to_cl(a)
+    if not src.flags.c_contiguous:
+        out = xp.empty(src.shape, a.dtype)
+        _copy_cl(xp, out, src)
+        src = out
+    return src.reshape(-1, a.shape[1])
 
 
 # -- the kernels --------------------------------------------------------------------------------
@@ -217,60 +234,22 @@ def _windows_cl(xp, a, ksize, osize, geom):
 # vectorised work on many images; on the GPU the whole batch is one block.
 _BLOCK, _BLOCK_THREADED = 1 << 20, 1 << 23
 _LOCAL = threading.local()
-_BLAS_THREADS = []     # OpenBLAS's get_num_threads, looked up once (None: not OpenBLAS)
-
-
-def _blas_fns():
-    """OpenBLAS's (get, set) thread-count functions, looked up once ((None, None): not
-    OpenBLAS)."""
-    if not _BLAS_THREADS:
-        from .._threads import _GET, _SET, _openblas
-        lib = _openblas()
-
-        def pick(names):
-            return next((getattr(lib, n) for n in names if hasattr(lib, n)), None)
-        _BLAS_THREADS.extend((pick(_GET), pick(_SET)) if lib is not None else (None, None))
-    return _BLAS_THREADS
 
 
 def _block_size():
-    get = _blas_fns()[0]
-    return _BLOCK if get is not None and get() == 1 else _BLOCK_THREADED
-
-
-_POOL = []
+    get = _parallel.blas_fns()[0]
+    return _BLOCK if get is None or get() == 1 else _BLOCK_THREADED
 
 
 def _for_blocks(xp, B, per_image, work):
-    """[work(b0, b1) for the blocks of the batch], in block order. With several BLAS threads on
-    the CPU the blocks (of _BLOCK elements, as on one thread) go to that many Python threads
-    instead, each block's column copy and GEMM on one core: NumPy's copies release the GIL, so
-    building columns runs in parallel too, and no GEMM waits for BLAS threads to synchronise
-    (a ResNet step on two threads: 0.44 -> 0.39 s). The blocks are those of one thread and the
-    parts are summed in block order, so the result does not depend on the threads' timing."""
-    get, set_ = _blas_fns()
-    n = get() if get is not None and set_ is not None else 1
-    if n < 2 or xp.__name__ != "numpy" or CAPTURING[0] is not None:
+    """[work(b0, b1) for the blocks of the batch], in block order. With several threads the
+    blocks (of _BLOCK elements, as on one thread) are split over ember's threads (ops/_parallel),
+    each block's column copy and GEMM on one core: building columns runs in parallel too, and no
+    GEMM waits for BLAS threads to synchronise (a ResNet step on two threads: 0.44 -> 0.34 s).
+    The parts are summed in block order, so the result does not depend on the threads."""
+    if _parallel.threads(xp) < 2:
         return [work(b0, b1) for b0, b1 in _batch_blocks(xp, B, per_image)]
-    step = max(1, min(B, _BLOCK // max(per_image, 1)))
-    blocks = [(b, min(b + step, B)) for b in range(0, B, step)]
-    if len(blocks) < 2:       # (none for an empty batch)
-        return [work(b0, b1) for b0, b1 in blocks]
-    if not _POOL or _POOL[0][:2] != (n, os.getpid()):   # (a forked child has no pool threads)
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL[:] = [(n, os.getpid(), ThreadPoolExecutor(n, thread_name_prefix="ember-conv"))]
-    set_(1)
-    try:
-        return list(_POOL[0][2].map(lambda b: _pooled(work, *b), blocks))
-    finally:
-        set_(n)
-
-
-def _pooled(work, b0, b1):
-    # a pool thread copies columns as floats: the faster copy of rows as opaque items
-    # (_cols_block) holds the GIL
-    _LOCAL.pooled = True
-    return work(b0, b1)
+    return _parallel.run(xp, _parallel.spans(B, _BLOCK // max(per_image, 1)), work)
 
 
 def _workspace(xp, n, dtype):
@@ -291,17 +270,18 @@ def _batch_blocks(xp, B, per_image):
     return [(b, min(b + step, B)) for b in range(0, B, step)]
 
 
-def _cols_block(xp, win, b0, b1, fresh=False, base=None):
+def _cols_block(xp, win, b0, b1, fresh=False, base=None, into=None):
     """Columns (G, (b1 - b0) * O, K * C/G) of images b0:b1 from the window view of ``base``
-    (the padded input), in the workspace (overwritten by the next call), or in an array of
-    their own if ``fresh``."""
+    (the padded input), in the workspace (overwritten by the next call), in an array of their
+    own if ``fresh``, or in ``into`` (contiguous, of that shape)."""
     G, n = win.shape[0], (win.ndim - 3) // 2
     shape = (G, b1 - b0) + win.shape[2:]
     size = math.prod(shape)
-    cols = (xp.empty(size, win.dtype) if fresh else _workspace(xp, size, win.dtype)).reshape(shape)
+    cols = (into if into is not None else xp.empty(size, win.dtype) if fresh
+            else _workspace(xp, size, win.dtype)).reshape(shape)
     run = win.shape[-1] * win.shape[-2] * win.itemsize       # bytes of one window row (kw, C)
     if (base is not None and xp.__name__ == "numpy" and CAPTURING[0] is None and G == 1
-            and not getattr(_LOCAL, "pooled", False)
+            and not _parallel.inside()
             and run and win.strides[-1] == win.itemsize
             and win.strides[-2] == win.shape[-1] * win.itemsize and base.flags.c_contiguous):
         # each window row is kw * C contiguous floats: copy rows as opaque items of that many
@@ -340,6 +320,7 @@ def _grouped_rows(xp, g, G):
 _KEEP_COLS = 2 * _BLOCK
 
 
+@_parallel.hold()
 def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
     input's channels-last padded copy, which the weight gradient reads again; the columns, when
@@ -352,17 +333,26 @@ def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     y = xp.empty((B * O, Co), xd.dtype)
     keep = keep_cols and 0 < B * O * wm.shape[1] * G <= _KEEP_COLS
 
+    per_image = O * wm.shape[1] * G
+    kept = None
+    if keep and G == 1 and _parallel.threads(xp, B * per_image * y.itemsize) > 1:
+        kept = xp.empty((1, B * O, wm.shape[1]), xd.dtype)   # filled block by block
+
     def block(b0, b1):
-        cols, rows = _cols_block(xp, win, b0, b1, keep, xpad), slice(b0 * O, b1 * O)
+        rows = slice(b0 * O, b1 * O)
+        cols = _cols_block(xp, win, b0, b1, keep, xpad, kept[:, rows] if kept is not None else None)
         if G == 1:
             xp.matmul(cols[0], wm[0], out=y[rows])
         else:
             y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
         return cols
-    if keep:
+    if kept is not None:
+        _for_blocks(xp, B, per_image, block)
+        cols = kept
+    elif keep:
         cols = block(0, B)
     else:
-        _for_blocks(xp, B, O * wm.shape[1] * G, block)
+        _for_blocks(xp, B, per_image, block)
     # the bias goes where its broadcast runs longer: along the planes of an NCHW result with
     # more pixels than channels, else along the channels-last rows
     late = bd is not None and not channels_last and O > Co
@@ -374,6 +364,7 @@ def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     return out, xpad, cols if keep else None
 
 
+@_parallel.hold()
 def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     """The weight gradient of arrays: sum over the batch of g's rows (transposed) times the
     columns (``cols`` when the forward kept them, else rebuilt block by block from the padded
@@ -381,7 +372,13 @@ def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     G, n, B = geom.groups, len(ksize), xd.shape[0]
     rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
     O, Cg, Co = math.prod(gd.shape[2:]), xd.shape[1] // G, gd.shape[1]
-    if cols is not None:
+    if cols is not None and G == 1 and _parallel.threads(xp, cols.nbytes) > 1:
+        # split by output rows: each row's sum is the one a whole GEMM would take
+        gw = xp.empty((1, Co, cols.shape[2]), xd.dtype)
+        rt = rows.transpose(0, 2, 1)
+        _parallel.run(xp, _parallel.spans(Co, -(-Co // 2)), lambda r0, r1: xp.matmul(
+            rt[0, r0:r1], cols[0], out=gw[0, r0:r1]))
+    elif cols is not None:
         gw = xp.matmul(rows.transpose(0, 2, 1), cols)
     else:
         if xpad is None:
@@ -395,6 +392,7 @@ def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     return xp.ascontiguousarray(gw)
 
 
+@_parallel.hold()
 def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
     """conv_transpose of arrays at stride > 1, by phases: padded position p = o * s + k * d
     lies in phase p % s at p // s, so each kernel offset adds a plain shifted block (runs of
@@ -415,7 +413,8 @@ def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
               for dj, k, sj, o, P in zip(d, ksize, s, osize, padded))
     buf = xp.zeros((B, *s, *Q, G, Cg), gd.dtype)
     offsets = list(itertools.product(*map(range, ksize)))
-    for b0, b1 in _batch_blocks(xp, B, O * K * Cg * G):
+
+    def block(b0, b1):       # (writes only its own images' rows of buf)
         m = (b1 - b0) * O
         cols = _workspace(xp, G * K * m * Cg, gd.dtype).reshape(G, K, m, Cg)
         xp.matmul(rows[:, :, b0 * O:b1 * O], wk, out=cols)
@@ -426,22 +425,27 @@ def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
             where = (tuple(a % sj for a, sj in zip(at, s))
                      + tuple(slice(a // sj, a // sj + o) for a, sj, o in zip(at, s, osize)))
             buf[(slice(b0, b1),) + where] += cv[j]
+    _for_blocks(xp, B, O * K * Cg * G, block)
     y = xp.empty((B, *xsize, G * Cg), gd.dtype)
-    ys, bs = y, buf.reshape(buf.shape[:-2] + (G * Cg,))
-    if xp.__name__ == "numpy" and CAPTURING[0] is None and G * Cg:
-        # each pixel's C floats moved as one opaque item: NumPy then steps per pixel, not per
-        # float (as in _cols_block; not while ember.compile records)
-        item = xp.dtype(f"V{G * Cg * y.itemsize}")
-        ys, bs = y.view(item)[..., 0], bs.view(item)[..., 0]
-    for r in itertools.product(*map(range, s)):   # one copy per phase
-        first = tuple((rj - p) % sj for rj, p, sj in zip(r, geom.lo, s))
-        count = tuple(len(range(f, x, sj)) for f, x, sj in zip(first, xsize, s))
-        if 0 in count:
-            continue
-        dst = tuple(slice(f, None, sj) for f, sj in zip(first, s))
-        src = tuple(slice((f + p) // sj, (f + p) // sj + c)
-                    for f, p, sj, c in zip(first, geom.lo, s, count))
-        ys[(slice(None),) + dst] = bs[(slice(None),) + r + src]
+
+    def interleave(b0, b1):
+        ys, bs = y[b0:b1], buf[b0:b1].reshape((b1 - b0,) + buf.shape[1:-2] + (G * Cg,))
+        if xp.__name__ == "numpy" and CAPTURING[0] is None and G * Cg and not _parallel.inside():
+            # each pixel's C floats moved as one opaque item: NumPy then steps per pixel, not
+            # per float (as in _cols_block; not while ember.compile records, nor on ember's
+            # threads: this copy holds the GIL)
+            item = xp.dtype(f"V{G * Cg * y.itemsize}")
+            ys, bs = ys.view(item)[..., 0], bs.view(item)[..., 0]
+        for r in itertools.product(*map(range, s)):   # one copy per phase
+            first = tuple((rj - p) % sj for rj, p, sj in zip(r, geom.lo, s))
+            count = tuple(len(range(f, x, sj)) for f, x, sj in zip(first, xsize, s))
+            if 0 in count:
+                continue
+            dst = tuple(slice(f, None, sj) for f, sj in zip(first, s))
+            src = tuple(slice((f + p) // sj, (f + p) // sj + c)
+                        for f, p, sj, c in zip(first, geom.lo, s, count))
+            ys[(slice(None),) + dst] = bs[(slice(None),) + r + src]
+    _parallel.over_batch(xp, y, interleave)
     if bd is not None:
         y += bd
     return _from_cl(xp, y, channels_last)
@@ -475,18 +479,23 @@ class ChannelSum(Function):
     def forward(ctx, g):
         xp, gd = g._xp, g._data
         ctx.shape = gd.shape
-        C = gd.shape[1]
-        if gd.dtype.kind != "f" or gd.size == 0:
-            return gd.sum((0,) + tuple(range(2, gd.ndim)))
-        if _to_cl(gd).flags.c_contiguous:
-            return xp.ones(gd.size // C, gd.dtype) @ _to_cl(gd).reshape(-1, C)
-        rows = xp.ascontiguousarray(gd).reshape(gd.shape[0], C, -1)
-        return (rows.reshape(-1, rows.shape[2]) @ xp.ones(rows.shape[2], gd.dtype)).reshape(
-            gd.shape[0], C).sum(0)
+        return _channel_sums(xp, gd)
 
     @staticmethod
     def backward(ctx, u):
         return u.reshape((1, -1) + (1,) * (len(ctx.shape) - 2)).expand(ctx.shape)
+
+
+@_parallel.hold()
+def _channel_sums(xp, gd):
+    C = gd.shape[1]
+    if gd.dtype.kind != "f" or gd.size == 0:
+        return gd.sum((0,) + tuple(range(2, gd.ndim)))
+    if _to_cl(gd).flags.c_contiguous:
+        return xp.ones(gd.size // C, gd.dtype) @ _to_cl(gd).reshape(-1, C)
+    rows = xp.ascontiguousarray(gd).reshape(gd.shape[0], C, -1)
+    return (rows.reshape(-1, rows.shape[2]) @ xp.ones(rows.shape[2], gd.dtype)).reshape(
+        gd.shape[0], C).sum(0)
 
 
 def _spatial_sum(t):

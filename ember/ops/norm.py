@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..autograd.function import Function
+from . import _parallel
 
 __all__ = []
 _CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
@@ -39,6 +40,7 @@ class _Norm(Function):
     _builtin = True
 
     @staticmethod
+    @_parallel.hold()
     def forward(ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
                 momentum):
         xd = x._data
@@ -48,13 +50,17 @@ class _Norm(Function):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if batch_stats:
                 xs = xd.reshape(geom.stat_shape)
-                mean = _channel_sum(xp, xs, geom.axes)
-                mean = mean / max(xs.size // max(mean.size, 1), 1) if mean is not None else \
-                    xs.mean(geom.axes, keepdims=True)
-                d = xs - mean                      # our buffer: the rest works in place on it
-                sq = _channel_sum(xp, d, geom.axes, square=True)
-                var = (sq if sq is not None else _sum_squares(xp, d, geom.axes)) / \
-                    max(xs.size // max(mean.size, 1), 1)
+                split = _split_stats(xp, xs, geom.axes)
+                if split is not None:
+                    mean, var, d = split
+                else:
+                    mean = _channel_sum(xp, xs, geom.axes)
+                    mean = mean / max(xs.size // max(mean.size, 1), 1) if mean is not None \
+                        else xs.mean(geom.axes, keepdims=True)
+                    d = xs - mean                  # our buffer: the rest works in place on it
+                    sq = _channel_sum(xp, d, geom.axes, square=True)
+                    var = (sq if sq is not None else _sum_squares(xp, d, geom.axes)) / \
+                        max(xs.size // max(mean.size, 1), 1)
                 if (running_mean is not None or running_var is not None) and xs.size:
                     _update_running(running_mean, running_var, mean, var, momentum,
                                     xs.size // max(mean.size, 1))
@@ -67,12 +73,20 @@ class _Norm(Function):
             scale = invstd
             if w is not None and _folds(invstd.shape, w.shape):   # per-channel: one small product
                 scale, w = invstd * w, None
-            d *= scale
             y = d.reshape(shape)
-            if w is not None:
-                y *= w
-            if bias is not None:
-                y += bias._data.reshape(geom.affine)
+            b = bias._data.reshape(geom.affine) if bias is not None else None
+
+            def affine(b0, b1):
+                dc = d[b0:b1]
+                dc *= scale
+                if w is not None:
+                    y[b0:b1] *= w
+                if b is not None:
+                    y[b0:b1] += b
+            if d.shape[:1] == shape[:1] and (scale.ndim < d.ndim or scale.shape[0] == 1):
+                _parallel.over_batch(xp, d, affine)     # (statistics shared by the batch)
+            else:
+                affine(0, d.shape[0])
         ctx.geom, ctx.eps, ctx.batch_stats = geom, eps, batch_stats
         ctx.bias_shape = tuple(bias.shape) if bias is not None else None
         ctx.save_for_backward(x, weight, x._wrap(mean), x._wrap(invstd))
@@ -152,6 +166,7 @@ class NormGrad(Function):
     _builtin = True
 
     @staticmethod
+    @_parallel.hold()
     def forward(ctx, g, x, w, mean, invstd, geom, eps, batch, bias_shape, want):
         xd, gd, inv, xp = x._data, g._data, invstd._data, x._xp
         shape, axes = xd.shape, geom.axes
@@ -299,10 +314,8 @@ def _csum(m, cl, C):
 
 
 def _chunks(a):
-    """Slices of the batch of about _CHUNK_BYTES each."""
-    B = a.shape[0]
-    step = max(1, min(B, _CHUNK_BYTES // max(a[:1].nbytes, 1)))
-    return [slice(b, b + step) for b in range(0, B, step)]
+    """(start, stop) blocks of the batch of about _CHUNK_BYTES each."""
+    return _parallel.spans(a.shape[0], _CHUNK_BYTES // max(a[:1].nbytes, 1))
 
 
 # batch norm runs its passes a few images at a time, so that after the first read of a chunk
@@ -324,29 +337,32 @@ def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
         gd = np.ascontiguousarray(gd)
     relayout = cl and not _layout_of(xd)[2]
     chunks = _chunks(gd)
-    step = chunks[0].stop - chunks[0].start
     d = empty()                              # x - mean, then the gradient, in place
-    if cl:                                   # a chunk's scratch, in d's layout
-        tmp = np.empty((step, *d.shape[2:], C), d.dtype).transpose(
-            0, d.ndim - 1, *range(1, d.ndim - 1))
-    else:
-        tmp = np.empty((step,) + d.shape[1:], d.dtype)
-    sg = np.zeros(C, d.dtype)
-    sgd = np.zeros(C, d.dtype)
-    for ch in chunks:
-        dc, gc, t = d[ch], gd[ch], tmp[:ch.stop - ch.start]
+
+    def scratch(k):                          # a chunk's scratch, in d's layout
+        buf = _parallel.scratch(k * math.prod(d.shape[1:]), d.dtype)
+        if cl:
+            return buf.reshape(k, *d.shape[2:], C).transpose(0, d.ndim - 1, *range(1, d.ndim - 1))
+        return buf.reshape((k,) + d.shape[1:])
+
+    def sums(b0, b1):
+        dc, gc, t = d[b0:b1], gd[b0:b1], scratch(b1 - b0)
         if relayout:
             # x laid out as g by the layout copy (faster than a subtraction across layouts,
             # which steps through x by whole planes), then centred in place
-            from .conv import _copy_cl
-            _copy_cl(np, dc.transpose(0, *range(2, dc.ndim), 1),
-                     xd[ch].transpose(0, *range(2, dc.ndim), 1))
+            from .conv import _copy_cl_part
+            _copy_cl_part(np, dc.transpose(0, *range(2, dc.ndim), 1),
+                          xd[b0:b1].transpose(0, *range(2, dc.ndim), 1))
             dc -= mean
         else:
-            np.subtract(xd[ch], mean, out=dc)
+            np.subtract(xd[b0:b1], mean, out=dc)
         np.multiply(gc, dc, out=t)
-        sg += _csum(mat(gc), cl, C)
-        sgd += _csum(mat(t), cl, C)
+        return _csum(mat(gc), cl, C), _csum(mat(t), cl, C)
+    sg = np.zeros(C, d.dtype)
+    sgd = np.zeros(C, d.dtype)
+    for a, b in _parallel.run(np, chunks, sums, gd.nbytes):    # summed in chunk order
+        sg += a
+        sgd += b
     inv = inv.reshape(-1)
     sgx = sgd * inv
     if not want_x:
@@ -355,13 +371,41 @@ def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
     b = (-a * inv * sgx / n).reshape(keep)
     c = (-a * sg / n).reshape(keep)
     a = a.reshape(keep)
-    for ch in chunks:
-        dc, t = d[ch], tmp[:ch.stop - ch.start]
+
+    def combine(b0, b1):
+        dc, t = d[b0:b1], scratch(b1 - b0)
         dc *= b
         dc += c
-        np.multiply(gd[ch], a, out=t)
+        np.multiply(gd[b0:b1], a, out=t)
         dc += t
+    _parallel.run(np, chunks, combine, gd.nbytes)
     return d, sgx, sg
+
+
+def _split_stats(xp, xs, axes):
+    """(mean, biased var, x - mean) of per-channel batch statistics, in chunks of the batch
+    split over ember's threads (partial sums added in chunk order); None when the array is small
+    or the GEMV sums do not apply."""
+    n = xs.ndim
+    if (not _per_channel(xp, xs, axes) or _parallel.threads(xp, xs.nbytes) < 2
+            or not (xs.flags.c_contiguous or xs.transpose(0, *range(2, n), 1).flags.c_contiguous)):
+        return None
+    chunks, count = _chunks(xs), xs.size // xs.shape[1]
+    total = None
+    for part in _parallel.run(xp, chunks, lambda b0, b1: _channel_sum(xp, xs[b0:b1], axes)):
+        total = part if total is None else total + part
+    mean = total / count
+    d = np.empty_like(xs)
+
+    def centre(b0, b1):
+        dc = d[b0:b1]
+        np.subtract(xs[b0:b1], mean, out=dc)
+        sq = _channel_sum(xp, dc, axes, square=True)
+        return sq if sq is not None else _sum_squares(xp, dc, axes)
+    total = None
+    for part in _parallel.run(xp, chunks, centre):
+        total = part if total is None else total + part
+    return mean, total / count, d
 
 
 def _folds(stat_shape, w_shape):

@@ -6,6 +6,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
+from . import _parallel
 from ._number import index
 from ._util import _zero_of, check_tensor, float_dtype, quiet, zero_where
 from ._util import conj as _conj
@@ -261,8 +262,15 @@ class Relu(Function):
         d = a._data
         # against a zeros array NumPy's max runs its SIMD loop (3x the Python-scalar loop)
         # (a small array against a cached 0-d zero: NumPy takes it faster than the Python 0)
-        out = _wrap(np.maximum(d, np.zeros_like(d)) if d.size >= 4096 else
-                    np.maximum(d, _zero_of(d.dtype) if d.__class__ is np.ndarray else 0))
+        if d.size < 4096:
+            out = np.maximum(d, _zero_of(d.dtype) if d.__class__ is np.ndarray else 0)
+        elif d.__class__ is np.ndarray and _parallel.threads(np, d.nbytes) > 1:
+            out = np.empty_like(d)
+            _parallel.over_batch(np, d, lambda b0, b1: np.maximum(
+                d[b0:b1], np.zeros_like(d[b0:b1]), out=out[b0:b1]))
+        else:
+            out = np.maximum(d, np.zeros_like(d))
+        out = _wrap(out)
         ctx.save_for_backward(out)
         return out
 
@@ -293,12 +301,24 @@ class ThresholdBackward(Function):
             order = _cl_order(gd.ndim)
             gv = gd.transpose(order)
             if gv.flags.c_contiguous and od.flags.c_contiguous:
-                mask = np.empty(gv.shape, bool)
-                mask[...] = (od <= 0).transpose(order)
                 back = tuple(order.index(d) for d in range(gd.ndim))
-                return zero_where(gv, mask).transpose(back)
+                res = np.empty(gv.shape, gd.dtype)
+
+                def part(b0, b1):
+                    mask = np.empty(gv[b0:b1].shape, bool)
+                    mask[...] = (od[b0:b1] <= 0).transpose(order)
+                    zero_where(gv[b0:b1], mask, out=res[b0:b1])
+                _parallel.over_batch(np, res, part)
+                return res.transpose(back)
         # (against a 0-d zero of its dtype: NumPy's fast comparison path)
-        return zero_where(gd, od <= (_zero_of(od.dtype) if od.__class__ is np.ndarray else 0))
+        zero = _zero_of(od.dtype) if od.__class__ is np.ndarray else 0
+        if gd.ndim and gd.__class__ is np.ndarray and gd.shape == od.shape and \
+                _parallel.threads(np, gd.nbytes) > 1:
+            res = np.empty_like(gd)
+            _parallel.over_batch(np, gd, lambda b0, b1: zero_where(
+                gd[b0:b1], od[b0:b1] <= zero, out=res[b0:b1]))
+            return res
+        return zero_where(gd, od <= zero)
 
     @staticmethod
     def backward(ctx, gg):
