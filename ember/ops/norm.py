@@ -332,32 +332,41 @@ def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
     for per-channel b and c. Returns (gx or None, sum(g xhat), sum(g))."""
     empty, mat, cl = _layout_of(gd)
     C, n = gd.shape[1], gd.size // gd.shape[1]
-    keep = (1, C) + (1,) * (gd.ndim - 2)
     if not cl and not gd.flags.c_contiguous:
         gd = np.ascontiguousarray(gd)
     relayout = cl and not _layout_of(xd)[2]
     chunks = _chunks(gd)
     d = empty()                              # x - mean, then the gradient, in place
 
-    def scratch(k):                          # a chunk's scratch, in d's layout
-        buf = _parallel.scratch(k * math.prod(d.shape[1:]), d.dtype)
-        if cl:
-            return buf.reshape(k, *d.shape[2:], C).transpose(0, d.ndim - 1, *range(1, d.ndim - 1))
-        return buf.reshape((k,) + d.shape[1:])
+    per = d[:1].size                         # values per image
+
+    def flat(a):
+        """A chunk (k, C, *S) in d's layout as (k, per) rows in memory order."""
+        return (a.transpose(0, *range(2, a.ndim), 1) if cl else a).reshape(a.shape[0], per)
+
+    def row(v):
+        """A per-channel vector as one image's row of ``flat``: channel by channel a whole
+        row of values goes through NumPy's loop at once, where broadcasting (C,) against
+        channels-last data runs a loop of C values per pixel (2.5 times slower at C = 32)."""
+        v = v.reshape(-1)
+        return np.tile(v, per // C) if cl else np.repeat(v, per // C)
 
     def sums(b0, b1):
-        dc, gc, t = d[b0:b1], gd[b0:b1], scratch(b1 - b0)
+        dc, gc = flat(d[b0:b1]), flat(gd[b0:b1])
+        t = _parallel.scratch(dc.size, d.dtype).reshape(dc.shape)
         if relayout:
             # x laid out as g by the layout copy (faster than a subtraction across layouts,
             # which steps through x by whole planes), then centred in place
             from .conv import _copy_cl_part
-            _copy_cl_part(np, dc.transpose(0, *range(2, dc.ndim), 1),
-                          xd[b0:b1].transpose(0, *range(2, dc.ndim), 1))
-            dc -= mean
+            _copy_cl_part(np, d[b0:b1].transpose(0, *range(2, d.ndim), 1),
+                          xd[b0:b1].transpose(0, *range(2, d.ndim), 1))
+            dc -= mrow
         else:
-            np.subtract(xd[b0:b1], mean, out=dc)
+            np.subtract(flat(xd[b0:b1]), mrow, out=dc)
         np.multiply(gc, dc, out=t)
-        return _csum(mat(gc), cl, C), _csum(mat(t), cl, C)
+        return _csum(mat(gd[b0:b1]), cl, C), _csum(t.reshape(-1, C) if cl else
+                                                 t.reshape(-1, per // C), cl, C)
+    mrow = row(mean)
     sg = np.zeros(C, d.dtype)
     sgd = np.zeros(C, d.dtype)
     for a, b in _parallel.run(np, chunks, sums, gd.nbytes):    # summed in chunk order
@@ -368,15 +377,14 @@ def _bn_grad(xp, gd, xd, mean, inv, wv, want_x):
     if not want_x:
         return None, sgx, sg
     a = inv * wv.reshape(-1) if wv is not None else inv
-    b = (-a * inv * sgx / n).reshape(keep)
-    c = (-a * sg / n).reshape(keep)
-    a = a.reshape(keep)
+    b, c, a = row(-a * inv * sgx / n), row(-a * sg / n), row(a)
 
     def combine(b0, b1):
-        dc, t = d[b0:b1], scratch(b1 - b0)
+        dc = flat(d[b0:b1])
+        t = _parallel.scratch(dc.size, d.dtype).reshape(dc.shape)
         dc *= b
         dc += c
-        np.multiply(gd[b0:b1], a, out=t)
+        np.multiply(flat(gd[b0:b1]), a, out=t)
         dc += t
     _parallel.run(np, chunks, combine, gd.nbytes)
     return d, sgx, sg
