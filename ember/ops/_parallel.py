@@ -10,10 +10,10 @@ calling thread taking the first share, with OpenBLAS held at one thread meanwhil
 GEMM runs on its own core, and no BLAS thread is woken to spin). NumPy releases the GIL inside
 its loops, copies and BLAS calls, so the parts do run side by side.
 
-The parts are the same on one thread and on many (the caller splits work by size, never by
-thread count), and results come back in part order, so the numbers do not depend on the
-threads' timing. Nothing splits on the GPU, while ``ember.compile`` records, or inside a part
-(no nesting)."""
+Results come back in part order and partial sums are added in that order, so the numbers do
+not depend on the threads' timing (a sum split into more blocks on more threads may differ in
+its last bits from the one-thread sum, as PyTorch's do). Nothing splits on the GPU, while
+``ember.compile`` records, or inside a part (no nesting)."""
 import os
 import threading
 
