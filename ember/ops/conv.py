@@ -112,18 +112,20 @@ def _from_cl(xp, y, channels_last):
     if channels_last:
         return out
     res = xp.empty(out.shape, y.dtype)
-    aliasing, n = _aliasing(y, y.shape[1:-1]), y.ndim
-
-    def part(b0, b1):
-        if aliasing:
-            # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
-            tmp = xp.empty((b1 - b0,) + y.shape[1:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
-            tmp[...] = y[b0:b1].swapaxes(-1, -2)
-            res[b0:b1] = tmp.transpose(0, n - 2, *range(1, n - 2), n - 1)
-        else:
-            res[b0:b1] = out[b0:b1]
-    _parallel.over_batch(xp, res, part)
+    _parallel.over_batch(xp, res, lambda b0, b1: _rows_to_nchw(xp, y[b0:b1], res[b0:b1]))
     return res
+
+
+def _rows_to_nchw(xp, y, res):
+    """res[...] = y for a channels-last contiguous (B, *S, C) ``y`` and an NCHW ``res``."""
+    n = y.ndim
+    if _aliasing(y, y.shape[1:-1]):
+        # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
+        tmp = xp.empty(y.shape[:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
+        tmp[...] = y.swapaxes(-1, -2)
+        res[...] = tmp.transpose(0, n - 2, *range(1, n - 2), n - 1)
+    else:
+        res[...] = y.transpose(0, n - 1, *range(1, n - 1))
 
 
 def _aliasing(a, size):
@@ -184,6 +186,16 @@ def _cl_padded(xp, a, lo, hi):
     """A channels-last copy (B, *P, C) of the (B, C, *S) array ``a``, zero-padded by ``lo`` /
     ``hi`` per spatial dim (negative amounts crop). No copy when nothing changes and ``a`` is
     channels-last already."""
+    out, fill = _cl_padded_lazy(xp, a, lo, hi)
+    if fill is not None:
+        _parallel.over_batch(xp, out, fill)
+    return out
+
+
+def _cl_padded_lazy(xp, a, lo, hi):
+    """(the padded channels-last array of _cl_padded, fill): ``fill(b0, b1)`` copies images
+    b0:b1 into it (None when ``a`` itself serves), so a caller can copy each block of images
+    just before it reads them, while they are in cache."""
     src = _to_cl(a)
     if any(p < 0 for p in lo + hi):
         src = src[(slice(None),) + tuple(slice(-min(p, 0), s + min(q, 0)) for p, q, s in
@@ -191,15 +203,14 @@ def _cl_padded(xp, a, lo, hi):
         lo, hi = tuple(max(p, 0) for p in lo), tuple(max(q, 0) for q in hi)
     if not any(lo) and not any(hi):
         if src.flags.c_contiguous:
-            return src
+            return src, None
         out = xp.empty(src.shape, a.dtype)
-        _copy_cl(xp, out, src)
-        return out
+        return out, lambda b0, b1: _copy_cl_part(xp, out[b0:b1], src[b0:b1])
     inner = src.shape[1:-1]
     out = xp.zeros((src.shape[0], *(s + p + q for s, p, q in zip(inner, lo, hi)), src.shape[-1]),
                    a.dtype)
-    _copy_cl(xp, out[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(lo, inner))], src)
-    return out
+    dst = out[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(lo, inner))]
+    return out, lambda b0, b1: _copy_cl_part(xp, dst[b0:b1], src[b0:b1])
 
 
 def _cl_matrix(xp, a):
@@ -302,10 +313,14 @@ def _cols_block(xp, win, b0, b1, fresh=False, base=None, into=None):
 
 
 def _weight_matrix(xp, wd, G):
-    """Conv's weight (C_out, C/G, *K) as the GEMM wants it: (G, K * C/G, C_out/G)."""
+    """Conv's weight (C_out, C/G, *K) as the GEMM wants it: (G, K * C/G, C_out/G), the
+    transposed view of a (G, C_out/G, *K, C/G) copy: that copy gathers runs of K's last size
+    (five times faster than laying out (G, *K, C/G, C_out) at 256 channels), and BLAS reads a
+    transposed operand as fast."""
     Co, Cg, n = wd.shape[0], wd.shape[1], wd.ndim - 2
     w = wd.reshape(G, Co // G, Cg, *wd.shape[2:])
-    return xp.ascontiguousarray(w.transpose(0, *range(3, n + 3), 2, 1)).reshape(G, -1, Co // G)
+    m = xp.ascontiguousarray(w.transpose(0, 1, *range(3, n + 3), 2)).reshape(G, Co // G, -1)
+    return m.transpose(0, 2, 1)
 
 
 def _grouped_rows(xp, g, G):
@@ -327,44 +342,53 @@ _KEEP_COLS = 2 * _BLOCK
 def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
     input's channels-last padded copy, which the weight gradient reads again; the columns, when
-    ``keep_cols`` asks for them and they are small, else None)."""
+    ``keep_cols`` asks for them and they are small, else None).
+
+    A block of images at a time, each block start to end while its data is in cache: its
+    images' padded copy, their columns, the GEMM, and (for an NCHW result) the rows laid out
+    into the result; on several threads the blocks go to ember's threads."""
     B, Co, G = xd.shape[0], wd.shape[0], geom.groups
-    xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
+    xpad, fill = _cl_padded_lazy(xp, xd, geom.lo, geom.hi)
     win = _windows_cl(xp, xpad, wd.shape[2:], osize, geom)
     wm = _weight_matrix(xp, wd, G)
-    O = math.prod(osize)
-    y = xp.empty((B * O, Co), xd.dtype)
-    keep = keep_cols and 0 < B * O * wm.shape[1] * G <= _KEEP_COLS
-
-    per_image = O * wm.shape[1] * G
-    kept = None
-    if keep and G == 1 and _parallel.threads(xp, B * per_image * y.itemsize) > 1:
-        kept = xp.empty((1, B * O, wm.shape[1]), xd.dtype)   # filled block by block
-
-    def block(b0, b1):
-        rows = slice(b0 * O, b1 * O)
-        cols = _cols_block(xp, win, b0, b1, keep, xpad, kept[:, rows] if kept is not None else None)
-        if G == 1:
-            xp.matmul(cols[0], wm[0], out=y[rows])
-        else:
-            y[rows] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
-        return cols
-    if kept is not None:
-        _for_blocks(xp, B, per_image, block)
-        cols = kept
-    elif keep:
-        cols = block(0, B)
-    else:
-        _for_blocks(xp, B, per_image, block)
+    O, KC = math.prod(osize), wm.shape[1]
+    keep = keep_cols and 0 < B * O * KC * G <= _KEEP_COLS
+    kept = xp.empty((G, B * O, KC), xd.dtype) if keep else None
     # the bias goes where its broadcast runs longer: along the planes of an NCHW result with
     # more pixels than channels, else along the channels-last rows
     late = bd is not None and not channels_last and O > Co
-    if bd is not None and not late:
-        y += bd
-    out = _from_cl(xp, y.reshape(B, *osize, Co), channels_last)
-    if late:
-        out += bd.reshape((Co,) + (1,) * len(osize))
-    return out, xpad, cols if keep else None
+    y = xp.empty((B * O, Co), xd.dtype) if channels_last else None
+    out = xp.empty((B, Co, *osize), xd.dtype) if not channels_last else None
+
+    def block(b0, b1):
+        if fill is not None:
+            fill(b0, b1)
+        rows = slice(b0 * O, b1 * O)
+        cols = _cols_block(xp, win, b0, b1, False, xpad,
+                           kept[:, rows] if kept is not None and G == 1 else None)
+        if kept is not None and G > 1:
+            kept[:, rows] = cols
+        yb = y[rows] if y is not None else _parallel.scratch(
+            (b1 - b0) * O * Co, xd.dtype).reshape(-1, Co) if xp.__name__ == "numpy" else None
+        if G == 1:
+            yb = xp.matmul(cols[0], wm[0], out=yb)
+        elif yb is not None:
+            yb[...] = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
+        else:
+            yb = xp.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, Co)
+        if bd is not None and not late:
+            yb += bd
+        if out is not None:
+            _rows_to_nchw(xp, yb.reshape(b1 - b0, *osize, Co), out[b0:b1])
+            if late:
+                out[b0:b1] += bd.reshape((Co,) + (1,) * len(osize))
+    if keep and G > 1:
+        block(0, B)              # (the kept columns of all groups, one block)
+    else:
+        _for_blocks(xp, B, O * KC * G, block)
+    if out is None:
+        out = y.reshape(B, *osize, Co).transpose(0, len(osize) + 1, *range(1, len(osize) + 1))
+    return out, xpad, kept
 
 
 @_parallel.hold()
