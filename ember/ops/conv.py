@@ -295,7 +295,6 @@ def _cols_block(xp, win, b0, b1, fresh=False, base=None, into=None):
             else _workspace(xp, size, win.dtype)).reshape(shape)
     run = win.shape[-1] * win.shape[-2] * win.itemsize       # bytes of one window row (kw, C)
     if (base is not None and xp.__name__ == "numpy" and CAPTURING[0] is None and G == 1
-            and not _parallel.inside()
             and run and win.strides[-1] == win.itemsize
             and win.strides[-2] == win.shape[-1] * win.itemsize and base.flags.c_contiguous):
         # each window row is kw * C contiguous floats: copy rows as opaque items of that many
@@ -305,7 +304,7 @@ def _cols_block(xp, win, b0, b1, fresh=False, base=None, into=None):
         raw = xp.lib.stride_tricks.as_strided(
             base.reshape(-1).view(xp.uint8), win.shape[1:-2] + (run,), win.strides[1:-2] + (1,),
             writeable=False)[b0:b1]
-        item = xp.dtype(f"V{run}")
+        item = xp.dtype(f"S{run}")   # (bytes items: their copy releases the GIL; V does not)
         cols.reshape(shape[1:-2] + (-1,)).view(item)[..., 0] = raw.view(item)[..., 0]
     else:
         cols[...] = win[:, b0:b1]
@@ -458,11 +457,10 @@ def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
 
     def interleave(b0, b1):
         ys, bs = y[b0:b1], buf[b0:b1].reshape((b1 - b0,) + buf.shape[1:-2] + (G * Cg,))
-        if xp.__name__ == "numpy" and CAPTURING[0] is None and G * Cg and not _parallel.inside():
+        if xp.__name__ == "numpy" and CAPTURING[0] is None and G * Cg:
             # each pixel's C floats moved as one opaque item: NumPy then steps per pixel, not
-            # per float (as in _cols_block; not while ember.compile records, nor on ember's
-            # threads: this copy holds the GIL)
-            item = xp.dtype(f"V{G * Cg * y.itemsize}")
+            # per float (as in _cols_block; not while ember.compile records)
+            item = xp.dtype(f"S{G * Cg * y.itemsize}")
             ys, bs = ys.view(item)[..., 0], bs.view(item)[..., 0]
         for r in itertools.product(*map(range, s)):   # one copy per phase
             first = tuple((rj - p) % sj for rj, p, sj in zip(r, geom.lo, s))
