@@ -1,6 +1,7 @@
-"""``set_num_threads`` / ``get_num_threads``: ember's intra-op threads are those of NumPy's BLAS
-(the elementwise kernels are single-threaded), so these set and read the BLAS thread count —
-through threadpoolctl where it is installed, else straight through OpenBLAS's own C API."""
+"""``set_num_threads`` / ``get_num_threads``: the count is NumPy's BLAS thread count — set and
+read through threadpoolctl where it is installed, else straight through OpenBLAS's own C API —
+and ops that split big work (convolution, batch norm, ReLU, layout copies) run it on that many
+threads of ember's own, holding BLAS at one thread meanwhile (ember/ops/_parallel.py)."""
 import ctypes
 import os
 
