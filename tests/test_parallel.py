@@ -173,3 +173,24 @@ def test_pool_in_a_forked_child(threads):
 def _child_run():
     ember.set_num_threads(2)
     return _parallel.run(np, [(i, i + 1) for i in range(4)], lambda a, b: a)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+def test_residual_sum_and_meeting_gradients_split(layout):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((32, 16, 32, 32)).astype(np.float32)
+    b = rng.standard_normal(a.shape).astype(np.float32)
+
+    def run():
+        x, y = ember.tensor(a), ember.tensor(b)
+        if layout == "channels_last":
+            x, y = (t.to(memory_format=ember.channels_last) for t in (x, y))
+        x.requires_grad_()
+        z = x + y
+        (z * 2 + z).backward(ember.tensor(b))        # two gradients meet at z
+        return z.detach(), x.grad
+    for n in (1, 2):
+        z, gx = _both(run, n)
+        assert z.numpy().tobytes() == (a + b).tobytes()
+        np.testing.assert_array_equal(gx.numpy(), b * 2 + b)
+        assert z.is_contiguous(memory_format=ember.channels_last) == (layout == "channels_last")

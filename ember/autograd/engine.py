@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _tensor
 from .._device import xp_for as dev_xp
+from ..ops import _parallel
 from ..ops._util import quiet_begin, quiet_end
 from . import _hooks
 from .anomaly_mode import ANOMALY, check_grads
@@ -240,7 +241,10 @@ def _add_into(buf, idx, g, create_graph):
     elif create_graph:
         buf[idx] = old + g
     else:   # no graph to build: add the arrays (never in place: ``old`` may be shared)
-        buf[idx] = _tensor.Tensor._wrap(old._data + g._data)
+        a, b = old._data, g._data
+        s = _parallel.binary(np, np.add, a, b) if a.__class__ is np.ndarray and \
+            a.nbytes >= _parallel.MIN_BYTES else None
+        buf[idx] = _tensor.Tensor._wrap(a + b if s is None else s)
 
 
 def _fit(g, edge, node, grads_in):

@@ -129,6 +129,19 @@ def over_batch(xp, a, work):
     return run(xp, spans(B, MIN_BYTES // max(a.nbytes // B, 1)), work)
 
 
+def binary(xp, ufunc, x, y):
+    """ufunc(x, y) split over the threads by blocks of the first dim, for two big NumPy arrays
+    of one shape, layout and dtype (a residual sum, two gradients meeting); None otherwise."""
+    if (x.__class__ is not y.__class__ or x.shape != y.shape or x.dtype != y.dtype or not x.ndim
+            or x.strides != y.strides
+            or xp.__name__ != "numpy" or threads(xp, x.nbytes) < 2):
+        return None
+    import numpy as np
+    out = np.empty_like(x)
+    over_batch(xp, x, lambda b0, b1: ufunc(x[b0:b1], y[b0:b1], out=out[b0:b1]))
+    return out
+
+
 def scratch(n, dtype):
     """A flat scratch array of ``n`` elements of this thread's own, reused across calls
     (overwritten by the next call on the same thread); a fresh one while ember.compile records

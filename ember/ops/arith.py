@@ -5,6 +5,7 @@ from .. import _dtype as D
 from .. import _tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from . import _parallel
 from ._number import number
 from ._util import broadcast_error, call, float_dtype, operands, quiet, result_dtype
 from ._util import conj as _conj
@@ -26,7 +27,13 @@ class Add(Function):
         if alpha != 1:
             ctx.alpha = alpha
         try:
-            return x + y if alpha == 1 else x + alpha * y
+            if alpha == 1:
+                if x.__class__ is np.ndarray and getattr(y, "nbytes", 0) >= _parallel.MIN_BYTES:
+                    z = _parallel.binary(np, np.add, x, y)
+                    if z is not None:
+                        return z
+                return x + y
+            return x + alpha * y
         except ValueError:
             raise broadcast_error(np.shape(x), np.shape(y)) from None
 
