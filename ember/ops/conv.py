@@ -408,13 +408,22 @@ def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
                 xpad = _cl_padded(xp, xd, geom.lo, geom.hi)
             win = _windows_cl(xp, xpad, ksize, gd.shape[2:], geom)
 
+        # OpenBLAS runs the (K * C/G, C_out/G) product 3-10 % faster than its transpose below
+        # 256 output channels, 2 % slower above
+        flip = Co // G < 256
+
         def block(b0, b1):
             c = cols[:, b0 * O:b1 * O] if cols is not None else \
                 _cols_block(xp, win, b0, b1, base=xpad)
-            return xp.matmul(rows[:, b0 * O:b1 * O].transpose(0, 2, 1), c)
-        gw = xp.zeros((G, Co // G, math.prod(ksize) * Cg), xd.dtype)
-        for part in _for_blocks(xp, B, O * math.prod(ksize) * Cg * G, block):
+            r = rows[:, b0 * O:b1 * O]
+            return xp.matmul(c.transpose(0, 2, 1), r) if flip else \
+                xp.matmul(r.transpose(0, 2, 1), c)
+        K = math.prod(ksize) * Cg
+        gw = xp.zeros((G, K, Co // G) if flip else (G, Co // G, K), xd.dtype)
+        for part in _for_blocks(xp, B, O * K * G, block):
             gw += part
+        if flip:
+            gw = gw.transpose(0, 2, 1)
     gw = gw.reshape(Co, *ksize, Cg).transpose(0, n + 1, *range(1, n + 1))
     return xp.ascontiguousarray(gw)
 
