@@ -142,12 +142,15 @@ def binary(xp, ufunc, x, y):
     return out
 
 
+_SCRATCH_MAX = 1 << 22   # elements: a bigger scratch is not kept for later calls
+
+
 def scratch(n, dtype):
     """A flat scratch array of ``n`` elements of this thread's own, reused across calls
     (overwritten by the next call on the same thread); a fresh one while ember.compile records
     (a replay must not share memory with eager calls)."""
     import numpy as np
-    if CAPTURING[0] is not None:
+    if CAPTURING[0] is not None or n > _SCRATCH_MAX:
         return np.empty(n, dtype)
     cache = _LOCAL.__dict__.setdefault("scratch", {})
     buf = cache.get(dtype)
