@@ -39,7 +39,7 @@ def _timed(fn):
     return CLOCK() - t0
 
 
-def side_by_side(make, ember, torch, repeat=3):
+def side_by_side(make, ember, torch, repeat=5):
     """Best-of-``repeat`` seconds of ``make(lib)()`` for both libraries, alternating."""
     runs = make(ember), make(torch)
     for run in runs:      # warm-up: allocations, lazy imports, BLAS buffers
