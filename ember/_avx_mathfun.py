@@ -22,6 +22,7 @@ it cannot vouch for (about 8 %); those are recomputed by the exact emulation (se
 all 2^24 uniforms by tests/test_rng_speedpaths.py.
 """
 import math
+import threading
 
 import numpy as np
 
@@ -56,6 +57,20 @@ class _Scratch:
         self.flag, self.aux = np.empty(n, bool), np.empty(n, bool)
         self.pad = np.zeros(n, bool)
         self.pad[7::8] = True
+
+
+_LOCAL = threading.local()
+
+
+def _scratch(n):
+    """This thread's chunk buffers for ``n`` values (kept between calls: a fresh set of large
+    arrays costs page faults; per thread, because randn splits its work over threads)."""
+    kept = _LOCAL.__dict__.setdefault("scratch", {})
+    if n not in kept:
+        if len(kept) > 2:            # a full chunk, a last one and one more size at most
+            kept.clear()
+        kept[n] = _Scratch(n)
+    return kept[n]
 
 
 def _flagged(s):
@@ -282,24 +297,33 @@ def _affine(v, mean, std, v64):
     return np.add(v64, mean, out=v, casting="same_kind")
 
 
-def normal_fill_16_avx2(u, mean, std, out=None):
+def chunk_rows():
+    """Rows of 16 values per chunk of normal_fill_16_avx2."""
+    return max(1, _CHUNK // 8)
+
+
+def normal_fill_16_avx2(u, mean, std, out=None, wait=None):
     """Blocks of 16 float32 uniforms (shape (k, 16)) to normals: u1 = 1 - u[:, :8],
     u2 = u[:, 8:], radius sqrt(-2 log u1), angle 2 pi u2; ``mean + std * (r cos, r sin)``.
-    ``out`` may be ``u`` itself: each chunk is read whole before it is written.
+    ``out`` may be ``u`` itself: each chunk is read whole before it is written. ``wait``, if
+    given, is called with a row count before the chunk that ends there is read (another
+    thread may still be filling ``u``); chunks are ``chunk_rows()`` rows.
 
     The radius takes the checked float32 path (``_log_radius_fast``); the values it flags are
     collected over all chunks and recomputed by the exact emulation at the end, in one go."""
     mean, std = _f(mean), _f(std)
     k = len(u)
     out = np.empty((k, 16), np.float32) if out is None else out
-    rows = max(1, _CHUNK // 8)
-    s = _Scratch(min(k, rows) * 8)
+    rows = chunk_rows()
+    s = _scratch(min(k, rows) * 8)
     redo = []                                     # (pair index, u1, sin, cos) of flagged values
     for start in range(0, k, rows):               # a loop over cache-sized chunks
         blk = u[start:start + rows]
+        if wait is not None:
+            wait(start + len(blk))
         n = len(blk) * 8
         if n != len(s.x):
-            s = _Scratch(n)
+            s = _scratch(n)
         _copy_half(s.u, _half(blk, 0))
         radius = _log_radius_fast(s.u, s)
         idx = _flagged(s)

@@ -12,12 +12,14 @@ normal draws are bit for bit PyTorch's. float64 normal, exponential, log-normal 
 values can differ from PyTorch's in the last bit, because glibc's log/log1p/sin/cos/tan are
 not NumPy's; rounded to float32 they agree.
 """
+import bisect
 import math
+import threading
 
 import numpy as np
 
 from . import _dtype as D
-from ._avx_mathfun import normal_fill_16_avx2
+from ._avx_mathfun import chunk_rows, normal_fill_16_avx2
 
 __all__ = ["draw", "uniform", "normal", "normal_values", "random_", "bernoulli_scalar",
            "bernoulli_tensor", "exponential", "geometric", "cauchy", "log_normal", "randperm",
@@ -165,15 +167,54 @@ def _fill_half(g, n, mean, std):
 
 
 def _fill_float(g, n, mean, std):
-    """normal_fill_AVX2 (PyTorch's float32 path on AVX2 CPUs)."""
-    u = uniform01_float(g, n)
+    """normal_fill_AVX2 (PyTorch's float32 path on AVX2 CPUs).
+
+    With ember's intra-op threads (ops/_parallel), one thread draws the words (in order) and
+    turns them into uniforms, block by block, ahead of another that runs the Box-Muller math
+    on each block as it comes: the words cost about a third of the math. The math itself is
+    not split: its NumPy calls are short (a few microseconds on cache-sized chunks), and two
+    threads taking turns at the GIL between such calls ran no faster than one. On one thread
+    the words are all drawn first; the values are the same either way."""
+    from .ops import _parallel
+    out = np.empty(n, np.float32)
     k = n // 16
-    head = u[:k * 16].reshape(k, 16)
-    normal_fill_16_avx2(head, mean, std, out=head)
-    if n % 16:
-        u[n - 16:] = normal_fill_16_avx2(uniform01_float(g, 16).reshape(1, 16), mean,
-                                         std).ravel()
-    return u
+    rows = out[:k * 16].reshape(k, 16)
+    blocks, a, step = [], 0, chunk_rows()
+    while a < k:               # growing blocks: the math starts soon, the drawer wakes rarely
+        blocks.append((a, min(k, a + step)))
+        a, step = a + step, 2 * step
+    ends = [b for _, b in blocks]
+    ready = [threading.Event() for _ in blocks]
+    failed = []
+
+    def draw():
+        try:
+            for (a, b), done in zip(blocks, ready):
+                w = g._words((b - a) * 16).reshape(b - a, 16)
+                np.bitwise_and(w, _M24, out=w)        # uniform01_float, into the output
+                np.multiply(w, np.float32(2.0 ** -24), out=rows[a:b], dtype=np.float32,
+                            casting="same_kind")
+                done.set()
+        except BaseException as e:
+            failed.append(e)
+            for done in ready:                        # (the other part must not wait forever)
+                done.set()
+            raise
+
+    def wait(stop):
+        ready[bisect.bisect_left(ends, stop)].wait()
+        if failed:
+            raise RuntimeError("randn: drawing the uniforms failed") from failed[0]
+
+    def compute():
+        normal_fill_16_avx2(rows, mean, std, out=rows, wait=wait)
+
+    _parallel.run(np, [(draw,), (compute,)], lambda fn: fn(), out.nbytes)
+    if n % 16:      # PyTorch draws all n uniforms first, then 16 fresh ones for the last 16
+        g._words(n % 16)
+        out[n - 16:] = normal_fill_16_avx2(uniform01_float(g, 16).reshape(1, 16), mean,
+                                           std).ravel()
+    return out
 
 
 def normal(g, target, dt, mean=0.0, std=1.0):
