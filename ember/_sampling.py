@@ -367,11 +367,12 @@ def poisson(g, lam):
 
 
 # -- permutations and categorical draws -----------------------------------------------------------
-def _select(mask, a, b, out):
-    """out = a where mask (all ones) else b, bitwise on int32 arrays."""
-    t = np.bitwise_xor(a, b)
-    np.bitwise_and(t, mask, out=t)
-    return np.bitwise_xor(b, t, out=out)
+def _split(n, work):
+    """work(start, stop) over range(n) in a few big parts, run over ember's intra-op threads
+    (ops/_parallel): for elementwise passes and gathers whose NumPy calls are long enough
+    (about a millisecond) for threads to pay; one call on one thread."""
+    from .ops import _parallel
+    return _parallel.run(np, _parallel.spans(n, max(1 << 17, -(-n // 4))), work, 4 * n)
 
 
 def randperm(g, n):
@@ -382,59 +383,72 @@ def randperm(g, n):
     over elements: step i writes its final value r[i] from position t_i = i + z_i, which holds
     either t_i itself (no earlier step targeted it) or the value the last earlier step k with
     t_k = t_i carried there, i.e. h[k], the value position k held just before step k. And h[p]
-    is, by the same argument, p itself or h of the last earlier step that targeted p (its
-    parent, always an earlier position): a forest whose roots are found by pointer jumping.
-    One sort of (target, step) keys groups the steps by target; the rest runs on int32 with
-    branch-free selects (a random mask makes ``np.where`` slow)."""
+    is, by the same argument, p itself or h of the last step before p's own that targeted p
+    (its parent, always an earlier position): chains whose roots are found by pointer
+    jumping. One sort of (target, step) keys groups the steps by target; the rest runs on
+    int32 with branch-free selects (a random mask makes ``np.where`` slow)."""
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is too large for ember (PyTorch switches to 64-bit "
                            "draws there)")
     if n < 2:
         return np.arange(n, dtype=np.int64)
     m = n - 1
-    b = m.bit_length()
-    key = g._words(m)
-    key %= np.arange(n, 1, -1, dtype=np.uint32)        # z_i = word_i % (n - i)
-    key = key.astype(np.int64)
-    idx = np.arange(n, dtype=np.int32)
-    key += idx[:m]                                      # the target t_i = i + z_i
-    key <<= b
-    key |= idx[:m]
-    key.sort()                                         # steps grouped by target, in order
-    ks = key.astype(np.int32)
-    np.bitwise_and(ks, (1 << b) - 1, out=ks)
-    key >>= b
-    ts = key.astype(np.int32)
-    ps = np.empty(m, np.int32)                         # the previous step with the same target
-    ps[0] = -1
-    d = np.subtract(ts[1:], ts[:-1])                   # > 0 where a new target starts
-    np.negative(d, out=d)
-    np.right_shift(d, 31, out=d)                       # -1 there, else 0
-    np.bitwise_or(ks[:-1], d, out=ps[1:])
-    ends = np.flatnonzero(d.astype(bool))              # the last step of each target
-    ends = np.append(ends, m - 1)
-    te, ke = ts[ends], ks[ends]
-    # the parent of position te: its group's last step ke, or the one before when ke is the
-    # position's own step (ke == te); none (-1) makes the position its own root
-    c = ps[ends]
-    own = (ke == te).view(np.int8).astype(np.int32)
-    np.negative(own, out=own)
-    _select(own, c, ke, c)
-    np.right_shift(c, 31, out=own)
-    _select(own, te, c, c)
-    jump = idx.copy()
-    jump[te] = c
-    active = np.flatnonzero(jump != idx)
-    while active.size:
-        up = jump[active]
-        upup = jump[up]
-        jump[active] = upup
-        active = active.take(np.flatnonzero(upup != up))   # (faster than a boolean index)
-    vals = jump.take(np.maximum(ps, 0))                 # (no -1: a negative index is slow)
-    np.right_shift(ps, 31, out=ps)
-    _select(ps, ts, vals, vals)
-    r = np.empty(n, np.int32)
-    r[ks] = vals                                        # step order
+    idx = np.arange(n, dtype=np.uint32)
+    # the sort keys: (step, target) as the low and high words of one uint64, so that a uint64
+    # sort orders by target, then step, and the sorted halves are read back as views
+    key = np.empty((m, 2), np.uint32)
+    z = g._words(m)
+    span = np.arange(n, 1, -1, dtype=np.uint32)                 # n - i
+
+    def keys(a, b):
+        np.remainder(z[a:b], span[a:b], out=z[a:b])            # z_i = word_i % (n - i)
+        np.add(z[a:b], idx[a:b], out=key[a:b, 1])              # the target t_i = i + z_i
+        key[a:b, 0] = idx[a:b]
+    _split(m, keys)
+    key.view(np.uint64).sort(axis=0)
+    kv = key.view(np.int32)
+    ks, ts = kv[:, 0].copy(), kv[:, 1]                  # steps grouped by target, in order
+    d = np.empty(m, np.int32)
+    d[0] = -1
+    np.subtract(ts[:-1], ts[1:], out=d[1:])            # < 0 where a new target starts
+    ends = np.flatnonzero(d[1:].astype(bool))          # (a boolean nonzero does not branch)
+    ends = np.append(ends, m - 1)                      # the last step of each target
+    te, par = ts.take(ends), ks.take(ends)
+    # the parent of position te is its group's last step, or the one before where the last
+    # is te's own step (z = 0, which swaps nothing: about ln n of them, fixed apart)
+    own = np.flatnonzero(par == te)
+    if own.size:
+        e = ends[own]
+        before = np.maximum(e - 1, 0)
+        par[own] = np.where((e > 0) & (ts[before] == te[own]), ks[before], te[own])
+    jump = np.arange(n, dtype=np.int32)
+    jump[te] = par
+    # pointer jumping over the targeted positions only: each to the root of its chain (h)
+    live = np.flatnonzero(par != te)
+    pos, up = te.take(live), par.take(live)
+    while pos.size:
+        upup = jump.take(up)
+        live = np.flatnonzero(upup != up)              # (faster than a boolean index)
+        pos, up = pos.take(live), upup.take(live)
+        jump[pos] = up
+    # r[step] = the target for a group's first step, else h of the step before it
+    hv = np.empty(m, np.int32)
+    vals = np.empty(m, np.int32)
+    r = np.zeros(n, np.int32)       # (touched in order first: faults in a random order are slow)
+    _split(m, lambda a, b: jump.take(ks[a:b], out=hv[a:b]))
+
+    def select(a, b):
+        a = max(a, 1)
+        np.right_shift(d[a:b], 31, out=d[a:b])         # -1 at a group's first step
+        t = np.bitwise_xor(hv[a - 1:b - 1], ts[a:b])
+        np.bitwise_and(t, d[a:b], out=t)
+        np.bitwise_xor(hv[a - 1:b - 1], t, out=vals[a:b])
+
+    def scatter(a, b):
+        r[ks[a:b]] = vals[a:b]                          # (disjoint: ks is a permutation)
+    vals[0] = ts[0]
+    _split(m, select)
+    _split(m, scatter)
     r[m] = jump[m]                                      # the last position: what it holds
     return r.astype(np.int64)
 

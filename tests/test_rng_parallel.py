@@ -43,3 +43,17 @@ def test_randn_draw_failure_is_raised(threads, nt):
     g.calls = 0
     with pytest.raises((MemoryError, RuntimeError)):
         ember.randn(300_000, generator=g)
+
+
+@pytest.mark.parametrize("nt", [1, 2])
+def test_randperm_same_at_any_thread_count(threads, nt):
+    """Large n (several parts per split pass, chains many steps deep) and many small n with
+    many seeds (a step that swaps with itself, z = 0, first or last of its target's group)."""
+    ember.set_num_threads(nt)
+    cases = [(n, s) for n in (2, 3, 4, 7, 16, 33) for s in range(25)]
+    cases += [(5 * (1 << 17) + 3, 1), (10 ** 6, 2)]
+    for n, s in cases:
+        ember.manual_seed(s)
+        torch.manual_seed(s)
+        assert np.array_equal(ember.randperm(n).numpy(), torch.randperm(n).numpy()), (n, s)
+    assert ember.randint(0, 1 << 30, (3,)).tolist() == torch.randint(0, 1 << 30, (3,)).tolist()
