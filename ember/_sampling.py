@@ -372,6 +372,8 @@ def _split(n, work):
     (ops/_parallel): for elementwise passes and gathers whose NumPy calls are long enough
     (about a millisecond) for threads to pay; one call on one thread."""
     from .ops import _parallel
+    if 4 * n < _parallel.MIN_BYTES:
+        return [work(0, n)]
     return _parallel.run(np, _parallel.spans(n, max(1 << 17, -(-n // 4))), work, 4 * n)
 
 
