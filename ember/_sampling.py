@@ -434,9 +434,8 @@ def randperm(g, n):
         pos, up = pos.take(live), upup.take(live)
         jump[pos] = up
     # r[step] = the target for a group's first step, else h of the step before it
-    hv = np.empty(m, np.int32)
+    hv = np.empty(n, np.int32)
     vals = np.empty(m, np.int32)
-    r = np.zeros(n, np.int32)       # (touched in order first: faults in a random order are slow)
     _split(m, lambda a, b: jump.take(ks[a:b], out=hv[a:b]))
 
     def select(a, b):
@@ -450,6 +449,9 @@ def randperm(g, n):
         r[ks[a:b]] = vals[a:b]                          # (disjoint: ks is a permutation)
     vals[0] = ts[0]
     _split(m, select)
+    # the scatter goes into hv, free now and already in memory: a fresh array's pages, faulted
+    # in by a random scatter, cost as much as the scatter itself
+    r = hv
     _split(m, scatter)
     r[m] = jump[m]                                      # the last position: what it holds
     return r.astype(np.int64)
