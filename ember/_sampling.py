@@ -429,7 +429,8 @@ def randperm(g, n):
     live = np.flatnonzero(par != te)
     pos, up = te.take(live), par.take(live)
     while pos.size:
-        upup = jump.take(up)
+        upup = np.empty_like(up)
+        _split(len(up), lambda a, b: jump.take(up[a:b], out=upup[a:b]))
         live = np.flatnonzero(upup != up)              # (faster than a boolean index)
         pos, up = pos.take(live), upup.take(live)
         jump[pos] = up
