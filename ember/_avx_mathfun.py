@@ -17,7 +17,7 @@ where y is an even integer <= 8) are plain float32 ops, which give the same bits
 selection and the sign flips are integer bit operations (a random mask makes ``where=`` slow).
 
 The radius (the log) runs in plain float32 with a bracket that flags the values whose last bit
-it cannot vouch for (about 8 %); those are recomputed by the exact emulation (see
+it cannot vouch for (about 4 %); those are recomputed by the exact emulation (see
 ``_log_radius_fast``). Every value is the same as the straightforward emulation's: checked over
 all 2^24 uniforms by tests/test_rng_speedpaths.py.
 """
@@ -54,9 +54,7 @@ class _Scratch:
         self.z, self.c, self.p, self.s2, self.u = (f32() for _ in range(5))
         self.x64, self.y64, self.z64, self.q64 = (np.empty(n, np.float64) for _ in range(4))
         self.e, self.j, self.k = (np.empty(n, np.int32) for _ in range(3))
-        self.flag, self.aux = np.empty(n, bool), np.empty(n, bool)
-        self.pad = np.zeros(n, bool)
-        self.pad[7::8] = True
+        self.flag = np.empty(n, bool)
 
 
 _LOCAL = threading.local()
@@ -64,22 +62,14 @@ _LOCAL = threading.local()
 
 def _scratch(n):
     """This thread's chunk buffers for ``n`` values (kept between calls: a fresh set of large
-    arrays costs page faults; per thread, because randn splits its work over threads)."""
+    arrays costs page faults; per thread, because two threads may fill at once, and randn's
+    math runs on whichever of ember's threads takes it)."""
     kept = _LOCAL.__dict__.setdefault("scratch", {})
     if n not in kept:
         if len(kept) > 2:            # a full chunk, a last one and one more size at most
             kept.clear()
         kept[n] = _Scratch(n)
     return kept[n]
-
-
-def _flagged(s):
-    """np.flatnonzero(s.flag), twice as fast here: below 10 % true entries NumPy's nonzero takes
-    a branching loop, which mispredicts on random flags (about 8 % are set); padding every
-    eighth entry lifts the density over that line, and a compress drops the padding again."""
-    np.bitwise_or(s.flag, s.pad, out=s.aux)
-    i = np.flatnonzero(s.aux)
-    return i.compress(s.flag.take(i))
 
 
 def _round32(v64, v32):
@@ -328,7 +318,7 @@ def normal_fill_16_avx2(u, mean, std, out=None, wait=None):
             s = _scratch(n)
         _copy_half(s.u, _half(blk, 0))
         radius = _log_radius_fast(s.u, s)
-        idx = _flagged(s)
+        idx = np.flatnonzero(s.flag)
         u1 = s.u.take(idx)
         _copy_half(s.u, _half(blk, 1))
         sin, cos = _sincos(s.u, s)

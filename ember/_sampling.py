@@ -410,8 +410,7 @@ def randperm(g, n):
     key.view(np.uint64).sort(axis=0)
     kv = key.view(np.int32)
     ks, ts = kv[:, 0].copy(), kv[:, 1]                  # steps grouped by target, in order
-    d = np.empty(m, np.int32)
-    d[0] = -1
+    d = np.empty(m, np.int32)                          # (d[0] is not used)
     np.subtract(ts[:-1], ts[1:], out=d[1:])            # < 0 where a new target starts
     ends = np.flatnonzero(d[1:].astype(bool))          # (a boolean nonzero does not branch)
     ends = np.append(ends, m - 1)                      # the last step of each target
@@ -446,13 +445,14 @@ def randperm(g, n):
         np.bitwise_and(t, d[a:b], out=t)
         np.bitwise_xor(hv[a - 1:b - 1], t, out=vals[a:b])
 
-    def scatter(a, b):
-        r[ks[a:b]] = vals[a:b]                          # (disjoint: ks is a permutation)
     vals[0] = ts[0]
     _split(m, select)
-    # the scatter goes into hv, free now and already in memory: a fresh array's pages, faulted
-    # in by a random scatter, cost as much as the scatter itself
+    # the scatter into step order goes into hv, free now and already in memory: a fresh
+    # array's pages, faulted in by a random scatter, cost as much as the scatter itself
     r = hv
+
+    def scatter(a, b):
+        r[ks[a:b]] = vals[a:b]                          # (disjoint: ks is a permutation)
     _split(m, scatter)
     r[m] = jump[m]                                      # the last position: what it holds
     return r.astype(np.int64)
