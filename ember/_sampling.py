@@ -377,6 +377,39 @@ def _split(n, work):
     return _parallel.run(np, _parallel.spans(n, max(1 << 17, -(-n // 4))), work, 4 * n)
 
 
+def _drawn_ahead(g, n, work):
+    """work(start, stop, words) over range(n) in a few big blocks, each with its block of the
+    generator's next ``n`` words. The words are drawn in order by one part of split work
+    (ops/_parallel) while the other threads run ``work`` on the blocks already drawn, then
+    that thread joins them; on one thread, all words first, then the blocks in turn."""
+    from .ops import _parallel
+    if 4 * n < _parallel.MIN_BYTES:
+        return work(0, n, g._words(n))
+    blocks = _parallel.spans(n, max(1 << 17, -(-n // 4)))
+    words = [None] * len(blocks)
+    ready = [threading.Event() for _ in blocks]
+
+    def draw():
+        try:
+            for i, (a, b) in enumerate(blocks):
+                words[i] = g._words(b - a)
+                ready[i].set()
+        finally:
+            for done in ready:                  # (a failed draw must not leave a part waiting)
+                done.set()
+
+    def part(i):
+        if i < 0:
+            return draw()
+        ready[i].wait()
+        if words[i] is None:
+            raise RuntimeError("randperm: drawing the words failed")
+        work(*blocks[i], words[i])
+        words[i] = None
+
+    _parallel.run(np, [(i,) for i in range(-1, len(blocks))], part, 4 * n)
+
+
 def _sort(a):
     """``a.sort()`` in place. With several of ember's intra-op threads, a partition (an O(n)
     selection, an eighth of the sort's time) cuts ``a`` into one segment per thread, each
@@ -415,14 +448,13 @@ def randperm(g, n):
     # the sort keys: (step, target) as the low and high words of one uint64, so that a uint64
     # sort orders by target, then step, and the sorted halves are read back as views
     key = np.empty((m, 2), np.uint32)
-    z = g._words(m)
     span = np.arange(n, 1, -1, dtype=np.uint32)                 # n - i
 
-    def keys(a, b):
-        np.remainder(z[a:b], span[a:b], out=z[a:b])            # z_i = word_i % (n - i)
-        np.add(z[a:b], idx[a:b], out=key[a:b, 1])              # the target t_i = i + z_i
+    def keys(a, b, z):
+        np.remainder(z, span[a:b], out=z)                      # z_i = word_i % (n - i)
+        np.add(z, idx[a:b], out=key[a:b, 1])                   # the target t_i = i + z_i
         key[a:b, 0] = idx[a:b]
-    _split(m, keys)
+    _drawn_ahead(g, m, keys)
     _sort(key.view(np.uint64).reshape(m))
     kv = key.view(np.int32)
     ks, ts = kv[:, 0].copy(), kv[:, 1]                  # steps grouped by target, in order

@@ -37,12 +37,14 @@ class _Failing(ember.Generator):
 
 
 @pytest.mark.parametrize("nt", [1, 2])
-def test_randn_draw_failure_is_raised(threads, nt):
+def test_draw_failure_is_raised(threads, nt):
     ember.set_num_threads(nt)
-    g = _Failing()
-    g.calls = 0
-    with pytest.raises((MemoryError, RuntimeError)):
-        ember.randn(300_000, generator=g)
+    for draw in (lambda g: ember.randn(300_000, generator=g),
+                 lambda g: ember.randperm(600_000, generator=g)):
+        g = _Failing()
+        g.calls = 0
+        with pytest.raises((MemoryError, RuntimeError)):
+            draw(g)
 
 
 @pytest.mark.parametrize("nt", [1, 2])
