@@ -437,7 +437,12 @@ def randperm(g, n):
     is, by the same argument, p itself or h of the last step before p's own that targeted p
     (its parent, always an earlier position): chains whose roots are found by pointer
     jumping. One sort of (target, step) keys groups the steps by target; the rest runs on
-    int32 with branch-free selects (a random mask makes ``np.where`` slow)."""
+    int32 with branch-free selects (a random mask makes ``np.where`` slow).
+
+    PyTorch runs the shuffle on one thread. With ember's intra-op threads (ops/_parallel) the
+    long passes are split: the words are drawn ahead of the key building, the sort runs as
+    one partition and a sort per thread, and the big gathers and the scatter are cut in
+    parts. The permutation does not depend on the split."""
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is too large for ember (PyTorch switches to 64-bit "
                            "draws there)")
