@@ -17,11 +17,12 @@ where y is an even integer <= 8) are plain float32 ops, which give the same bits
 selection and the sign flips are integer bit operations (a random mask makes ``where=`` slow).
 
 The radius (the log) runs in plain float32 with a bracket that flags the values whose last bit
-it cannot vouch for (about 8 %); those are recomputed by the exact emulation (see
+it cannot vouch for (about 4 %); those are recomputed by the exact emulation (see
 ``_log_radius_fast``). Every value is the same as the straightforward emulation's: checked over
 all 2^24 uniforms by tests/test_rng_speedpaths.py.
 """
 import math
+import threading
 
 import numpy as np
 
@@ -40,7 +41,7 @@ _COS_P = (_f(2.443315711809948E-005), _f(-1.388731625493765E-003), _f(4.16666456
 _SIN_P = (_f(-1.9515295891E-4), _f(8.3321608736E-3), _f(-1.6666654611E-1))
 _FOPI = _f(1.27323954473516)          # 4 / pi
 _TWO_PI = _f(2.0 * math.pi)
-_LOG_BOUND = _f(2.0 ** -21)   # see _log_radius_fast
+_LOG_BOUND = _f(2.0 ** -22)   # see _log_radius_fast
 _BLOCK = np.dtype((np.void, 32))   # eight float32
 
 
@@ -53,18 +54,22 @@ class _Scratch:
         self.z, self.c, self.p, self.s2, self.u = (f32() for _ in range(5))
         self.x64, self.y64, self.z64, self.q64 = (np.empty(n, np.float64) for _ in range(4))
         self.e, self.j, self.k = (np.empty(n, np.int32) for _ in range(3))
-        self.flag, self.aux = np.empty(n, bool), np.empty(n, bool)
-        self.pad = np.zeros(n, bool)
-        self.pad[7::8] = True
+        self.flag = np.empty(n, bool)
 
 
-def _flagged(s):
-    """np.flatnonzero(s.flag), twice as fast here: below 10 % true entries NumPy's nonzero takes
-    a branching loop, which mispredicts on random flags (about 8 % are set); padding every
-    eighth entry lifts the density over that line, and a compress drops the padding again."""
-    np.bitwise_or(s.flag, s.pad, out=s.aux)
-    i = np.flatnonzero(s.aux)
-    return i.compress(s.flag.take(i))
+_LOCAL = threading.local()
+
+
+def _scratch(n):
+    """This thread's chunk buffers for ``n`` values (kept between calls: a fresh set of large
+    arrays costs page faults; per thread, because two threads may fill at once, and randn's
+    math runs on whichever of ember's threads takes it)."""
+    kept = _LOCAL.__dict__.setdefault("scratch", {})
+    if n not in kept:
+        if len(kept) > 2:            # a full chunk, a last one and one more size at most
+            kept.clear()
+        kept[n] = _Scratch(n)
+    return kept[n]
 
 
 def _round32(v64, v32):
@@ -149,7 +154,7 @@ def _log_radius(u1, s):
 
 def _log_radius_fast(u1, s):
     """``_log_radius`` in plain float32 operations, with a check: into ``s.x`` the radius,
-    into ``s.flag`` True where it may differ from the exact emulation's (about 8 % of values,
+    into ``s.flag`` True where it may differ from the exact emulation's (about 4 % of values,
     which the caller recomputes exactly).
 
     Why it is exact where unflagged: log256_ps ends with L = (x + (b - z/2)) + e q2, where
@@ -159,9 +164,11 @@ def _log_radius_fast(u1, s):
     polynomial comes out within 1 ulp of the emulation's, a within 2 ulps; add the rounding of
     a z and a flip in the rounding of b): that is beta. Every step after b is monotone in b,
     so the L given by b - beta and by b + beta bracket the exact one; where the two agree,
-    that is L. The estimate is made a proof by checking every 24-bit uniform, the whole
-    domain (tests/test_rng_speedpaths.py): no unflagged value differs; a beta 2 times smaller
-    would still hold, 4 times smaller would not."""
+    that is L. The estimate errs on the safe side: beta is taken at half of it, 2^-22 (...),
+    which flags half as many values (4 % instead of 8 %; the fix-up is a tenth of randn's
+    time), and the proof is the check of every 24-bit uniform, the whole domain
+    (tests/test_rng_speedpaths.py): no unflagged value differs; with beta halved once more,
+    some would."""
     x, ef, t, y, b = _log_reduce(u1, s), s.ef, s.t, s.y, s.c
     z = np.multiply(x, x, out=s.z)
     np.multiply(x, _LOG_P[0], out=y)                  # the polynomial, unfused
@@ -282,27 +289,36 @@ def _affine(v, mean, std, v64):
     return np.add(v64, mean, out=v, casting="same_kind")
 
 
-def normal_fill_16_avx2(u, mean, std, out=None):
+def chunk_rows():
+    """Rows of 16 values per chunk of normal_fill_16_avx2."""
+    return max(1, _CHUNK // 8)
+
+
+def normal_fill_16_avx2(u, mean, std, out=None, wait=None):
     """Blocks of 16 float32 uniforms (shape (k, 16)) to normals: u1 = 1 - u[:, :8],
     u2 = u[:, 8:], radius sqrt(-2 log u1), angle 2 pi u2; ``mean + std * (r cos, r sin)``.
-    ``out`` may be ``u`` itself: each chunk is read whole before it is written.
+    ``out`` may be ``u`` itself: each chunk is read whole before it is written. ``wait``, if
+    given, is called with a row count before the chunk that ends there is read (another
+    thread may still be filling ``u``); chunks are ``chunk_rows()`` rows.
 
     The radius takes the checked float32 path (``_log_radius_fast``); the values it flags are
     collected over all chunks and recomputed by the exact emulation at the end, in one go."""
     mean, std = _f(mean), _f(std)
     k = len(u)
     out = np.empty((k, 16), np.float32) if out is None else out
-    rows = max(1, _CHUNK // 8)
-    s = _Scratch(min(k, rows) * 8)
+    rows = chunk_rows()
+    s = _scratch(min(k, rows) * 8)
     redo = []                                     # (pair index, u1, sin, cos) of flagged values
     for start in range(0, k, rows):               # a loop over cache-sized chunks
         blk = u[start:start + rows]
+        if wait is not None:
+            wait(start + len(blk))
         n = len(blk) * 8
         if n != len(s.x):
-            s = _Scratch(n)
+            s = _scratch(n)
         _copy_half(s.u, _half(blk, 0))
         radius = _log_radius_fast(s.u, s)
-        idx = _flagged(s)
+        idx = np.flatnonzero(s.flag)
         u1 = s.u.take(idx)
         _copy_half(s.u, _half(blk, 1))
         sin, cos = _sincos(s.u, s)

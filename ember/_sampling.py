@@ -12,12 +12,14 @@ normal draws are bit for bit PyTorch's. float64 normal, exponential, log-normal 
 values can differ from PyTorch's in the last bit, because glibc's log/log1p/sin/cos/tan are
 not NumPy's; rounded to float32 they agree.
 """
+import bisect
 import math
+import threading
 
 import numpy as np
 
 from . import _dtype as D
-from ._avx_mathfun import normal_fill_16_avx2
+from ._avx_mathfun import chunk_rows, normal_fill_16_avx2
 
 __all__ = ["draw", "uniform", "normal", "normal_values", "random_", "bernoulli_scalar",
            "bernoulli_tensor", "exponential", "geometric", "cauchy", "log_normal", "randperm",
@@ -165,15 +167,54 @@ def _fill_half(g, n, mean, std):
 
 
 def _fill_float(g, n, mean, std):
-    """normal_fill_AVX2 (PyTorch's float32 path on AVX2 CPUs)."""
-    u = uniform01_float(g, n)
+    """normal_fill_AVX2 (PyTorch's float32 path on AVX2 CPUs).
+
+    With ember's intra-op threads (ops/_parallel), one thread draws the words (in order) and
+    turns them into uniforms, block by block, ahead of another that runs the Box-Muller math
+    on each block as it comes: the words cost about a third of the math. The math itself is
+    not split: its NumPy calls are short (a few microseconds on cache-sized chunks), and two
+    threads taking turns at the GIL between such calls ran no faster than one. On one thread
+    the words are all drawn first; the values are the same either way."""
+    from .ops import _parallel
+    out = np.empty(n, np.float32)
     k = n // 16
-    head = u[:k * 16].reshape(k, 16)
-    normal_fill_16_avx2(head, mean, std, out=head)
-    if n % 16:
-        u[n - 16:] = normal_fill_16_avx2(uniform01_float(g, 16).reshape(1, 16), mean,
-                                         std).ravel()
-    return u
+    rows = out[:k * 16].reshape(k, 16)
+    blocks, a, step = [], 0, chunk_rows()
+    while a < k:               # growing blocks: the math starts soon, the drawer wakes rarely
+        blocks.append((a, min(k, a + step)))
+        a, step = a + step, 2 * step
+    ends = [b for _, b in blocks]
+    ready = [threading.Event() for _ in blocks]
+    failed = []
+
+    def draw():
+        try:
+            for (a, b), done in zip(blocks, ready):
+                w = g._words((b - a) * 16).reshape(b - a, 16)
+                np.bitwise_and(w, _M24, out=w)        # uniform01_float, into the output
+                np.multiply(w, np.float32(2.0 ** -24), out=rows[a:b], dtype=np.float32,
+                            casting="same_kind")
+                done.set()
+        except BaseException as e:
+            failed.append(e)
+            for done in ready:                        # (the other part must not wait forever)
+                done.set()
+            raise
+
+    def wait(stop):
+        ready[bisect.bisect_left(ends, stop)].wait()
+        if failed:
+            raise RuntimeError("randn: drawing the uniforms failed") from failed[0]
+
+    def compute():
+        normal_fill_16_avx2(rows, mean, std, out=rows, wait=wait)
+
+    _parallel.run(np, [(draw,), (compute,)], lambda fn: fn(), out.nbytes)
+    if n % 16:      # PyTorch draws all n uniforms first, then 16 fresh ones for the last 16
+        g._words(n % 16)
+        out[n - 16:] = normal_fill_16_avx2(uniform01_float(g, 16).reshape(1, 16), mean,
+                                           std).ravel()
+    return out
 
 
 def normal(g, target, dt, mean=0.0, std=1.0):
@@ -326,11 +367,63 @@ def poisson(g, lam):
 
 
 # -- permutations and categorical draws -----------------------------------------------------------
-def _select(mask, a, b, out):
-    """out = a where mask (all ones) else b, bitwise on int32 arrays."""
-    t = np.bitwise_xor(a, b)
-    np.bitwise_and(t, mask, out=t)
-    return np.bitwise_xor(b, t, out=out)
+def _split(n, work):
+    """work(start, stop) over range(n) in a few big parts, run over ember's intra-op threads
+    (ops/_parallel): for elementwise passes and gathers whose NumPy calls are long enough
+    (about a millisecond) for threads to pay; one call on one thread."""
+    from .ops import _parallel
+    if 4 * n < _parallel.MIN_BYTES:
+        return [work(0, n)]
+    return _parallel.run(np, _parallel.spans(n, max(1 << 17, -(-n // 4))), work, 4 * n)
+
+
+def _drawn_ahead(g, n, work):
+    """work(start, stop, words) over range(n) in a few big blocks, each with its block of the
+    generator's next ``n`` words. The words are drawn in order by one part of split work
+    (ops/_parallel) while the other threads run ``work`` on the blocks already drawn, then
+    that thread joins them; on one thread, all words first, then the blocks in turn."""
+    from .ops import _parallel
+    if 4 * n < _parallel.MIN_BYTES:
+        return work(0, n, g._words(n))
+    blocks = _parallel.spans(n, max(1 << 17, -(-n // 4)))
+    words = [None] * len(blocks)
+    ready = [threading.Event() for _ in blocks]
+
+    def draw():
+        try:
+            for i, (a, b) in enumerate(blocks):
+                words[i] = g._words(b - a)
+                ready[i].set()
+        finally:
+            for done in ready:                  # (a failed draw must not leave a part waiting)
+                done.set()
+
+    def part(i):
+        if i < 0:
+            return draw()
+        ready[i].wait()
+        if words[i] is None:
+            raise RuntimeError("randperm: drawing the words failed")
+        work(*blocks[i], words[i])
+        words[i] = None
+
+    _parallel.run(np, [(i,) for i in range(-1, len(blocks))], part, 4 * n)
+
+
+def _sort(a):
+    """``a.sort()`` in place. With several of ember's intra-op threads, a partition (an O(n)
+    selection, an eighth of the sort's time) cuts ``a`` into one segment per thread, each
+    then sorted on its own thread: np.sort is one long call that releases the GIL, so the
+    threads do run side by side. The result is the same sorted array."""
+    from .ops import _parallel
+    k = _parallel.threads(np, a.nbytes)
+    if k < 2:
+        a.sort()
+        return
+    cuts = [len(a) * i // k for i in range(1, k)]
+    a.partition(cuts)
+    ends = [0] + cuts + [len(a)]
+    _parallel.run(np, list(zip(ends[:-1], ends[1:])), lambda s, e: a[s:e].sort())
 
 
 def randperm(g, n):
@@ -341,59 +434,79 @@ def randperm(g, n):
     over elements: step i writes its final value r[i] from position t_i = i + z_i, which holds
     either t_i itself (no earlier step targeted it) or the value the last earlier step k with
     t_k = t_i carried there, i.e. h[k], the value position k held just before step k. And h[p]
-    is, by the same argument, p itself or h of the last earlier step that targeted p (its
-    parent, always an earlier position): a forest whose roots are found by pointer jumping.
-    One sort of (target, step) keys groups the steps by target; the rest runs on int32 with
-    branch-free selects (a random mask makes ``np.where`` slow)."""
+    is, by the same argument, p itself or h of the last step before p's own that targeted p
+    (its parent, always an earlier position): chains whose roots are found by pointer
+    jumping. One sort of (target, step) keys groups the steps by target; the rest runs on
+    int32 with branch-free selects (a random mask makes ``np.where`` slow).
+
+    PyTorch runs the shuffle on one thread. With ember's intra-op threads (ops/_parallel) the
+    long passes are split: the words are drawn ahead of the key building, the sort runs as
+    one partition and a sort per thread, and the big gathers and the scatter are cut in
+    parts. The permutation does not depend on the split."""
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is too large for ember (PyTorch switches to 64-bit "
                            "draws there)")
     if n < 2:
         return np.arange(n, dtype=np.int64)
     m = n - 1
-    b = m.bit_length()
-    key = g._words(m)
-    key %= np.arange(n, 1, -1, dtype=np.uint32)        # z_i = word_i % (n - i)
-    key = key.astype(np.int64)
-    idx = np.arange(n, dtype=np.int32)
-    key += idx[:m]                                      # the target t_i = i + z_i
-    key <<= b
-    key |= idx[:m]
-    key.sort()                                         # steps grouped by target, in order
-    ks = key.astype(np.int32)
-    np.bitwise_and(ks, (1 << b) - 1, out=ks)
-    key >>= b
-    ts = key.astype(np.int32)
-    ps = np.empty(m, np.int32)                         # the previous step with the same target
-    ps[0] = -1
-    d = np.subtract(ts[1:], ts[:-1])                   # > 0 where a new target starts
-    np.negative(d, out=d)
-    np.right_shift(d, 31, out=d)                       # -1 there, else 0
-    np.bitwise_or(ks[:-1], d, out=ps[1:])
-    ends = np.flatnonzero(d.astype(bool))              # the last step of each target
-    ends = np.append(ends, m - 1)
-    te, ke = ts[ends], ks[ends]
-    # the parent of position te: its group's last step ke, or the one before when ke is the
-    # position's own step (ke == te); none (-1) makes the position its own root
-    c = ps[ends]
-    own = (ke == te).view(np.int8).astype(np.int32)
-    np.negative(own, out=own)
-    _select(own, c, ke, c)
-    np.right_shift(c, 31, out=own)
-    _select(own, te, c, c)
-    jump = idx.copy()
-    jump[te] = c
-    active = np.flatnonzero(jump != idx)
-    while active.size:
-        up = jump[active]
-        upup = jump[up]
-        jump[active] = upup
-        active = active.take(np.flatnonzero(upup != up))   # (faster than a boolean index)
-    vals = jump.take(np.maximum(ps, 0))                 # (no -1: a negative index is slow)
-    np.right_shift(ps, 31, out=ps)
-    _select(ps, ts, vals, vals)
-    r = np.empty(n, np.int32)
-    r[ks] = vals                                        # step order
+    idx = np.arange(n, dtype=np.uint32)
+    # the sort keys: (step, target) as the low and high words of one uint64, so that a uint64
+    # sort orders by target, then step, and the sorted halves are read back as views
+    key = np.empty((m, 2), np.uint32)
+    span = np.arange(n, 1, -1, dtype=np.uint32)                 # n - i
+
+    def keys(a, b, z):
+        np.remainder(z, span[a:b], out=z)                      # z_i = word_i % (n - i)
+        np.add(z, idx[a:b], out=key[a:b, 1])                   # the target t_i = i + z_i
+        key[a:b, 0] = idx[a:b]
+    _drawn_ahead(g, m, keys)
+    _sort(key.view(np.uint64).reshape(m))
+    kv = key.view(np.int32)
+    ks, ts = kv[:, 0].copy(), kv[:, 1]                  # steps grouped by target, in order
+    d = np.empty(m, np.int32)                          # (d[0] is not used)
+    np.subtract(ts[:-1], ts[1:], out=d[1:])            # < 0 where a new target starts
+    ends = np.flatnonzero(d[1:].astype(bool))          # (a boolean nonzero does not branch)
+    ends = np.append(ends, m - 1)                      # the last step of each target
+    te, par = ts.take(ends), ks.take(ends)
+    # the parent of position te is its group's last step, or the one before where the last
+    # is te's own step (z = 0, which swaps nothing: about ln n of them, fixed apart)
+    own = np.flatnonzero(par == te)
+    if own.size:
+        e = ends[own]
+        before = np.maximum(e - 1, 0)
+        par[own] = np.where((e > 0) & (ts[before] == te[own]), ks[before], te[own])
+    jump = np.arange(n, dtype=np.int32)
+    jump[te] = par
+    # pointer jumping over the targeted positions only: each to the root of its chain (h)
+    live = np.flatnonzero(par != te)
+    pos, up = te.take(live), par.take(live)
+    while pos.size:
+        upup = np.empty_like(up)
+        _split(len(up), lambda a, b: jump.take(up[a:b], out=upup[a:b]))
+        live = np.flatnonzero(upup != up)              # (faster than a boolean index)
+        pos, up = pos.take(live), upup.take(live)
+        jump[pos] = up
+    # r[step] = the target for a group's first step, else h of the step before it
+    hv = np.empty(n, np.int32)
+    vals = np.empty(m, np.int32)
+    _split(m, lambda a, b: jump.take(ks[a:b], out=hv[a:b]))
+
+    def select(a, b):
+        a = max(a, 1)
+        np.right_shift(d[a:b], 31, out=d[a:b])         # -1 at a group's first step
+        t = np.bitwise_xor(hv[a - 1:b - 1], ts[a:b])
+        np.bitwise_and(t, d[a:b], out=t)
+        np.bitwise_xor(hv[a - 1:b - 1], t, out=vals[a:b])
+
+    vals[0] = ts[0]
+    _split(m, select)
+    # the scatter into step order goes into hv, free now and already in memory: a fresh
+    # array's pages, faulted in by a random scatter, cost as much as the scatter itself
+    r = hv
+
+    def scatter(a, b):
+        r[ks[a:b]] = vals[a:b]                          # (disjoint: ks is a permutation)
+    _split(m, scatter)
     r[m] = jump[m]                                      # the last position: what it holds
     return r.astype(np.int64)
 
