@@ -260,15 +260,13 @@ class Relu(Function):
         if a.dtype is D.bool:
             raise RuntimeError("Boolean inputs not supported for relu")
         d = a._data
-        # against a zeros array NumPy's max runs its SIMD loop (3x the Python-scalar loop)
         # (a small array against a cached 0-d zero: NumPy takes it faster than the Python 0)
         if d.size < 4096:
             out = np.maximum(d, _zero_of(d.dtype) if d.__class__ is np.ndarray else 0)
-        elif d.__class__ is np.ndarray and _parallel.threads(np, d.nbytes) > 1:
+        elif d.__class__ is np.ndarray and d.flags.c_contiguous:
             out = np.empty_like(d)
-            _parallel.over_batch(np, d, lambda b0, b1: np.maximum(
-                d[b0:b1], np.zeros_like(d[b0:b1]), out=out[b0:b1]))
-        else:
+            _parallel.over_batch(np, d, lambda b0, b1: _max0(d[b0:b1], out[b0:b1]))
+        else:   # against a zeros array NumPy's max runs its SIMD loop
             out = np.maximum(d, np.zeros_like(d))
         out = _wrap(out)
         ctx.save_for_backward(out)
@@ -282,6 +280,25 @@ class Relu(Function):
     @staticmethod
     def onnx(graph, ctx, a):
         return graph.op("Relu", a)
+
+
+_ZERO_ROW = 4096
+_ZERO_ROWS = {}
+
+
+def _max0(src, dst):
+    """dst = max(src, 0) for C-contiguous arrays, as rows of _ZERO_ROW values against one cached
+    row of zeros: NumPy's SIMD loop (three times its loop against a scalar 0), without zeros
+    the size of ``src`` to allocate and fill (2.5 times faster than against np.zeros_like)."""
+    f, o = src.reshape(-1), dst.reshape(-1)
+    k = f.size - f.size % _ZERO_ROW
+    z = _ZERO_ROWS.get(src.dtype)
+    if z is None:
+        z = _ZERO_ROWS[src.dtype] = np.zeros(_ZERO_ROW, src.dtype)
+        z.setflags(write=False)
+    np.maximum(f[:k].reshape(-1, _ZERO_ROW), z, out=o[:k].reshape(-1, _ZERO_ROW))
+    if k < f.size:
+        np.maximum(f[k:], _zero_of(src.dtype), out=o[k:])
 
 
 class ThresholdBackward(Function):
