@@ -194,3 +194,19 @@ def test_residual_sum_and_meeting_gradients_split(layout):
         assert z.numpy().tobytes() == (a + b).tobytes()
         np.testing.assert_array_equal(gx.numpy(), b * 2 + b)
         assert z.is_contiguous(memory_format=ember.channels_last) == (layout == "channels_last")
+
+
+def test_small_ops_hold_blas_only_while_split_work_is_recent(threads, monkeypatch):
+    # a small op keeps BLAS's own threads, unless ember's threads split work lately: then one
+    # multi-threaded GEMM would leave a BLAS thread spinning against them
+    threads(2)
+    seen = []
+    probe = _parallel.hold(size=lambda n: n)(lambda n: seen.append(_parallel.blas_fns()[0]()))
+    monkeypatch.setitem(_parallel._SPLIT, 0, -1e9)
+    probe(1000)
+    probe(1 << 22)
+    assert seen == [2, 1]
+    _parallel.run(np, [(0, 1), (1, 2)], lambda a, b: a)   # split work just now
+    probe(1000)
+    assert seen[-1] == 1
+    assert ember.get_num_threads() == 2

@@ -16,6 +16,7 @@ its last bits from the one-thread sum, as PyTorch's do). Nothing splits on the G
 ``ember.compile`` records, or inside a part (no nesting)."""
 import os
 import threading
+import time
 
 from .._flags import CAPTURING
 
@@ -24,6 +25,8 @@ __all__ = []
 _LOCAL = threading.local()
 _BLAS = []      # OpenBLAS's (get, set) thread-count functions, looked up once
 _POOL = []      # (workers, pid, ThreadPoolExecutor)
+_SPLIT = [-1e9]  # time.monotonic() of the last split work
+_SPIN_S = 0.1    # seconds: about how long an OpenBLAS thread spins after its last job (2^28 cycles)
 
 # Below this many bytes of work a pass is not worth a hand-off to another thread (~20 us).
 MIN_BYTES = 1 << 19
@@ -42,14 +45,21 @@ def blas_fns():
 
 
 class hold:
-    """``with hold():`` — OpenBLAS at one thread for the block when ember has several (they are
-    counted here meanwhile): an op that splits its work holds it for its whole run, so that
-    neither its parts nor its small unsplit GEMMs wake BLAS's threads to spin. Also a
-    decorator. Nested holds do nothing."""
+    """``with hold(big):`` — OpenBLAS at one thread for the block when ember has several (they
+    are counted here meanwhile) and ``big`` is true: an op with work to split holds it for its
+    whole run, so that neither its parts nor its small unsplit GEMMs wake BLAS's threads to spin
+    against ember's. As a decorator, ``hold(size=f)`` holds where ``f(*args)`` (bytes of work)
+    reaches MIN_BYTES, or while ember's threads have split work lately (within BLAS's spin
+    time): a program of small ops only keeps BLAS's own threads, cheaper for a small GEMM than
+    ember's, but one small multi-threaded GEMM between big split ops would leave a BLAS thread
+    spinning through them. Nested holds do nothing."""
+
+    def __init__(self, big=True, size=None):
+        self.big, self.size = big, size
 
     def __enter__(self):
         self.n = 0
-        if getattr(_LOCAL, "held", 0) or inside():
+        if not self.big or getattr(_LOCAL, "held", 0) or inside():
             return self
         get, set_ = blas_fns()
         n = get() if get is not None and set_ is not None else 1
@@ -64,8 +74,11 @@ class hold:
             blas_fns()[1](self.n)
 
     def __call__(self, fn):
+        size = self.size
+
         def held(*args, **kwargs):
-            with hold():
+            with hold(size is None or size(*args) >= MIN_BYTES
+                      or time.monotonic() - _SPLIT[0] < _SPIN_S):
                 return fn(*args, **kwargs)
         held.__name__, held.__doc__, held.__wrapped__ = fn.__name__, fn.__doc__, fn
         return held
@@ -107,6 +120,7 @@ def run(xp, parts, work, nbytes=None):
     queue = iter(range(len(parts)))      # next() on a shared iterator, under the GIL
     pool = _pool(n - 1)
     futures = []
+    _SPLIT[0] = time.monotonic()
     with hold():
         try:
             futures = [pool.submit(_share, work, parts, queue, out) for _ in range(n - 1)]

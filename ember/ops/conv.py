@@ -259,7 +259,7 @@ def _for_blocks(xp, B, per_image, work):
     GEMM waits for BLAS threads to synchronise (a ResNet step on two threads: 0.44 -> 0.34 s).
     The parts are summed in block order, so the result does not depend on the threads."""
     n = _parallel.threads(xp)
-    if n < 2:
+    if n < 2 or B * per_image < _BLOCK // 2:     # (less is not worth a hand-off)
         return [work(b0, b1) for b0, b1 in _batch_blocks(xp, B, per_image)]
     parts = -(-max(B * per_image, 1) // _BLOCK)     # blocks of at most _BLOCK elements,
     parts = -(-parts // n) * n                      # as many for each thread, of equal size
@@ -337,7 +337,7 @@ def _grouped_rows(xp, g, G):
 _KEEP_COLS = 2 * _BLOCK
 
 
-@_parallel.hold()
+@_parallel.hold(size=lambda xp, xd, wd, *a, **k: xd.nbytes * math.prod(wd.shape[2:]) // 4)
 def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     """The convolution of arrays: (output (B, C_out, *O), computed as (B * O, C_out) rows; the
     input's channels-last padded copy, which the weight gradient reads again; the columns, when
@@ -390,7 +390,7 @@ def _conv_cl(xp, xd, wd, bd, geom, osize, channels_last, keep_cols=False):
     return out, xpad, kept
 
 
-@_parallel.hold()
+@_parallel.hold(size=lambda xp, xd, gd, geom, ksize, *a, **k: xd.nbytes * math.prod(ksize) // 4)
 def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     """The weight gradient of arrays: sum over the batch of g's rows (transposed) times the
     columns (``cols`` when the forward kept them, else rebuilt block by block from the padded
@@ -398,7 +398,7 @@ def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     G, n, B = geom.groups, len(ksize), xd.shape[0]
     rows = _grouped_rows(xp, gd, G)                       # (G, B * O, Co/G)
     O, Cg, Co = math.prod(gd.shape[2:]), xd.shape[1] // G, gd.shape[1]
-    if cols is not None and _parallel.threads(xp) < 2:
+    if cols is not None and _parallel.threads(xp, cols.nbytes) < 2:
         gw = xp.matmul(rows.transpose(0, 2, 1), cols)
     else:
         # block by block of the batch, summed in block order (on several threads the kept
@@ -428,7 +428,7 @@ def _conv_weight(xp, xd, gd, geom, ksize, xpad=None, cols=None):
     return xp.ascontiguousarray(gw)
 
 
-@_parallel.hold()
+@_parallel.hold(size=lambda xp, gd, wd, *a: gd.nbytes * math.prod(wd.shape[1:]) // (4 * wd.shape[0]))
 def _transpose_strided(xp, gd, wd, bd, geom, xsize, channels_last):
     """conv_transpose of arrays at stride > 1, by phases: padded position p = o * s + k * d
     lies in phase p % s at p // s, so each kernel offset adds a plain shifted block (runs of
@@ -521,7 +521,7 @@ class ChannelSum(Function):
         return u.reshape((1, -1) + (1,) * (len(ctx.shape) - 2)).expand(ctx.shape)
 
 
-@_parallel.hold()
+@_parallel.hold(size=lambda xp, gd: gd.nbytes)
 def _channel_sums(xp, gd):
     C = gd.shape[1]
     if gd.dtype.kind != "f" or gd.size == 0:

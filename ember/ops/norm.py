@@ -40,7 +40,7 @@ class _Norm(Function):
     _builtin = True
 
     @staticmethod
-    @_parallel.hold()
+    @_parallel.hold(size=lambda ctx, x, *a: x._data.nbytes)
     def forward(ctx, x, weight, bias, running_mean, running_var, geom, eps, batch_stats,
                 momentum):
         xd = x._data
@@ -166,7 +166,7 @@ class NormGrad(Function):
     _builtin = True
 
     @staticmethod
-    @_parallel.hold()
+    @_parallel.hold(size=lambda ctx, g, *a: g._data.nbytes)
     def forward(ctx, g, x, w, mean, invstd, geom, eps, batch, bias_shape, want):
         xd, gd, inv, xp = x._data, g._data, invstd._data, x._xp
         shape, axes = xd.shape, geom.axes
