@@ -202,7 +202,7 @@ def test_small_ops_hold_blas_only_while_split_work_is_recent(threads, monkeypatc
     threads(2)
     seen = []
     probe = _parallel.hold(size=lambda n: n)(lambda n: seen.append(_parallel.blas_fns()[0]()))
-    monkeypatch.setitem(_parallel._SPLIT, 0, -1e9)
+    monkeypatch.setattr(_parallel, "_SPLIT", [-1e9])
     probe(1000)
     probe(1 << 22)
     assert seen == [2, 1]
