@@ -550,3 +550,20 @@ def test_list_and_keyword_arguments():
     assert counters["captures"] == 3 and counters["replays"] == 2
     f([ember.ones(3), ember.ones(3)], scale=3.0)      # another value: another program
     assert counters["captures"] == 4
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv_bn_relu_conv_split_over_threads_bit_for_bit(threads):
+    # big enough for ember's threads to split the convolutions and batch norm: the capture
+    # splits as eager does, and the replay runs each GEMM on as many BLAS threads as eager
+    def build():
+        return nn.Sequential(nn.Conv2d(8, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+                             nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 3))
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(threads)
+        _run_pair(build, lambda p: ember.optim.SGD(p, lr=1e-2, momentum=0.9),
+                  nn.CrossEntropyLoss(), _batches((16, 8, 32, 32), 3, 5, classes=True))
+    finally:
+        ember.set_num_threads(before)

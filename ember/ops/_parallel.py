@@ -12,8 +12,9 @@ its loops, copies and BLAS calls, so the parts do run side by side.
 
 Results come back in part order and partial sums are added in that order, so the numbers do
 not depend on the threads' timing (a sum split into more blocks on more threads may differ in
-its last bits from the one-thread sum, as PyTorch's do). Nothing splits on the GPU, while
-``ember.compile`` records, or inside a part (no nesting)."""
+its last bits from the one-thread sum, as PyTorch's do). Nothing splits on the GPU or inside a
+part (no nesting); while ``ember.compile`` records, work is split as eager splits it and the
+parts run in order on one thread, so that a replay's numbers are eager's bit for bit."""
 import os
 import threading
 import time
@@ -64,14 +65,14 @@ class hold:
         get, set_ = blas_fns()
         n = get() if get is not None and set_ is not None else 1
         if n > 1:
-            set_(1)
+            _set_blas(1)
             self.n = _LOCAL.held = n
         return self
 
     def __exit__(self, *exc):
         if self.n:
             _LOCAL.held = 0
-            blas_fns()[1](self.n)
+            _set_blas(self.n)
 
     def __call__(self, fn):
         size = self.size
@@ -84,6 +85,18 @@ class hold:
         return held
 
 
+def _set_blas(n):
+    """OpenBLAS's thread count to ``n``; while ember.compile records, also a call of the
+    recorded program, so that a replay runs each GEMM on as many BLAS threads as the capture
+    (OpenBLAS's threaded sums may differ in the last bit)."""
+    set_ = blas_fns()[1]
+    set_(n)
+    rec = CAPTURING[0]
+    if rec is not None and not rec.depth and not rec.paused and \
+            rec.thread == threading.get_ident():
+        rec.calls.append((set_, (n,), {}, None, False))
+
+
 def inside():
     """Whether this thread is running a part of split work."""
     return getattr(_LOCAL, "inside", False)
@@ -91,9 +104,10 @@ def inside():
 
 def threads(xp, nbytes=None):
     """How many threads work of ``nbytes`` may split over: ember's thread count (BLAS's) for
-    NumPy arrays, else 1 (on the GPU, while ember.compile records, inside a part, or for less
-    than MIN_BYTES of work)."""
-    if (xp.__name__ != "numpy" or CAPTURING[0] is not None or inside()
+    NumPy arrays, else 1 (on the GPU, inside a part, or for less than MIN_BYTES of work). The
+    same while ember.compile records: a capture splits work as eager does, so that its sums
+    are eager's bit for bit, and ``run`` then runs the parts in order on the calling thread."""
+    if (xp.__name__ != "numpy" or inside()
             or (nbytes is not None and nbytes < MIN_BYTES)):
         return 1
     held = getattr(_LOCAL, "held", 0)
@@ -116,11 +130,13 @@ def run(xp, parts, work, nbytes=None):
     n = min(threads(xp, nbytes), len(parts))
     if n < 2:
         return [work(*p) for p in parts]
+    _SPLIT[0] = time.monotonic()
+    if CAPTURING[0] is not None:
+        return [work(*p) for p in parts]
     out = [None] * len(parts)
     queue = iter(range(len(parts)))      # next() on a shared iterator, under the GIL
     pool = _pool(n - 1)
     futures = []
-    _SPLIT[0] = time.monotonic()
     with hold():
         try:
             futures = [pool.submit(_share, work, parts, queue, out) for _ in range(n - 1)]

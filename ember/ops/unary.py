@@ -310,7 +310,9 @@ class ThresholdBackward(Function):
     def forward(ctx, g, out):
         ctx.save_for_backward(out)
         gd, od = g._data, out._data
-        if gd.ndim in (4, 5) and gd.strides != od.strides and gd.__class__ is np.ndarray:
+        # (isinstance: ember.compile's recording arrays take the same path, so that the layout
+        # handed on, and the sums of the ops below, stay eager's)
+        if gd.ndim in (4, 5) and gd.strides != od.strides and isinstance(gd, np.ndarray):
             # g channels-last (a convolution's input gradient) and out NCHW: work in g's
             # memory order, where g's passes are contiguous, and lay out only the one-byte
             # mask across layouts (a quarter of the bytes a float copy would move)
