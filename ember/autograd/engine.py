@@ -30,6 +30,8 @@ from .anomaly_mode import ANOMALY, check_grads
 from .function import _AUTOCAST, AccumulateGrad, accumulate_grad
 from .grad_mode import STATE
 
+_SPLIT_BYTES = _parallel.MIN_BYTES   # two big gradients meeting are summed on ember's threads
+
 __all__ = ["run_backward", "backward_scalar"]
 _ndarray = np.ndarray
 
@@ -242,9 +244,11 @@ def _add_into(buf, idx, g, create_graph):
         buf[idx] = old + g
     else:   # no graph to build: add the arrays (never in place: ``old`` may be shared)
         a, b = old._data, g._data
-        s = _parallel.binary(np, np.add, a, b) if a.__class__ is np.ndarray and \
-            a.nbytes >= _parallel.MIN_BYTES else None
-        buf[idx] = _tensor.Tensor._wrap(a + b if s is None else s)
+        if a.__class__ is np.ndarray and a.nbytes >= _SPLIT_BYTES:
+            s = _parallel.binary(np, np.add, a, b)
+            buf[idx] = _tensor.Tensor._wrap(a + b if s is None else s)
+        else:
+            buf[idx] = _tensor.Tensor._wrap(a + b)
 
 
 def _fit(g, edge, node, grads_in):

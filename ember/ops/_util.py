@@ -205,11 +205,12 @@ def zero_where(x, mask, out=None):
     if x.__class__ is not np.ndarray or x.dtype.kind != "f" or x.shape != mask.shape or \
             x.size < 2048:   # below a few thousand floats the three calls cost more than where
         if x.__class__ is np.ndarray and x.dtype.kind == "f" and x.shape == mask.shape:
-            res = x.copy() if out is None else out   # (copy + masked write: half of np.where's
-            if out is not None:                      # cost on small arrays)
+            if out is None:           # (copy + masked write: half of np.where's cost here)
+                out = x.copy()
+            else:
                 out[...] = x
-            np.copyto(res, _zero_of(x.dtype), where=mask)
-            return res
+            np.copyto(out, _zero_of(x.dtype), where=mask)
+            return out
         xp = np if x.__class__ is np.ndarray else _xp_of(x)
         res = xp.where(mask, x.dtype.type(0), x)
         if out is None:

@@ -14,6 +14,7 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow", "floor_divide", "remainder"
            "true_divide", "subtract", "multiply", "divide", "negative", "rsub", "square",
            "float_power", "ArithMethods"]
 _CTX_AUDITED = True   # every array a Function here keeps on ctx is in its _ctx_arrays
+_SPLIT_BYTES = _parallel.MIN_BYTES
 
 
 class Add(Function):
@@ -27,13 +28,13 @@ class Add(Function):
         if alpha != 1:
             ctx.alpha = alpha
         try:
-            if alpha == 1:
-                if x.__class__ is np.ndarray and getattr(y, "nbytes", 0) >= _parallel.MIN_BYTES:
-                    z = _parallel.binary(np, np.add, x, y)
-                    if z is not None:
-                        return z
-                return x + y
-            return x + alpha * y
+            if alpha != 1:
+                return x + alpha * y
+            if x.__class__ is np.ndarray and x.nbytes >= _SPLIT_BYTES:
+                z = _parallel.binary(np, np.add, x, y)
+                if z is not None:
+                    return z
+            return x + y
         except ValueError:
             raise broadcast_error(np.shape(x), np.shape(y)) from None
 

@@ -283,6 +283,7 @@ class Relu(Function):
 
 
 _ZERO_ROW = 4096
+_SPLIT_BYTES = _parallel.MIN_BYTES
 _ZERO_ROWS = {}
 
 
@@ -331,8 +332,8 @@ class ThresholdBackward(Function):
                 return res.transpose(back)
         # (against a 0-d zero of its dtype: NumPy's fast comparison path)
         zero = _zero_of(od.dtype) if od.__class__ is np.ndarray else 0
-        if gd.nbytes >= _parallel.MIN_BYTES and gd.__class__ is np.ndarray and \
-                gd.shape == od.shape and gd.ndim and _parallel.threads(np, gd.nbytes) > 1:
+        if gd.__class__ is np.ndarray and gd.nbytes >= _SPLIT_BYTES and gd.shape == od.shape \
+                and _parallel.threads(np, gd.nbytes) > 1:
             res = np.empty_like(gd)
             _parallel.over_batch(np, gd, lambda b0, b1: zero_where(
                 gd[b0:b1], od[b0:b1] <= zero, out=res[b0:b1]))
