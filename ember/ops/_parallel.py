@@ -86,15 +86,18 @@ class hold:
 
 
 def _set_blas(n):
-    """OpenBLAS's thread count to ``n``; while ember.compile records, also a call of the
-    recorded program, so that a replay runs each GEMM on as many BLAS threads as the capture
-    (OpenBLAS's threaded sums may differ in the last bit)."""
-    set_ = blas_fns()[1]
-    set_(n)
+    """OpenBLAS's thread count to ``n``; while ember.compile records, a recorded call, so that
+    a replay runs each GEMM on as many BLAS threads as the capture did (OpenBLAS's threaded
+    sums may differ in the last bit)."""
     rec = CAPTURING[0]
-    if rec is not None and not rec.depth and not rec.paused and \
-            rec.thread == threading.get_ident():
-        rec.calls.append((set_, (n,), {}, None, False))
+    if rec is not None and rec.thread == threading.get_ident():
+        rec.call(_blas_threads, (n,), {})
+    else:
+        _blas_threads(n)
+
+
+def _blas_threads(n):
+    blas_fns()[1](n)
 
 
 def inside():
