@@ -619,3 +619,13 @@ def test_pad_sequence_and_pack_sequence():
     back = R.unpack_sequence(packed)
     for a, s in zip(back, seqs):
         np.testing.assert_array_equal(a.numpy(), s)
+
+
+def test_interpolate_antialias_is_refused_clearly():
+    # not implemented in ember (a known difference, in the README); PyTorch's own argument
+    # check still comes first
+    x = ember.randn(1, 1, 8, 8)
+    with pytest.raises(NotImplementedError, match="antialias=True is not supported"):
+        ember.nn.functional.interpolate(x, size=(4, 4), mode="bilinear", antialias=True)
+    with pytest.raises(ValueError, match="Anti-alias option is restricted"):
+        ember.nn.functional.interpolate(x, size=(4, 4), mode="nearest", antialias=True)
