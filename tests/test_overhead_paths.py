@@ -207,6 +207,23 @@ def test_zero_where_small_floats_equal_np_where():
         assert got is not x and x[1] != x[1]     # the input is untouched
 
 
+def test_zero_where_large_floats_equal_np_where():
+    # the bitwise branch (a few thousand floats and more): NaN, -0.0 and infinities kept bit
+    # for bit where unmasked, +0.0 where masked; a transposed mask; into ``out``
+    rng = np.random.default_rng(4)
+    for dt in (np.float16, np.float32, np.float64):
+        x = rng.standard_normal((64, 96)).astype(dt)
+        x[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
+        x[1, :4] = [np.nan, -0.0, np.inf, -np.inf]
+        mask = (rng.random((96, 64)) < 0.5).T
+        mask[0, :4], mask[1, :4] = False, True
+        want = np.where(mask, dt(0), x)
+        for out in (None, np.empty_like(x)):
+            got = zero_where(x, mask, out=out)
+            assert got.dtype == want.dtype and (out is None or got.base is out or got is out)
+            assert np.array_equal(got.view(f"u{x.itemsize}"), want.view(f"u{x.itemsize}"))
+
+
 def test_broadcast_view_of_0d_equals_broadcast_to():
     s = np.asarray(np.float32(2.5))
     v = broadcast_view(s, (3, 4))

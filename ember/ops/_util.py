@@ -200,8 +200,12 @@ def conj(v):
 
 def zero_where(x, mask, out=None):
     """``x`` with +0.0 where ``mask`` (into ``out`` if given), bit for bit as ``np.where`` but
-    several times faster on a random mask (no branch per element): AND each float's bits with
-    all ones where kept and with zero where masked (True - 1 = 0, False - 1 = all ones)."""
+    several times faster on a random mask (no branch per element): each float's bits times 1
+    where kept and times 0 where masked, as unsigned integers (the inverted mask is cast to
+    them inside the multiply's loop, a fifth faster than ANDing with an all-ones mask built
+    from it)."""
+    if mask.dtype is not _BOOL:        # (np.where's reading of any other mask)
+        mask = mask != 0
     if x.__class__ is not np.ndarray or x.dtype.kind != "f" or x.shape != mask.shape or \
             x.size < 2048:   # below a few thousand floats the three calls cost more than where
         if x.__class__ is np.ndarray and x.dtype.kind == "f" and x.shape == mask.shape:
@@ -218,13 +222,13 @@ def zero_where(x, mask, out=None):
         out[...] = res
         return out
     bits = np.dtype(f"u{x.itemsize}")
-    keep = mask.astype(bits)
-    keep -= 1
+    keep = np.invert(mask, dtype=bool).view(np.uint8)
     res = np.empty(x.shape, bits) if out is None else out.view(bits)
-    return np.bitwise_and(x.view(bits), keep, out=res).view(x.dtype)
+    return np.multiply(x.view(bits), keep, out=res, dtype=bits).view(x.dtype)
 
 
 _ZEROS = {}
+_BOOL = np.dtype(bool)
 
 
 def _zero_of(dt):
