@@ -100,7 +100,7 @@ def _image_step(lib, model, batch, steps, momentum=0.9):
 
 def _resnet18_step(lib, steps=1):
     lib.manual_seed(0)
-    return _image_step(lib, _resnet18(lib.nn), 64, steps)
+    return _image_step(lib, _resnet18(lib.nn), RESNET_BATCH, steps)
 
 
 def resnet18_step(ember, torch):
@@ -108,15 +108,20 @@ def resnet18_step(ember, torch):
     return side_by_side(_resnet18_step, ember, torch)
 
 
-def _small_cnn(lib, steps=5):
-    nn = lib.nn
-    lib.manual_seed(0)
-    model = nn.Sequential(
+def _small_cnn_model(nn):
+    return nn.Sequential(
         nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.ReLU(),
         nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
         nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
-    return _image_step(lib, model, 128, steps)
+
+
+RESNET_BATCH, SMALL_CNN_BATCH = 64, 128
+
+
+def _small_cnn(lib, steps=5):
+    lib.manual_seed(0)
+    return _image_step(lib, _small_cnn_model(lib.nn), SMALL_CNN_BATCH, steps)
 
 
 def small_cnn(ember, torch):
