@@ -178,17 +178,18 @@ def binary(xp, ufunc, x, y):
 _SCRATCH_MAX = 1 << 22   # elements: a bigger scratch is not kept for later calls
 
 
-def scratch(n, dtype):
+def scratch(n, dtype, slot=0):
     """A flat scratch array of ``n`` elements of this thread's own, reused across calls
-    (overwritten by the next call on the same thread); a fresh one while ember.compile records
+    (overwritten by the next call on the same thread with the same ``slot``: a helper that may
+    run while its caller holds slot 0 takes another); a fresh one while ember.compile records
     (a replay must not share memory with eager calls)."""
     import numpy as np
     if CAPTURING[0] is not None or n > _SCRATCH_MAX:
         return np.empty(n, dtype)
     cache = _LOCAL.__dict__.setdefault("scratch", {})
-    buf = cache.get(dtype)
+    buf = cache.get((dtype, slot))
     if buf is None or buf.size < n:
-        buf = cache[dtype] = np.empty(n, dtype)
+        buf = cache[(dtype, slot)] = np.empty(n, dtype)
     return buf[:n]
 
 

@@ -45,6 +45,7 @@ from typing import NamedTuple
 from .._flags import CAPTURING
 from ..autograd.function import Function
 from . import _parallel
+from ._transpose import copy_layout
 from .memory_format import channels_last, channels_last_3d, to_format
 
 __all__ = []
@@ -119,6 +120,8 @@ def _from_cl(xp, y, channels_last):
 def _rows_to_nchw(xp, y, res):
     """res[...] = y for a channels-last contiguous (B, *S, C) ``y`` and an NCHW ``res``."""
     n = y.ndim
+    if copy_layout(xp, res.transpose(0, *range(2, n), 1), y):
+        return
     if _aliasing(y, y.shape[1:-1]):
         # through (B, *S[:-1], C, W): both copies stride by a row, never by a whole plane
         tmp = xp.empty(y.shape[:-2] + y.shape[-1:] + y.shape[-2:-1], y.dtype)
@@ -150,6 +153,8 @@ def _copy_cl(xp, dst, src):
 
 def _copy_cl_part(xp, dst, src):
     C = src.shape[-1]
+    if copy_layout(xp, dst, src):
+        return
     if C <= 4 and src.strides[-1] != src.itemsize and src.ndim > 2:
         for c in range(C):                    # a loop over at most four channels
             dst[..., c] = src[..., c]
