@@ -23,21 +23,18 @@ does must fit in the bar minus that ratio.
 """
 import math
 import sys
-import time
 
 import numpy as np
+
+from .run import best_of
 
 N = 10 ** 6
 
 
 def _best(fn, repeat=7):
+    """Best of ``repeat`` after one warm-up call."""
     fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of(fn, repeat)
 
 
 # -- convolution GEMMs --------------------------------------------------------------------------
