@@ -13,4 +13,8 @@ per family:
 
 Where a gradient needs array speed it is a Function of its own (forward on arrays, backward in
 ember ops): LinearGrad, MulGrad, ProductGrad, NormGrad, ThresholdBackward, BceBackward, conv's adjoints.
-``ember.linalg`` and ``ember.fft`` are public facades over decomp, matrix_norm and spectral."""
+``ember.linalg`` and ``ember.fft`` are public facades over decomp, matrix_norm and spectral.
+
+Helpers the ops share (no Functions): _util (operand handling, zero_where), _parallel (ember's
+intra-op threads), _transpose (NCHW <-> channels-last copies through BLAS's omatcopy),
+_accumulate (accurate float32 sums), memory_format."""
