@@ -15,6 +15,6 @@ Where a gradient needs array speed it is a Function of its own (forward on array
 ember ops): LinearGrad, MulGrad, ProductGrad, NormGrad, ThresholdBackward, BceBackward, conv's adjoints.
 ``ember.linalg`` and ``ember.fft`` are public facades over decomp, matrix_norm and spectral.
 
-Helpers the ops share (no Functions): _util (operand handling, zero_where), _parallel (ember's
+Helpers the ops share, among them: _util (operand handling, zero_where), _parallel (ember's
 intra-op threads), _transpose (NCHW <-> channels-last copies through BLAS's omatcopy),
 _accumulate (accurate float32 sums), memory_format."""
